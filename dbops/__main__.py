@@ -1,0 +1,3 @@
+from dbops.cli.app import main
+
+main()

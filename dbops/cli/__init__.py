@@ -1,0 +1,1 @@
+"""The ``dbops`` command line: thin Typer commands over dbops' engines."""

@@ -1,0 +1,129 @@
+"""The Typer tree and the process entry point.
+
+``--config``, ``--app`` and ``--bind-key`` are root options, but users type them after the subcommand too
+(``dbops upgrade --config app:db``); ``main`` moves them in front before click parses, so both orders work in
+every command without each command redeclaring them.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+
+from dbops.cli.state import CliState, get_state
+
+__all__ = ["ROOT_VALUE_OPTIONS", "create_app", "main", "run"]
+
+ROOT_VALUE_OPTIONS = ("--config", "-c", "--app", "--bind-key", "-k")
+
+HELP = """Database operations for SQLAlchemy apps: migrations, data, sessions and storage.
+
+Configs are found from --config module:attr (or path/to/file.py:attr), --app module:app, the DBOPS_CONFIG
+environment variable, or [tool.dbops] config = "module:attr" in pyproject.toml, in that order.
+
+Example: dbops --config examples/app.py:db upgrade
+"""
+
+
+def _root(
+    ctx: typer.Context,
+    config: Annotated[
+        str | None,
+        typer.Option("--config", "-c", help="Configs to use: module:attr or path/to/file.py:attr.", metavar="REF"),
+    ] = None,
+    app: Annotated[
+        str | None,
+        typer.Option("--app", help="A Litestar app whose dbops plugin holds the configs.", metavar="REF"),
+    ] = None,
+    bind_key: Annotated[
+        str | None,
+        typer.Option("--bind-key", "-k", help="Act on the config with this bind key.", metavar="KEY"),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks and more detail.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only results and errors.")] = False,
+) -> None:
+    state = get_state(ctx)
+    state.config_ref = config or state.config_ref
+    state.app_ref = app or state.app_ref
+    state.bind_key = bind_key or state.bind_key
+    state.verbose = verbose or state.verbose
+    state.quiet = quiet or state.quiet
+
+
+def create_app() -> typer.Typer:
+    """Build the command tree. Command modules import their engines lazily, so this stays cheap."""
+    app = typer.Typer(
+        name="dbops",
+        help=HELP,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
+        add_completion=True,
+    )
+    app.callback()(_root)
+    from dbops.cli import commands
+
+    commands.register(app)
+    return app
+
+
+def hoist_root_options(argv: Sequence[str]) -> list[str]:
+    """Move ``--config X``/``--config=X`` (and --app, --bind-key) given after the subcommand to the front."""
+    hoisted: list[str] = []
+    rest: list[str] = []
+    args = list(argv)
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest.extend(args[index:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in ROOT_VALUE_OPTIONS:
+            if "=" in arg:
+                hoisted.append(arg)
+            elif index + 1 < len(args):
+                hoisted.extend((arg, args[index + 1]))
+                index += 1
+            else:
+                rest.append(arg)  # let click report the missing value
+            index += 1
+            continue
+        rest.append(arg)
+        index += 1
+    return hoisted + rest
+
+
+def run(argv: Sequence[str], *, prog_name: str = "dbops", state: CliState | None = None) -> int:
+    """Run the CLI on ``argv`` and return the exit code (no ``sys.exit``), for tests and host CLIs."""
+    from typer import _click
+    from typer.main import get_command
+
+    state = state or CliState()
+    command = get_command(create_app())
+    try:
+        result: Any = command.main(args=hoist_root_options(argv), prog_name=prog_name, standalone_mode=False, obj=state)
+    except _click.exceptions.ClickException as error:
+        error.show()
+        return error.exit_code
+    except typer.Exit as error:
+        return int(error.exit_code)
+    except typer.Abort:
+        sys.stderr.write("Aborted.\n")
+        return 1
+    except BaseException as error:
+        if isinstance(error, SystemExit):
+            return int(error.code or 0) if not isinstance(error.code, str) else 1
+        from dbops.cli.errors import report_exception
+
+        return report_exception(error, verbose=state.verbose)
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run(sys.argv[1:]))

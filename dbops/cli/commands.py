@@ -1,0 +1,14 @@
+"""Which command modules make up the CLI; each area owns one module with its own Typer app."""
+
+from __future__ import annotations
+
+import typer
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add every area's commands to ``app`` (a nameless add_typer merges them at the root)."""
+    from dbops.cli import info
+
+    app.add_typer(info.app)

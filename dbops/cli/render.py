@@ -1,0 +1,101 @@
+"""Terminal output: results to stdout, messages and progress to stderr, progress only on a terminal."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dbops.progress import ProgressTask
+
+__all__ = ["RichReporter", "confirm", "print_json", "stderr", "stdout"]
+
+
+@cache
+def stdout() -> Console:
+    from rich.console import Console
+
+    return Console(soft_wrap=True)
+
+
+@cache
+def stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output on stdout, plain (no colour codes), one document."""
+    import json
+
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def confirm(question: str, *, assume_yes: bool) -> bool:
+    """Ask before destructive work; ``--yes``/``--no-prompt`` answers yes, no terminal answers no."""
+    if assume_yes:
+        return True
+    if not sys.stdin.isatty():
+        return False
+    from rich.prompt import Confirm
+
+    return Confirm.ask(question, console=stderr(), default=False)
+
+
+class _RichTask:
+    def __init__(self, progress: Any, task_id: Any) -> None:
+        self._progress = progress
+        self._task_id = task_id
+
+    def advance(self, amount: int = 1) -> None:
+        self._progress.advance(self._task_id, amount)
+
+
+class _NoTask:
+    def advance(self, amount: int = 1) -> None:
+        return None
+
+
+class RichReporter:
+    """The CLI's Reporter: messages on stderr, a progress bar when stderr is a terminal."""
+
+    def __init__(self, *, quiet: bool = False, console: Console | None = None) -> None:
+        self.quiet = quiet
+        self.console = console or stderr()
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            self.console.print(message, highlight=False, markup=False)
+
+    def warn(self, message: str) -> None:
+        self.console.print(f"[yellow]Warning:[/] {_escape(message)}", highlight=False)
+
+    @contextmanager
+    def progress(self, description: str, total: int | None) -> Iterator[ProgressTask]:
+        if self.quiet or not self.console.is_terminal:
+            yield _NoTask()
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
+        ) as progress:
+            yield _RichTask(progress, progress.add_task(description, total=total))
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

@@ -1,0 +1,317 @@
+"""Database configs: where an app's engine, sessions, metadata and migrations are described.
+
+Field names follow Advanced Alchemy's configs, so a config written for it works here unchanged. These classes
+import nothing from litestar; ``litestar_dbops`` subclasses them to add the request-lifecycle fields.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import orjson
+
+from dbops.errors import ConfigError, redact
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine, MetaData
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+    from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = [
+    "AlembicAsyncConfig",
+    "AlembicConfig",
+    "AlembicSyncConfig",
+    "AnyConfig",
+    "AsyncSessionConfig",
+    "DatabaseConfig",
+    "EngineConfig",
+    "SQLAlchemyAsyncConfig",
+    "SQLAlchemySyncConfig",
+    "SyncSessionConfig",
+]
+
+
+class _EmptyType:
+    """Marks a field the user did not set, so SQLAlchemy's own default applies."""
+
+    _instance: ClassVar[_EmptyType | None] = None
+
+    def __new__(cls) -> _EmptyType:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "Empty"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+Empty: Any = _EmptyType()
+
+
+def _set_fields(obj: object, *, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The dataclass fields of ``obj`` the user set, as keyword arguments."""
+    return {
+        f.name: getattr(obj, f.name)
+        for f in fields(obj)  # type: ignore[arg-type]
+        if f.name not in exclude and getattr(obj, f.name) is not Empty
+    }
+
+
+def serialize_json(value: Any) -> str:
+    """The default JSON serializer for JSON columns: orjson, which also handles UUIDs, datetimes and dataclasses."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
+def deserialize_json(value: str | bytes) -> Any:
+    return orjson.loads(value)
+
+
+@dataclass
+class EngineConfig:
+    """Keyword arguments for ``create_engine`` / ``create_async_engine``; unset fields keep SQLAlchemy's defaults."""
+
+    connect_args: dict[Any, Any] | Any = Empty
+    echo: bool | Literal["debug"] | Any = Empty
+    echo_pool: bool | Literal["debug"] | Any = Empty
+    enable_from_linting: bool | Any = Empty
+    execution_options: dict[str, Any] | Any = Empty
+    hide_parameters: bool | Any = Empty
+    insertmanyvalues_page_size: int | Any = Empty
+    isolation_level: str | Any = Empty
+    json_deserializer: Callable[[str], Any] = deserialize_json
+    json_serializer: Callable[[Any], str] = serialize_json
+    label_length: int | Any | None = Empty
+    logging_name: str | Any = Empty
+    max_identifier_length: int | Any | None = Empty
+    max_overflow: int | Any = Empty
+    module: Any = Empty
+    paramstyle: str | Any | None = Empty
+    pool: Any = Empty
+    poolclass: Any = Empty
+    pool_logging_name: str | Any = Empty
+    pool_pre_ping: bool | Any = Empty
+    pool_size: int | Any = Empty
+    pool_recycle: int | Any = Empty
+    pool_reset_on_return: Any = Empty
+    pool_timeout: float | Any = Empty
+    pool_use_lifo: bool | Any = Empty
+    plugins: list[str] | Any = Empty
+    query_cache_size: int | Any = Empty
+    use_insertmanyvalues: bool | Any = Empty
+
+    def to_kwargs(self) -> dict[str, Any]:
+        return _set_fields(self)
+
+
+@dataclass
+class _SessionConfig:
+    autobegin: bool | Any = Empty
+    autoflush: bool | Any = Empty
+    bind: Any = Empty
+    binds: dict[Any, Any] | Any = Empty
+    class_: Any = Empty
+    expire_on_commit: bool | Any = Empty
+    info: dict[str, Any] | Any = Empty
+    join_transaction_mode: str | Any = Empty
+    query_cls: Any = Empty
+    twophase: bool | Any = Empty
+
+    def to_kwargs(self) -> dict[str, Any]:
+        return _set_fields(self)
+
+
+@dataclass
+class SyncSessionConfig(_SessionConfig):
+    """Keyword arguments for ``sessionmaker``."""
+
+
+@dataclass
+class AsyncSessionConfig(_SessionConfig):
+    """Keyword arguments for ``async_sessionmaker``."""
+
+    sync_session_class: Any = Empty
+
+
+IncludeObject = Callable[[Any, str | None, str, bool, Any], bool]
+
+
+@dataclass
+class AlembicConfig:
+    """Where the migrations live and how Alembic treats them; every field is honoured by every command."""
+
+    script_config: str = "alembic.ini"
+    """Path of an optional alembic.ini; read only when it exists (dbops configures Alembic in memory)."""
+    version_table_name: str = "alembic_versions"
+    version_table_schema: str | None = None
+    script_location: str = "migrations"
+    user_module_prefix: str | None = "sa."
+    render_as_batch: bool = True
+    compare_type: bool = False
+    template_path: str | None = None
+    """A directory of Alembic templates for ``init`` (each a subdirectory); defaults to dbops' own."""
+    include_object: IncludeObject | None = None
+    version_table_pk: bool = True
+    compare_server_default: bool = False
+
+
+@dataclass
+class AlembicSyncConfig(AlembicConfig):
+    """Alembic settings for a sync config."""
+
+
+@dataclass
+class AlembicAsyncConfig(AlembicConfig):
+    """Alembic settings for an async config."""
+
+
+@dataclass
+class DatabaseConfig:
+    """What the sync and async configs share: a connection, metadata, bind key and migrations."""
+
+    connection_string: str | None = None
+    engine_config: EngineConfig = field(default_factory=EngineConfig)
+    engine_instance: Any = None
+    create_engine_callable: Callable[..., Any] | None = None
+    metadata: MetaData | None = None
+    bind_key: str | None = None
+    create_all: bool = False
+    enable_touch_updated_timestamp_listener: bool = True
+    enable_file_object_listener: bool = True
+
+    is_async: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        if self.connection_string is None and self.engine_instance is None:
+            raise ConfigError(
+                f"{type(self).__name__}(bind_key={self.bind_key!r}) needs a connection_string or an engine_instance"
+            )
+        if self.engine_instance is not None and self.connection_string is None:
+            self.connection_string = self.engine_instance.url.render_as_string(hide_password=False)
+
+    # -- descriptions ---------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The connection URL with the password masked, for every message a user sees."""
+        return redact(str(self.connection_string))
+
+    @property
+    def bind_label(self) -> str:
+        return "default" if self.bind_key is None else self.bind_key
+
+    def describe(self) -> str:
+        return f"{self.bind_label} ({self.url})"
+
+    def get_metadata(self) -> MetaData:
+        """The config's metadata, or dbops' shared metadata for its bind key."""
+        if self.metadata is not None:
+            return self.metadata
+        from dbops.metadata import metadata_registry
+
+        return metadata_registry.get(self.bind_key)
+
+    def _engine_kwargs(self) -> dict[str, Any]:
+        kwargs = self.engine_config.to_kwargs()
+        dialect = str(self.connection_string).split(":", 1)[0].split("+", 1)[0]
+        if dialect == "sqlite":
+            # SQLite's pool classes take none of the sizing options.
+            for key in ("pool_size", "max_overflow", "pool_timeout", "pool_use_lifo"):
+                kwargs.pop(key, None)
+        return kwargs
+
+
+@dataclass
+class SQLAlchemySyncConfig(DatabaseConfig):
+    """A sync SQLAlchemy config (``create_engine``, ``Session``)."""
+
+    session_config: SyncSessionConfig = field(default_factory=SyncSessionConfig)
+    session_maker_class: Any = None
+    session_maker: Any = None
+    alembic_config: AlembicSyncConfig = field(default_factory=AlembicSyncConfig)
+
+    is_async: ClassVar[bool] = False
+
+    def get_engine(self) -> Engine:
+        """The config's engine, created once."""
+        if self.engine_instance is None:
+            from sqlalchemy import create_engine
+
+            factory = self.create_engine_callable or create_engine
+            try:
+                self.engine_instance = factory(str(self.connection_string), **self._engine_kwargs())
+            except Exception as exc:  # a bad URL or a missing driver
+                raise ConfigError(f"cannot create an engine for {self.url}: {exc}") from exc
+        engine: Engine = self.engine_instance
+        return engine
+
+    def create_session_maker(self) -> sessionmaker[Session]:
+        if self.session_maker is None:
+            from sqlalchemy.orm import sessionmaker
+
+            maker_class = self.session_maker_class or sessionmaker
+            self.session_maker = maker_class(bind=self.get_engine(), **self.session_config.to_kwargs())
+        maker: sessionmaker[Session] = self.session_maker
+        return maker
+
+    @contextlib.contextmanager
+    def get_session(self) -> Iterator[Session]:
+        """A new session, closed on exit (commit is yours to call)."""
+        with self.create_session_maker()() as session:
+            yield session
+
+    def dispose(self) -> None:
+        if self.engine_instance is not None:
+            self.engine_instance.dispose()
+
+
+@dataclass
+class SQLAlchemyAsyncConfig(DatabaseConfig):
+    """An async SQLAlchemy config (``create_async_engine``, ``AsyncSession``)."""
+
+    session_config: AsyncSessionConfig = field(default_factory=AsyncSessionConfig)
+    session_maker_class: Any = None
+    session_maker: Any = None
+    alembic_config: AlembicAsyncConfig = field(default_factory=AlembicAsyncConfig)
+
+    is_async: ClassVar[bool] = True
+
+    def get_engine(self) -> AsyncEngine:
+        """The config's async engine, created once."""
+        if self.engine_instance is None:
+            from sqlalchemy.ext.asyncio import create_async_engine
+
+            factory = self.create_engine_callable or create_async_engine
+            try:
+                self.engine_instance = factory(str(self.connection_string), **self._engine_kwargs())
+            except Exception as exc:
+                raise ConfigError(f"cannot create an engine for {self.url}: {exc}") from exc
+        engine: AsyncEngine = self.engine_instance
+        return engine
+
+    def create_session_maker(self) -> async_sessionmaker[AsyncSession]:
+        if self.session_maker is None:
+            from sqlalchemy.ext.asyncio import async_sessionmaker
+
+            maker_class = self.session_maker_class or async_sessionmaker
+            self.session_maker = maker_class(bind=self.get_engine(), **self.session_config.to_kwargs())
+        maker: async_sessionmaker[AsyncSession] = self.session_maker
+        return maker
+
+    @contextlib.asynccontextmanager
+    async def get_session(self) -> AsyncIterator[AsyncSession]:
+        """A new session, closed on exit (commit is yours to call)."""
+        async with self.create_session_maker()() as session:
+            yield session
+
+    async def dispose_async(self) -> None:
+        if self.engine_instance is not None:
+            await self.engine_instance.dispose()
+
+
+AnyConfig = SQLAlchemySyncConfig | SQLAlchemyAsyncConfig

@@ -1,0 +1,116 @@
+"""Run sync engine code on a config's database, whether the config is sync or async.
+
+dbops' engines (migrations, dump/load, cleanup) are written once, against a sync ``Connection``. For an async
+config they run inside ``AsyncConnection.run_sync`` on a fresh event loop and a fresh ``NullPool`` engine, so
+the URL and driver the user configured are the ones used and no pooled connection outlives its loop.
+Connection failures become one-line ``ConnectionError``s with the password masked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from dbops.errors import ConnectionError, DbopsError, redact
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from dbops.config import AnyConfig
+
+__all__ = ["dialect_name", "run_sync", "sync_engine_for"]
+
+T = TypeVar("T")
+
+
+def dialect_name(config: AnyConfig) -> str:
+    """``sqlite``, ``postgresql``, ``mysql``/``mariadb``, ... from the URL, without creating an engine."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(str(config.connection_string)).get_backend_name()
+
+
+@contextlib.contextmanager
+def translate_connect_errors(config: AnyConfig) -> Iterator[None]:
+    """Turn a driver's failure to connect into one line naming the database (password masked)."""
+    from sqlalchemy import exc
+
+    try:
+        yield
+    except DbopsError:
+        raise
+    except (exc.OperationalError, exc.InterfaceError) as error:
+        if getattr(error, "connection_invalidated", False) or error.statement is None or _is_connect_error(error):
+            detail = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+            raise ConnectionError(f"cannot connect to {config.describe()}: {redact(detail)}") from error
+        raise
+    except OSError as error:  # raised directly by some async drivers (asyncpg, asyncmy)
+        raise ConnectionError(f"cannot connect to {config.describe()}: {redact(str(error))}") from error
+
+
+def _is_connect_error(error: Exception) -> bool:
+    text = str(error).lower()
+    return any(
+        marker in text
+        for marker in (
+            "connection refused",
+            "could not connect",
+            "can't connect",
+            "unable to open database",
+            "access denied",
+            "authentication failed",
+            "password authentication",
+            "unknown database",
+            "does not exist",
+            "name or service not known",
+            "connection failed",
+        )
+    )
+
+
+def sync_engine_for(config: AnyConfig) -> Engine:
+    """A sync engine for a sync config (the config's own, so its pool and options apply)."""
+    return config.get_engine()  # type: ignore[return-value]
+
+
+def _fresh_async_engine(config: AnyConfig) -> AsyncEngine:
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    kwargs: dict[str, Any] = config.engine_config.to_kwargs()
+    for key in ("pool_size", "max_overflow", "pool_timeout", "pool_use_lifo", "poolclass", "pool"):
+        kwargs.pop(key, None)
+    factory = config.create_engine_callable or create_async_engine
+    engine: AsyncEngine = factory(str(config.connection_string), poolclass=NullPool, **kwargs)
+    return engine
+
+
+def run_sync(config: AnyConfig, work: Callable[[Connection], T]) -> T:
+    """Call ``work(connection)`` on the config's database and return its result.
+
+    ``work`` manages its own transactions (``connection.begin()``); the connection is closed afterwards.
+    """
+    if not config.is_async:
+        engine = sync_engine_for(config)
+        with translate_connect_errors(config), engine.connect() as connection:
+            return work(connection)
+
+    async def _run() -> T:
+        engine = _fresh_async_engine(config)
+        try:
+            with translate_connect_errors(config):
+                async with engine.connect() as connection:
+                    return await connection.run_sync(work)
+        finally:
+            await engine.dispose()
+
+    result: T = run_coroutine(_run())
+    return result
+
+
+def run_coroutine(coroutine: Any) -> Any:
+    """Run a coroutine to completion from sync code that has no running event loop (the CLI)."""
+    return asyncio.run(coroutine)

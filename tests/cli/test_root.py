@@ -1,0 +1,93 @@
+"""The CLI edge: option placement, one-line errors and exit codes, lazy imports on --help."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dbops.cli.app import hoist_root_options
+from tests.cli_runner import invoke, invoke_process
+
+CONFIG = """
+from dbops import SQLAlchemySyncConfig
+db = SQLAlchemySyncConfig(connection_string="sqlite:///app.sqlite")
+other = SQLAlchemySyncConfig(connection_string="postgresql://me:topsecret@localhost/x", bind_key="other")
+both = [db, other]
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "settings.py").write_text(CONFIG)
+    return tmp_path
+
+
+def test_config_before_or_after_subcommand(project: Path) -> None:
+    before = invoke(["--config", "settings.py:both", "configs", "--format", "json"], cwd=project)
+    after = invoke(["configs", "--format", "json", "--config=settings.py:both"], cwd=project)
+    assert before.exit_code == after.exit_code == 0
+    assert json.loads(before.stdout) == json.loads(after.stdout)
+    assert [row["bind_key"] for row in json.loads(before.stdout)] == [None, "other"]
+    assert "topsecret" not in before.stdout
+
+
+def test_hoisting_stops_at_double_dash() -> None:
+    assert hoist_root_options(["downgrade", "-c", "a:b", "--", "--config"]) == [
+        "-c",
+        "a:b",
+        "downgrade",
+        "--",
+        "--config",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("reference", "fragment"),
+    [
+        ("settings.py:nope", "has no attribute 'nope'"),
+        ("nosuchmodule:db", "no module named 'nosuchmodule'"),
+        ("missing/file.py:db", "not found"),
+    ],
+)
+def test_bad_config_is_one_line_exit_2(project: Path, reference: str, fragment: str) -> None:
+    result = invoke(["configs", "--config", reference], cwd=project)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("Error: ") and fragment in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_verbose_shows_traceback(project: Path) -> None:
+    result = invoke(["--verbose", "configs", "--config", "settings.py:nope"], cwd=project)
+    assert result.exit_code == 2
+    assert "Traceback" in result.stderr
+
+
+def test_usage_error_exit_2(project: Path) -> None:
+    result = invoke(["no-such-command"], cwd=project)
+    assert result.exit_code == 2
+    assert "No such command" in result.stderr
+
+
+def test_console_script_and_module_agree(project: Path) -> None:
+    result = invoke_process(["--config", "settings.py:db", "configs"], cwd=project)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("default\tsync\tsqlite:///app.sqlite")
+
+
+def test_help_imports_nothing_heavy() -> None:
+    code = (
+        "import sys\n"
+        "from dbops.cli.app import run\n"
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    run(['--help'])\n"
+        "heavy = sorted(m for m in ('sqlalchemy', 'alembic', 'litestar', 'rich', 'pydantic') if m in sys.modules)\n"
+        "print(','.join(heavy))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert completed.stdout.strip() == ""
