@@ -16,6 +16,7 @@ __all__ = [
     "DbopsError",
     "LockTimeoutError",
     "MigrationError",
+    "NotConfirmedError",
     "StorageError",
     "redact",
 ]
@@ -81,5 +82,11 @@ class DataError(DbopsError):
 
 class StorageError(DbopsError):
     """A storage backend could not be found or failed an operation."""
+
+    exit_code = 2
+
+
+class NotConfirmedError(DbopsError):
+    """A destructive command needs ``--yes`` because there is no terminal to ask on."""
 
     exit_code = 2
