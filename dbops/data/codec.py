@@ -7,8 +7,8 @@ plain JSON values, the same way on every dialect, so two dumps of the same data 
 kind       JSON form
 ========== ======================================================================================
 int, bool  number / true, false
-decimal    string (``"12.50"``): no float rounding
-float      number; ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` for the values JSON cannot hold
+decimal    string in fixed-point notation (``"12.50"``): no float rounding
+float      number; ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` for what JSON cannot hold
 str, enum  string (an enum's database value, not the Python member)
 bytes      base64 string
 date       ``"2024-02-29"``
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "JSON_NULL",
-    "SQL_NULL",
     "ColumnCodec",
     "column_codec",
     "decode_interval",
@@ -64,8 +63,6 @@ class _Marker:
         return self.name
 
 
-SQL_NULL: Any = _Marker("SQL_NULL")
-"""Given to a json encoder for a SQL NULL (the driver returns ``None`` for both NULLs)."""
 JSON_NULL: Any = _Marker("JSON_NULL")
 """What a json decoder returns for JSON ``null`` (``None`` means SQL NULL)."""
 
@@ -131,7 +128,7 @@ def column_codec(column: Column[Any], *, dialect: str) -> ColumnCodec:
     """The codec for ``column`` when loading into / dumping from ``dialect`` (``sqlite``, ``postgresql``...)."""
     kind = type_kind(column.type)
     encode, decode = _codec_for(column.type, kind, dialect)
-    return ColumnCodec(column.key, kind, encode, decode)
+    return ColumnCodec(str(column.key), kind, encode, decode)  # not quoted_name: orjson keys must be str
 
 
 def _codec_for(type_: TypeEngine[Any], kind: str, dialect: str) -> tuple[Encoder | None, Decoder]:
@@ -162,7 +159,7 @@ def _unwrap(type_: TypeEngine[Any]) -> TypeEngine[Any]:
 def _encode_decimal(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)
-    return str(value)
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
 def _encode_float(value: float) -> Any:
@@ -208,8 +205,6 @@ def _encode_uuid(value: Any) -> str:
 
 
 def _encode_json(value: Any) -> Any:
-    if value is SQL_NULL:
-        return None
     if value is None or (isinstance(value, dict) and len(value) == 1 and _WRAP in value):
         return {_WRAP: value}
     return value

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from dbops.data.codec import SQL_NULL, column_codec
+from dbops.data.codec import column_codec
 from dbops.data.files import AtomicWriter, data_file_name
 from dbops.data.manifest import MANIFEST_NAME, ColumnInfo, Manifest, TableEntry
 from dbops.data.tables import find_tables, read_transaction, table_label, version_table_name
@@ -167,14 +167,17 @@ def _dump_table(
     batch_size: int,
     reporter: Reporter,
 ) -> TableEntry:
-    from sqlalchemy import func, select
+    from sqlalchemy import Text, cast, func, select
 
     label = table_label(table)
     codecs = [column_codec(column, dialect=dialect) for column in table.columns]
-    json_columns = [index for index, codec in enumerate(codecs) if codec.kind == "json"]
-    selected: list[Any] = list(table.columns)
-    # The driver returns None for SQL NULL and for JSON null alike; ask the database which one it is.
-    selected += [table.columns[index].is_(None).label(f"_dbops_isnull_{index}") for index in json_columns]
+    # JSON columns are read as text: the driver would return None for SQL NULL and JSON null alike, and SQLite
+    # hands back numbers for JSON scalars (numeric affinity), which SQLAlchemy's JSON type can't parse.
+    selected: list[Any] = [
+        cast(column, Text).label(column.key) if codec.kind == "json" else column
+        for column, codec in zip(table.columns, codecs, strict=True)
+    ]
+    encoders = [_json_text_encoder(codec.encode) if codec.kind == "json" else codec.encode for codec in codecs]
     order = list(table.primary_key.columns) or [
         column
         for column, codec in zip(table.columns, codecs, strict=True)
@@ -182,7 +185,7 @@ def _dump_table(
     ]
     statement = select(*selected).order_by(*order)
     total = connection.execute(select(func.count()).select_from(table)).scalar_one()
-    encode_row = _row_encoder([codec.name for codec in codecs], [codec.encode for codec in codecs], json_columns)
+    encode_row = _row_encoder([codec.name for codec in codecs], encoders)
     file_name = data_file_name(label, file_format, compress=compress)
     jsonl = file_format == "jsonl"
     rows = 0
@@ -219,24 +222,22 @@ def _dump_table(
     )
 
 
-def _row_encoder(
-    names: list[str], encoders: list[Callable[[Any], Any] | None], json_columns: list[int]
-) -> Callable[[Any], dict[str, Any]]:
-    width = len(names)
-    plan = [
-        (name, None if index in json_columns else encoder)
-        for index, (name, encoder) in enumerate(zip(names, encoders, strict=True))
-    ]
-    json_flags = [(index, width + position, encoders[index]) for position, index in enumerate(json_columns)]
+def _json_text_encoder(encode: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    assert encode is not None
+
+    def encode_text(text: Any) -> Any:
+        return encode(orjson.loads(text) if isinstance(text, (str, bytes)) else text)
+
+    return encode_text
+
+
+def _row_encoder(names: list[str], encoders: list[Callable[[Any], Any] | None]) -> Callable[[Any], dict[str, Any]]:
+    plan = list(zip(names, encoders, strict=True))
 
     def encode(row: Any) -> dict[str, Any]:
-        values = list(row)
-        for index, flag, encode_json in json_flags:
-            assert encode_json is not None
-            values[index] = encode_json(SQL_NULL if values[flag] else values[index])
         return {
             name: value if value is None or encoder is None else encoder(value)
-            for (name, encoder), value in zip(plan, values, strict=False)
+            for (name, encoder), value in zip(plan, row, strict=True)
         }
 
     return encode
