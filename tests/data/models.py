@@ -61,7 +61,10 @@ def everything_metadata(dialect: str) -> sa.MetaData:
 
 
 def everything_rows(dialect: str) -> list[dict[str, Any]]:
-    """Edge values each database can hold (MariaDB has no NaN/inf, SQLite turns NaN into NULL)."""
+    """Edge values each database can hold (MariaDB has no NaN/inf, SQLite turns NaN into NULL).
+
+    No ``date.max``/``datetime.max``: asyncpg stores those as PostgreSQL ``infinity``.
+    """
     floats = [0.1, 1e308, -2.2250738585072014e-308, 5e-324, 123456789.125]
     if dialect == "postgresql":
         floats += [math.nan, math.inf, -math.inf]
@@ -108,11 +111,11 @@ def everything_rows(dialect: str) -> list[dict[str, Any]]:
             "txt": texts[index % len(texts)],
             "vchar": texts[(index + 1) % len(texts)],
             "blob": [b"", bytes(range(256)), b"\x00\xff" * 10][index % 3],
-            "d": [dt.date(1000, 1, 1), dt.date(9999, 12, 31), dt.date(2024, 2, 29)][index % 3],
+            "d": [dt.date(1000, 1, 1), dt.date(9999, 12, 30), dt.date(2024, 2, 29)][index % 3],
             "t": [dt.time(0, 0), dt.time(23, 59, 59, 999999), dt.time(12, 34, 56, 1)][index % 3],
             "ts": [
                 dt.datetime(1000, 1, 1),
-                dt.datetime(9999, 12, 31, 23, 59, 59, 999999),
+                dt.datetime(9999, 12, 30, 23, 59, 59, 999999),
                 dt.datetime(2024, 2, 29, 12, 0, 0, 1),
             ][index % 3],
             "tstz": aware[index % 3] if dialect == "postgresql" else aware[index % 3].replace(tzinfo=None),
@@ -212,7 +215,12 @@ def dispose(config: SQLAlchemySyncConfig | SQLAlchemyAsyncConfig) -> None:
 
 
 def sync_engine(database: TestDatabase) -> sa.Engine:
-    return sa.create_engine(database.sync_url, poolclass=sa.pool.NullPool)
+    """A plain engine with dbops' JSON serializer, so seeded JSON text matches what a load writes."""
+    from dbops.config import deserialize_json, serialize_json
+
+    return sa.create_engine(
+        database.sync_url, poolclass=sa.pool.NullPool, json_serializer=serialize_json, json_deserializer=deserialize_json
+    )
 
 
 def create_and_fill(database: TestDatabase, metadata: sa.MetaData, rows: dict[str, list[dict[str, Any]]]) -> None:
@@ -240,19 +248,26 @@ def fetch(database: TestDatabase, table: str, order: str = "id") -> list[tuple[A
         engine.dispose()
 
 
-def snapshot(database: TestDatabase, tables: list[str]) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of ``tables`` (raw driver values), to compare a database before and after."""
+def snapshot(database: TestDatabase, metadata: sa.MetaData) -> dict[str, list[str]]:
+    """Every row of the metadata's tables as typed values (repr'd, so NaN equals NaN), to compare databases."""
     engine = sync_engine(database)
-    inspector_names: set[str]
     try:
         with engine.connect() as connection:
-            inspector_names = set(sa.inspect(connection).get_table_names())
+            present = set(sa.inspect(connection).get_table_names())
             return {
-                name: sorted(
-                    (tuple(str(value) for value in row) for row in connection.execute(sa.text(f"SELECT * FROM {name}"))),
-                )
-                for name in tables
-                if name in inspector_names
+                table.name: [
+                    repr(tuple(row))
+                    for row in connection.execute(
+                        sa.select(
+                            *[
+                                sa.cast(column, sa.Text) if isinstance(column.type, sa.JSON) else column
+                                for column in table.columns
+                            ]
+                        ).order_by(*table.primary_key.columns)
+                    )
+                ]
+                for table in metadata.sorted_tables
+                if table.name in present
             }
     finally:
         engine.dispose()
