@@ -219,7 +219,10 @@ def sync_engine(database: TestDatabase) -> sa.Engine:
     from dbops.config import deserialize_json, serialize_json
 
     return sa.create_engine(
-        database.sync_url, poolclass=sa.pool.NullPool, json_serializer=serialize_json, json_deserializer=deserialize_json
+        database.sync_url,
+        poolclass=sa.pool.NullPool,
+        json_serializer=serialize_json,
+        json_deserializer=deserialize_json,
     )
 
 
