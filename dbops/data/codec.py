@@ -12,7 +12,7 @@ float      number; ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` for what JSON cann
 str, enum  string (an enum's database value, not the Python member)
 bytes      base64 string
 date       ``"2024-02-29"``
-time       ``"12:34:56.000001"`` (always microseconds)
+time       ``"12:34:56.000001"`` (ISO 8601; microseconds when not zero, as ``isoformat()`` and orjson write)
 datetime   ``"2024-02-29T12:34:56.000001"``; aware values in UTC with ``+00:00``
 interval   ``"P1DT3723.000005S"`` / ``"-P0DT0.000001S"`` (days, seconds, microseconds)
 uuid       ``"0b7e…-…"`` (hyphenated, lower case)
@@ -47,10 +47,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "JSON_NULL",
+    "NATIVE_KINDS",
     "ColumnCodec",
     "column_codec",
     "decode_interval",
     "encode_interval",
+    "is_plain",
     "type_kind",
 ]
 
@@ -124,6 +126,20 @@ def type_kind(type_: TypeEngine[Any]) -> str:
     return "other"
 
 
+NATIVE_KINDS = frozenset({"int", "bool", "str", "date", "datetime", "uuid"})
+"""Kinds whose driver values orjson writes exactly as the encoders would (given UTC for aware datetimes).
+
+Not ``time``: orjson 3.x drops a leading zero of the microseconds (``00:00:00.10000`` for 10000 µs).
+"""
+
+
+def is_plain(column: Column[Any]) -> bool:
+    """True unless the column's type is a TypeDecorator (whose Python values may be anything)."""
+    from sqlalchemy import types
+
+    return not isinstance(column.type, types.TypeDecorator)
+
+
 def column_codec(column: Column[Any], *, dialect: str) -> ColumnCodec:
     """The codec for ``column`` when loading into / dumping from ``dialect`` (``sqlite``, ``postgresql``...)."""
     kind = type_kind(column.type)
@@ -181,13 +197,13 @@ def _encode_date(value: Any) -> str:
 def _encode_time(value: Any) -> Any:
     if isinstance(value, dt.timedelta):  # MySQL drivers return TIME as a timedelta
         return encode_interval(value)
-    return value.isoformat(timespec="microseconds")
+    return value.isoformat()
 
 
 def _encode_datetime(value: dt.datetime) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(_UTC)
-    return value.isoformat(timespec="microseconds")
+    return value.isoformat()
 
 
 def encode_interval(value: dt.timedelta) -> str:

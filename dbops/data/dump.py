@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from dbops.data.codec import column_codec
+from dbops.data.codec import NATIVE_KINDS, column_codec, is_plain
 from dbops.data.files import AtomicWriter, data_file_name
 from dbops.data.manifest import MANIFEST_NAME, ColumnInfo, Manifest, TableEntry
 from dbops.data.tables import find_tables, read_transaction, table_label, version_table_name
@@ -171,13 +171,21 @@ def _dump_table(
 
     label = table_label(table)
     codecs = [column_codec(column, dialect=dialect) for column in table.columns]
-    # JSON columns are read as text: the driver would return None for SQL NULL and JSON null alike, and SQLite
-    # hands back numbers for JSON scalars (numeric affinity), which SQLAlchemy's JSON type can't parse.
-    selected: list[Any] = [
-        cast(column, Text).label(column.key) if codec.kind == "json" else column
-        for column, codec in zip(table.columns, codecs, strict=True)
-    ]
-    encoders = [_json_text_encoder(codec.encode) if codec.kind == "json" else codec.encode for codec in codecs]
+    selected: list[Any] = []
+    encoders: list[Callable[[Any], Any] | None] = []
+    for column, codec in zip(table.columns, codecs, strict=True):
+        if codec.kind == "json":
+            # Read as text: the driver would return None for SQL NULL and JSON null alike, and SQLite hands
+            # back numbers for JSON scalars (numeric affinity), which SQLAlchemy's JSON type can't parse.
+            selected.append(cast(column, Text).label(column.key))
+            encoders.append(_json_text_encoder(codec.encode))
+        elif codec.kind == "uuid" and dialect == "postgresql" and is_plain(column):
+            selected.append(cast(column, Text).label(column.key))  # its text form is ours: skip uuid.UUID objects
+            encoders.append(None)
+        else:
+            selected.append(column)
+            native = codec.kind in NATIVE_KINDS and is_plain(column)
+            encoders.append(None if native else codec.encode)
     order = list(table.primary_key.columns) or [
         column
         for column, codec in zip(table.columns, codecs, strict=True)
@@ -232,12 +240,18 @@ def _json_text_encoder(encode: Callable[[Any], Any] | None) -> Callable[[Any], A
 
 
 def _row_encoder(names: list[str], encoders: list[Callable[[Any], Any] | None]) -> Callable[[Any], dict[str, Any]]:
-    plan = list(zip(names, encoders, strict=True))
+    """A function turning a result row into the dict orjson writes, generated for the table's columns.
 
-    def encode(row: Any) -> dict[str, Any]:
-        return {
-            name: value if value is None or encoder is None else encoder(value)
-            for (name, encoder), value in zip(plan, row, strict=True)
-        }
-
+    Generated (instead of a loop over columns) because it runs once per row of every table: unrolled, it is
+    about twice as fast.
+    """
+    values = ", ".join(f"v{index}" for index in range(len(names)))
+    items = ", ".join(
+        f"{name!r}: v{index}" if encoder is None else f"{name!r}: None if v{index} is None else e{index}(v{index})"
+        for index, (name, encoder) in enumerate(zip(names, encoders, strict=True))
+    )
+    source = f"def encode(row):\n    ({values},) = row\n    return {{{items}}}\n"
+    namespace: dict[str, Any] = {f"e{index}": encoder for index, encoder in enumerate(encoders)}
+    exec(compile(source, "<dbops row encoder>", "exec"), namespace)
+    encode: Callable[[Any], dict[str, Any]] = namespace["encode"]
     return encode

@@ -135,6 +135,8 @@ def read_transaction(connection: Connection, dialect: str) -> Iterator[None]:
             connection.exec_driver_sql("BEGIN")  # pysqlite only begins before writes
         elif dialect == "postgresql":
             connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+            # timestamptz values then come back in UTC, the form dumps write them in
+            connection.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
         elif dialect in ("mysql", "mariadb"):
             connection.exec_driver_sql("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
         yield
