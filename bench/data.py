@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("DBOPS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 MY_HOST, MY_PORT = "127.0.0.1", "3306"
 
-SETTINGS = '''
+SETTINGS = """
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from dbops import SQLAlchemySyncConfig
@@ -48,7 +48,15 @@ sa.Table(
     sa.Column("updated_at", ts, nullable=False),
 )
 db = SQLAlchemySyncConfig(connection_string={url!r}, metadata=metadata)
-'''
+"""
+
+# An installed package has its bytecode compiled; don't let PYTHONDONTWRITEBYTECODE make every run compile
+# SQLAlchemy from source (seconds of CPU that are not dump/load work).
+ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+WARM_UP = (
+    "import dbops.cli.app, dbops.cli.data, dbops.data.dump, dbops.data.load, sqlalchemy.dialects.postgresql,"
+    " psycopg, pymysql, rich.progress"
+)
 
 WRAPPER = (
     "import json, resource, subprocess, sys, time\n"
@@ -60,7 +68,9 @@ WRAPPER = (
 )
 
 
-def measure(argv: list[str], *, cwd: Path, stdin_path: Path | None = None, stdout_path: Path | None = None) -> dict[str, float]:
+def measure(
+    argv: list[str], *, cwd: Path, stdin_path: Path | None = None, stdout_path: Path | None = None
+) -> dict[str, float]:
     """Run ``argv`` as a grandchild and return its wall time and peak RSS (MB)."""
     if stdin_path or stdout_path:  # redirections through sh, measured as the shell's children
         command = " ".join(_quote(a) for a in argv)
@@ -70,7 +80,7 @@ def measure(argv: list[str], *, cwd: Path, stdin_path: Path | None = None, stdou
             command += f" > {_quote(str(stdout_path))}"
         argv = ["sh", "-c", command]
     completed = subprocess.run(
-        [sys.executable, "-c", WRAPPER, *argv], cwd=cwd, capture_output=True, text=True, check=True
+        [sys.executable, "-c", WRAPPER, *argv], cwd=cwd, capture_output=True, text=True, check=True, env=ENV
     )
     result: dict[str, float] = json.loads(completed.stdout)
     if result["code"] != 0:
@@ -233,6 +243,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["postgresql", "sqlite", "mariadb"], action="append")
     args = parser.parse_args()
     chosen = args.only or ["postgresql", "sqlite", "mariadb"]
+    subprocess.run([sys.executable, "-c", WARM_UP], check=True, env=ENV)
     results = []
     with tempfile.TemporaryDirectory(prefix="dbops-bench-") as folder:
         for dialect, runner in (("postgresql", bench_postgres), ("sqlite", bench_sqlite), ("mariadb", bench_mariadb)):
@@ -241,7 +252,9 @@ def main() -> None:
                 work.mkdir()
                 results += runner(args.rows, work)
     print(f"\n{args.rows:,} rows in book (+1,000 authors); times in seconds, peak RSS in MB\n")
-    header = f"{'database':<11} {'operation':<34} {'dbops':>7} {'peer':>7} {'ratio':>6} {'dbops RSS':>10} {'peer RSS':>9}"
+    header = (
+        f"{'database':<11} {'operation':<34} {'dbops':>7} {'peer':>7} {'ratio':>6} {'dbops RSS':>10} {'peer RSS':>9}"
+    )
     print(header)
     print("-" * len(header))
     for dialect, label, ours, peer in results:

@@ -11,7 +11,11 @@ import typer
 from dbops.cli.state import get_state
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from dbops.data.drop import DropPlan
+    from dbops.data.dump import DumpedTable
+    from dbops.data.load import LoadedTable
 
 app = typer.Typer()
 
@@ -42,6 +46,7 @@ def dump_data_command(
     from dbops.data.dump import dump_data
 
     state = get_state(ctx)
+    reporter = RichReporter(quiet=state.quiet)
     result = dump_data(
         state.config(),
         directory=directory,
@@ -51,12 +56,10 @@ def dump_data_command(
         file_format=file_format,
         compress=gzip,
         batch_size=batch_size,
-        reporter=RichReporter(quiet=state.quiet),
+        reporter=reporter,
     )
-    for dumped in result.tables:
-        sys.stdout.write(f"{dumped.name}\t{dumped.rows}\t{dumped.file}\n")
-    if not state.quiet:
-        RichReporter().info(f"Dumped {result.rows} rows from {len(result.tables)} tables to {result.directory}")
+    _print_tables(result.tables)
+    reporter.info(f"Dumped {result.rows} rows from {len(result.tables)} tables to {result.directory}")
 
 
 @app.command("load-data")
@@ -86,6 +89,7 @@ def load_data_command(
     from dbops.data.load import load_data
 
     state = get_state(ctx)
+    reporter = RichReporter(quiet=state.quiet)
     result = load_data(
         state.config(),
         directory=directory,
@@ -94,12 +98,10 @@ def load_data_command(
         mode=mode,
         batch_size=batch_size,
         batch_commit=batch_commit,
-        reporter=RichReporter(quiet=state.quiet),
+        reporter=reporter,
     )
-    for loaded in result.tables:
-        sys.stdout.write(f"{loaded.name}\t{loaded.rows}\t{loaded.file}\n")
-    if not state.quiet:
-        RichReporter().info(f"Loaded {result.rows} rows into {len(result.tables)} tables ({result.mode})")
+    _print_tables(result.tables)
+    reporter.info(f"Loaded {result.rows} rows into {len(result.tables)} tables ({result.mode})")
 
 
 @app.command("drop-all")
@@ -144,6 +146,13 @@ def drop_all_command(
         + (f" and {len(plan.enum_types)} enum types" if plan.enum_types else "")
         + f" from {plan.database}."
     )
+
+
+def _print_tables(tables: Sequence[DumpedTable | LoadedTable]) -> None:
+    """One ``name<TAB>rows<TAB>file`` line per table on stdout."""
+    for item in tables:
+        sys.stdout.write(f"{item.name}\t{item.rows}\t{item.file}\n")
+    sys.stdout.flush()
 
 
 def _show_plan(plan: DropPlan) -> None:
