@@ -41,6 +41,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 if TYPE_CHECKING:
     from sqlalchemy import Column
     from sqlalchemy.types import TypeEngine
@@ -52,6 +54,7 @@ __all__ = [
     "column_codec",
     "decode_interval",
     "encode_interval",
+    "encode_json_text",
     "is_plain",
     "type_kind",
 ]
@@ -222,6 +225,14 @@ def _encode_uuid(value: Any) -> str:
 
 def _encode_json(value: Any) -> Any:
     if value is None or (isinstance(value, dict) and len(value) == 1 and _WRAP in value):
+        return {_WRAP: value}
+    return value
+
+
+def encode_json_text(text: Any) -> Any:
+    """``_encode_json`` for a JSON column read as text (SQLite may hand back a number for a JSON scalar)."""
+    value = orjson.loads(text) if isinstance(text, (str, bytes)) else text
+    if value is None or (type(value) is dict and len(value) == 1 and _WRAP in value):
         return {_WRAP: value}
     return value
 

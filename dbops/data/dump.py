@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from dbops.data.codec import NATIVE_KINDS, column_codec, is_plain
+from dbops.data.codec import NATIVE_KINDS, column_codec, encode_json_text, is_plain
 from dbops.data.files import AtomicWriter, data_file_name
 from dbops.data.manifest import MANIFEST_NAME, ColumnInfo, Manifest, TableEntry
 from dbops.data.tables import find_tables, read_transaction, table_label, version_table_name
@@ -178,9 +178,10 @@ def _dump_table(
             # Read as text: the driver would return None for SQL NULL and JSON null alike, and SQLite hands
             # back numbers for JSON scalars (numeric affinity), which SQLAlchemy's JSON type can't parse.
             selected.append(cast(column, Text).label(column.key))
-            encoders.append(_json_text_encoder(codec.encode))
-        elif codec.kind == "uuid" and dialect == "postgresql" and is_plain(column):
-            selected.append(cast(column, Text).label(column.key))  # its text form is ours: skip uuid.UUID objects
+            encoders.append(encode_json_text)
+        elif dialect == "postgresql" and is_plain(column) and _text_is_canonical(column, codec.kind):
+            # PostgreSQL's text form of these is exactly the codec's: skip building uuid.UUID / Decimal objects
+            selected.append(cast(column, Text).label(column.key))
             encoders.append(None)
         else:
             selected.append(column)
@@ -230,13 +231,9 @@ def _dump_table(
     )
 
 
-def _json_text_encoder(encode: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
-    assert encode is not None
-
-    def encode_text(text: Any) -> Any:
-        return encode(orjson.loads(text) if isinstance(text, (str, bytes)) else text)
-
-    return encode_text
+def _text_is_canonical(column: Any, kind: str) -> bool:
+    """uuid, and numeric read as text (fixed-point, ``NaN``/``Infinity``) equal the codec's strings."""
+    return kind == "uuid" or (kind == "decimal" and bool(getattr(column.type, "asdecimal", False)))
 
 
 def _row_encoder(names: list[str], encoders: list[Callable[[Any], Any] | None]) -> Callable[[Any], dict[str, Any]]:
