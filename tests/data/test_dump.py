@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
 
 from dbops import __version__
 from dbops.data.dump import dump_data
@@ -168,3 +169,18 @@ def test_dump_reads_one_snapshot(db: TestDatabase, tmp_path: Path, is_async: boo
         assert connection.execute(sa.text("SELECT count(*) FROM reviews")).scalar_one() == 3
     engine.dispose()
     dispose(config)
+
+
+def test_orm_models_with_deferred_and_server_default_columns(sqlite_db: TestDatabase, tmp_path: Path) -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    class Note(Base):
+        __tablename__ = "notes"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        body: Mapped[str] = deferred(mapped_column(sa.Text))
+        status: Mapped[str] = mapped_column(sa.String(10), server_default="new")
+
+    create_and_fill(sqlite_db, Base.metadata, {"notes": [{"id": 1, "body": "long text"}]})
+    dump_data(make_config(sqlite_db, Base.metadata), directory=tmp_path)
+    assert orjson.loads((tmp_path / "notes.json").read_bytes()) == [{"id": 1, "body": "long text", "status": "new"}]
