@@ -212,7 +212,8 @@ def bench_mariadb(rows: int, work: Path) -> list[tuple[str, str, dict[str, float
             " author_id UUID NOT NULL REFERENCES author(id), created_at DATETIME(6) NOT NULL,"
             " updated_at DATETIME(6) NOT NULL);"
             "INSERT INTO author SELECT UUID(), CONCAT('author ', seq) FROM seq_1_to_1000;"
-            "CREATE TEMPORARY TABLE ids AS SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS n FROM author;"
+            "CREATE TEMPORARY TABLE ids (n INT PRIMARY KEY, id UUID)"
+            " SELECT ROW_NUMBER() OVER (ORDER BY id) - 1 AS n, id FROM author;"
             "INSERT INTO book SELECT UUID(), CONCAT('title ', seq), (seq % 100000) / 100,"
             " JSON_OBJECT('i', seq, 'tags', JSON_ARRAY('a', 'b'), 'ok', seq % 2 = 0),"
             " (SELECT id FROM ids WHERE n = seq % 1000),"
@@ -244,25 +245,25 @@ def main() -> None:
     args = parser.parse_args()
     chosen = args.only or ["postgresql", "sqlite", "mariadb"]
     subprocess.run([sys.executable, "-c", WARM_UP], check=True, env=ENV)
-    results = []
-    with tempfile.TemporaryDirectory(prefix="dbops-bench-") as folder:
-        for dialect, runner in (("postgresql", bench_postgres), ("sqlite", bench_sqlite), ("mariadb", bench_mariadb)):
-            if dialect in chosen:
-                work = Path(folder) / dialect
-                work.mkdir()
-                results += runner(args.rows, work)
-    print(f"\n{args.rows:,} rows in book (+1,000 authors); times in seconds, peak RSS in MB\n")
+    print(f"{args.rows:,} rows in book (+1,000 authors); times in seconds, peak RSS in MB\n")
     header = (
         f"{'database':<11} {'operation':<34} {'dbops':>7} {'peer':>7} {'ratio':>6} {'dbops RSS':>10} {'peer RSS':>9}"
     )
     print(header)
-    print("-" * len(header))
-    for dialect, label, ours, peer in results:
-        ratio = ours["seconds"] / peer["seconds"] if peer["seconds"] else float("inf")
-        print(
-            f"{dialect:<11} {label:<34} {ours['seconds']:>7.2f} {peer['seconds']:>7.2f} {ratio:>5.2f}x"
-            f" {ours['rss_mb']:>10.0f} {peer['rss_mb']:>9.0f}"
-        )
+    print("-" * len(header), flush=True)
+    with tempfile.TemporaryDirectory(prefix="dbops-bench-") as folder:
+        for dialect, runner in (("postgresql", bench_postgres), ("sqlite", bench_sqlite), ("mariadb", bench_mariadb)):
+            if dialect not in chosen:
+                continue
+            work = Path(folder) / dialect
+            work.mkdir()
+            for name, label, ours, peer in runner(args.rows, work):
+                ratio = ours["seconds"] / peer["seconds"] if peer["seconds"] else float("inf")
+                print(
+                    f"{name:<11} {label:<34} {ours['seconds']:>7.2f} {peer['seconds']:>7.2f} {ratio:>5.2f}x"
+                    f" {ours['rss_mb']:>10.0f} {peer['rss_mb']:>9.0f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":
