@@ -77,3 +77,18 @@ def test_declined_confirmation_drops_nothing(db: TestDatabase) -> None:
     plan = drop_all(make_config(db, metadata), confirm=decline)
     assert seen and not plan.dropped
     assert state(db) == before
+
+
+def test_version_table_name_comes_from_the_alembic_config(sqlite_db: TestDatabase) -> None:
+    metadata = chain_metadata()
+    create_and_fill(sqlite_db, metadata, {})
+    engine = sync_engine(sqlite_db)
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE schema_history (version_num VARCHAR(32) PRIMARY KEY)"))
+        connection.execute(sa.text("CREATE TABLE alembic_versions (version_num VARCHAR(32) PRIMARY KEY)"))
+    engine.dispose()
+    config = make_config(sqlite_db, metadata)
+    config.alembic_config.version_table_name = "schema_history"
+    plan = drop_all(config)
+    assert plan.version_table == "schema_history" and plan.unknown == ["alembic_versions"]
+    assert state(sqlite_db) == ({"alembic_versions"}, set())
