@@ -173,35 +173,61 @@ def iter_rows(path: Path, *, strict: bool) -> Iterator[tuple[int, Any]]:
             return
         row = 0
         fallback = False
+        ended = False
         try:
-            for line in stream:
-                stripped = line.rstrip(b"\r\n")
-                if stripped == b"]":
+            while not ended and not fallback:
+                block = stream.readlines(1 << 20)
+                if not block:
                     break
-                row += 1
-                text = stripped[:-1] if stripped.endswith(b",") else stripped
-                try:
-                    value = orjson.loads(text)
-                except orjson.JSONDecodeError as error:
-                    if strict:
+                for index, line in enumerate(block):
+                    if line.rstrip(b"\r\n") == b"]":
+                        block, ended = block[:index], True
+                        break
+                parsed = _parse_block(block)
+                if parsed is not None:  # the common case: one orjson call for ~1 MB of rows
+                    for value in parsed:
+                        row += 1
+                        yield row, value
+                    continue
+                for line in block:
+                    row += 1
+                    stripped = line.rstrip(b"\r\n")
+                    text = stripped[:-1] if stripped.endswith(b",") else stripped
+                    try:
+                        value = orjson.loads(text)
+                    except orjson.JSONDecodeError as error:
+                        if not strict and row == 1:
+                            fallback = True
+                            break
                         raise _malformed(path, row, error) from error
-                    if row == 1:
-                        fallback = True
-                        break
-                    raise _malformed(path, row, error) from error
-                if not isinstance(value, dict):
-                    if not strict and row == 1:
-                        fallback = True
-                        break
-                    raise DataError(f"{path} row {row}: expected a JSON object, got {type(value).__name__}")
-                yield row, value
-            else:
-                if strict:
-                    raise DataError(f"{path} row {row + 1}: malformed JSON (the file ends without ']')")
+                    if not isinstance(value, dict):
+                        if not strict and row == 1:
+                            fallback = True
+                            break
+                        raise DataError(f"{path} row {row}: expected a JSON object, got {type(value).__name__}")
+                    yield row, value
+            if strict and not ended:
+                raise DataError(f"{path} row {row + 1}: malformed JSON (the file ends without ']')")
         except (OSError, EOFError) as error:
             raise DataError(f"{path}: cannot read: {error}") from error
     if fallback:
         yield from _whole_file(path)
+
+
+def _parse_block(lines: list[bytes]) -> list[dict[str, Any]] | None:
+    """Rows of a block of ``{...},`` lines in one parse, or None when the block isn't exactly one object a line."""
+    if not lines:
+        return []
+    text = b"".join(lines).rstrip()
+    if text.endswith(b","):
+        text = text[:-1]
+    try:
+        values = orjson.loads(b"[" + text + b"]")
+    except orjson.JSONDecodeError:
+        return None
+    if len(values) != len(lines) or not all(type(value) is dict for value in values):
+        return None
+    return values  # type: ignore[no-any-return]
 
 
 def _iter_jsonl(path: Path, first: bytes, stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
