@@ -280,7 +280,10 @@ class _TableLoader:
         }
         keys = tuple(codecs)
         copyable = self.psycopg is not None and _copyable(table, codecs)
-        if copyable:
+        text_fields = [_copy_text_field(codecs[key], table.c[key]) for key in keys] if copyable else []
+        if copyable and all(field is not None for field in text_fields):
+            fast = _generated_copy_line(keys, text_fields)  # type: ignore[arg-type]
+        elif copyable:
             copy_decoders = {key: _copy_decoder(codec) for key, codec in codecs.items()}
             fast = _generated_converter(keys, [copy_decoders[key] for key in keys], as_tuple=True)
         else:
@@ -332,6 +335,93 @@ def _generated_converter(
     exec(compile(source, "<dbops row decoder>", "exec"), namespace)
     convert: Callable[[dict[str, Any]], Any] = namespace["convert"]
     return convert
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+_NEEDS_ESCAPE = re.compile(r"[\\\n\r\t]")
+
+
+def _generated_copy_line(keys: tuple[str, ...], fields: list[Callable[[Any], str]]) -> Callable[[dict[str, Any]], str]:
+    """``raw row → one line of COPY text format`` (``\\N`` for NULL), unrolled for the table's columns."""
+    parts = [f"'\\\\N' if (v{index} := raw[{key!r}]) is None else f{index}(v{index})" for index, key in enumerate(keys)]
+    source = "def convert(raw):\n    return '\\t'.join((" + "".join(f"{part}, " for part in parts) + ")) + '\\n'\n"
+    namespace: dict[str, Any] = {f"f{index}": field for index, field in enumerate(fields)}
+    exec(compile(source, "<dbops copy line>", "exec"), namespace)
+    convert: Callable[[dict[str, Any]], str] = namespace["convert"]
+    return convert
+
+
+def _escape(text: str) -> str:
+    return text.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE.search(text) else text
+
+
+def _copy_text_field(codec: ColumnCodec, column: Any) -> Callable[[Any], str] | None:
+    """A JSON value → its COPY text field, validated as strictly as ``codec.decode`` (raises otherwise).
+
+    Values go to PostgreSQL as text, skipping Python objects and psycopg's adaptation; a value already in
+    the form PostgreSQL reads is passed on as it is. A value that doesn't fit raises, and the row takes the
+    slow path, whose error names row and column. None: no text form for this kind here.
+    """
+    decode, kind = codec.decode, codec.kind
+    if kind == "int":
+
+        def int_field(value: Any) -> str:
+            if type(value) is int:
+                return str(value)
+            raise ValueError(value)
+
+        return int_field
+    if kind == "bool":
+        return lambda value: "t" if decode(value) else "f"
+    if kind == "str":
+
+        def str_field(value: Any) -> str:
+            if type(value) is str:
+                return _escape(value)
+            raise ValueError(value)
+
+        return str_field
+    if kind == "uuid":
+        return lambda value: value if type(value) is str and _UUID_TEXT.fullmatch(value) else str(decode(value))
+    if kind == "decimal":
+
+        def decimal_field(value: Any) -> str:
+            decoded = decode(value)  # validates
+            return _escape(value) if type(value) is str else str(decoded)
+
+        return decimal_field
+    if kind == "enum":
+        return lambda value: _escape(decode(value))
+    if kind == "float":
+        return lambda value: repr(decode(value)).replace("inf", "Infinity").replace("nan", "NaN")
+    if kind == "datetime":
+        aware = bool(getattr(column.type, "timezone", False))
+
+        def datetime_field(value: Any) -> str:
+            parsed = decode(value)  # validates, and applies the time-zone rules
+            if aware == (parsed.tzinfo is not None) and type(value) is str and aware == _has_offset(value):
+                return _escape(value)
+            return str(parsed.isoformat())
+
+        return datetime_field
+    if kind in ("date", "time"):
+        return lambda value: str(decode(value).isoformat())
+    if kind == "bytes":
+        return lambda value: "\\\\x" + decode(value).hex()
+    if kind == "json":
+
+        def json_field(value: Any) -> str:
+            decoded = decode(value)
+            return "null" if decoded is JSON_NULL else _escape(orjson.dumps(decoded).decode())
+
+        return json_field
+    return None
+
+
+def _has_offset(text: str) -> bool:
+    """Whether an ISO timestamp string carries a zone (``Z`` or ``±hh:mm`` after the time)."""
+    tail = text[-6:]
+    return text.endswith(("Z", "z")) or (len(tail) == 6 and tail[0] in "+-" and tail[3] == ":")
 
 
 def _json_decoder(decode: Callable[[Any], Any], json_null: Any) -> Callable[[Any], Any]:
@@ -423,10 +513,10 @@ class _BatchWriter:
         savepoint.commit()
 
     def _write(self, batch: list[_Row]) -> None:
-        """COPY runs of prepared tuples; executemany runs of dicts with the same keys; in file order."""
+        """COPY runs of prepared lines or tuples; executemany runs of dicts with the same keys; in file order."""
         groups: list[tuple[Any, list[Any]]] = []
         for _, _, prepared in batch:
-            key = None if isinstance(prepared, tuple) else tuple(prepared)
+            key = None if isinstance(prepared, (tuple, str)) else tuple(prepared)
             if groups and groups[-1][0] == key:
                 groups[-1][1].append(prepared)
             else:
@@ -437,7 +527,7 @@ class _BatchWriter:
             else:
                 self.connection.execute(self.insert, rows)
 
-    def _copy(self, rows: list[tuple[Any, ...]]) -> None:
+    def _copy(self, rows: list[Any]) -> None:
         from sqlalchemy.exc import DBAPIError
 
         preparer = self.connection.dialect.identifier_preparer
@@ -447,9 +537,12 @@ class _BatchWriter:
         cursor = psycopg_connection.cursor()
         try:
             with cursor.copy(sql) as copy_:
-                write_row = copy_.write_row
-                for row in rows:
-                    write_row(row)
+                if isinstance(rows[0], str):  # COPY text lines, made by _generated_copy_line
+                    copy_.write("".join(rows))
+                else:
+                    write_row = copy_.write_row
+                    for row in rows:
+                        write_row(row)
         except Exception as error:
             raise DBAPIError(sql, None, error) from error
         finally:
