@@ -7,7 +7,7 @@ import functools
 import uuid
 from typing import TYPE_CHECKING, Optional
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import DateTime, ForeignKey, String, select
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, MappedAsDataclass, column_property, mapped_column, relationship
 
@@ -107,8 +107,10 @@ class UserModel(MappedAsDataclass, Base, kw_only=True):
     __tablename__ = "dto_user"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default_factory=uuid.uuid4, init=False)
-    created_at: Mapped[datetime.datetime] = mapped_column(default_factory=utcnow, init=False)
-    updated_at: Mapped[datetime.datetime] = mapped_column(default_factory=utcnow, init=False, onupdate=utcnow)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default_factory=utcnow, init=False)
+    updated_at: Mapped[datetime.datetime] = mapped_column(
+        DateTime(timezone=True), default_factory=utcnow, init=False, onupdate=utcnow
+    )
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     nickname: Mapped[Optional[str]] = mapped_column(String(100), default=None)
