@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
@@ -13,37 +12,14 @@ from litestar.di import Provide
 from litestar.params import Dependency
 from litestar.testing import TestClient
 from litestar_dbops.providers import FieldNameType, FilterConfig, create_service_dependencies
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session, raiseload
+from sqlalchemy import select
+from sqlalchemy.orm import raiseload
 
 from dbops.config import SQLAlchemyAsyncConfig, SQLAlchemySyncConfig
 from dbops.filters import FilterTypes
-from dbops.repository import SQLAlchemyAsyncRepository, SQLAlchemySyncRepository
-from dbops.service import SQLAlchemyAsyncRepositoryService, SQLAlchemySyncRepositoryService
 from tests.databases import TestDatabase
-from tests.providers.dto_models import AuthorModel, Base, BookModel, UserModel
-
-
-class UserService(SQLAlchemyAsyncRepositoryService[UserModel]):
-    class Repo(SQLAlchemyAsyncRepository[UserModel]):
-        model_type = UserModel
-
-    repository_type = Repo
-
-
-class UserSyncService(SQLAlchemySyncRepositoryService[UserModel]):
-    class Repo(SQLAlchemySyncRepository[UserModel]):
-        model_type = UserModel
-
-    repository_type = Repo
-
-
-class AuthorService(SQLAlchemyAsyncRepositoryService[AuthorModel]):
-    class Repo(SQLAlchemyAsyncRepository[AuthorModel]):
-        model_type = AuthorModel
-
-    repository_type = Repo
-
+from tests.providers.dto_models import AuthorModel, UserModel
+from tests.providers.services import AuthorService, UserService, UserSyncService, uid
 
 FILTERS: FilterConfig = {
     "pagination_type": "limit_offset",
@@ -58,36 +34,6 @@ FILTERS: FilterConfig = {
     "in_fields": [FieldNameType("nickname", str)],
     "not_in_fields": ["last_name"],
 }
-T0 = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
-USERS = [
-    ("Ada", "Lovelace", "countess"),
-    ("Alan", "Turing", None),
-    ("Grace", "Hopper", "amazing"),
-    ("Donald", "Knuth", "tex"),
-]
-
-
-def uid(first_name: str) -> uuid.UUID:
-    return uuid.uuid5(uuid.NAMESPACE_DNS, first_name)
-
-
-@pytest.fixture
-def seeded(db: TestDatabase) -> TestDatabase:
-    engine = create_engine(db.sync_url)
-    Base.metadata.create_all(engine)
-    with Session(engine) as session:
-        for days, (first, last, nick) in enumerate(USERS):
-            user = UserModel(first_name=first, last_name=last, nickname=nick)
-            user.id = uid(first)
-            user.created_at = T0 + datetime.timedelta(days=days)
-            user.updated_at = T0 + datetime.timedelta(days=10 - days)
-            session.add(user)
-        author = AuthorModel(id=uid("author"), name="Octavia Butler", dob=None)
-        author.books = [BookModel(id=1, title="Kindred", author_id=author.id)]
-        session.add(author)
-        session.commit()
-    engine.dispose()
-    return db
 
 
 def session_provider(config: SQLAlchemyAsyncConfig | SQLAlchemySyncConfig) -> Provide:
