@@ -11,6 +11,7 @@ import re
 __all__ = [
     "CheckFailedError",
     "ConfigError",
+    "ConfirmationRequiredError",
     "ConnectionError",
     "DataError",
     "DbopsError",
@@ -81,5 +82,11 @@ class DataError(DbopsError):
 
 class StorageError(DbopsError):
     """A storage backend could not be found or failed an operation."""
+
+    exit_code = 2
+
+
+class ConfirmationRequiredError(DbopsError):
+    """A destructive command needs a yes, and stdin is not a terminal to ask on (pass ``--yes``)."""
 
     exit_code = 2
