@@ -65,8 +65,12 @@ def run_migrations(**overrides: Any) -> None:
         if lock is not None and connection.dialect.name == "sqlite":
             from dbops.migrations.lock import sqlite_lock
 
-            with sqlite_lock(connection, lock):
-                _run(connection)
+            config.attributes["dbops_lock_on_connection"] = True
+            try:
+                with sqlite_lock(connection, lock):
+                    _run(connection)
+            finally:
+                config.attributes.pop("dbops_lock_on_connection", None)
         else:
             _run(connection)
 
@@ -74,6 +78,9 @@ def run_migrations(**overrides: Any) -> None:
         context.configure(connection=connection, **options)
         with context.begin_transaction():
             context.run_migrations()
+        if connection.in_transaction() and not config.attributes.get("dbops_lock_on_connection"):
+            # Work done outside a migration step (ensure-version's CREATE TABLE) is still open: keep it.
+            connection.commit()
 
     from dbops.connect import run_sync
 
