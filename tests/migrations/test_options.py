@@ -89,7 +89,8 @@ def test_template_path(sqlite_factory: ConfigFactory, tmp_path: Path, metadata: 
     (templates / "README").write_text("Our house style\n")
     (templates / "env.py").write_text("from dbops.migrations.environment import run_migrations\n\nrun_migrations()\n")
     (templates / "script.py.mako").write_text(
-        '"""${message}"""\n# house style\nfrom alembic import op\nimport sqlalchemy as sa\n${imports if imports else ""}\n'
+        '"""${message}"""\n# house style\nfrom alembic import op\nimport sqlalchemy as sa\n'
+        '${imports if imports else ""}\n'
         "revision = ${repr(up_revision)}\ndown_revision = ${repr(down_revision)}\nbranch_labels = None\n"
         'depends_on = None\n\ndef upgrade():\n    ${upgrades if upgrades else "pass"}\n\n'
         'def downgrade():\n    ${downgrades if downgrades else "pass"}\n'
@@ -228,7 +229,9 @@ def do_run_migrations(connection):
 async def run_async():
     configuration = config.get_section(config.config_ini_section) or {}
     configuration["sqlalchemy.url"] = config.db_url
-    connectable = config.engine or async_engine_from_config(configuration, prefix="sqlalchemy.", poolclass=pool.NullPool)
+    connectable = config.engine or async_engine_from_config(
+        configuration, prefix="sqlalchemy.", poolclass=pool.NullPool
+    )
     async with connectable.connect() as connection:
         await connection.run_sync(do_run_migrations)
     await connectable.dispose()
