@@ -83,3 +83,9 @@ class StorageError(DbopsError):
     """A storage backend could not be found or failed an operation."""
 
     exit_code = 2
+
+
+class StartupError(DbopsError):
+    """A Litestar app could not start its database (``create_all`` failed for a reason other than connecting)."""
+
+    exit_code = 2
