@@ -201,3 +201,52 @@ def test_integrity_error_escaping_a_handler_is_409(sqlite_db: TestDatabase) -> N
         response = client.post("/twice")
         assert response.status_code == 409
         assert checked_out(config) == 0
+
+
+def test_one_config_cannot_use_one_key_for_session_and_engine() -> None:
+    config = make_config("sqlite:///a.sqlite", is_async=False, session_dependency_key="db", engine_dependency_key="db")
+    with pytest.raises(ConfigError, match="session_dependency_key and engine_dependency_key are both 'db'"):
+        SQLAlchemyPlugin(config)
+
+
+def test_engine_and_session_config_pass_through_and_json_uses_orjson(pg_db: TestDatabase, is_async: bool) -> None:
+    import uuid
+
+    from litestar_dbops import AsyncSessionConfig, EngineConfig, SyncSessionConfig
+    from sqlalchemy import JSON, Column, Integer, MetaData, Table, select
+
+    metadata = MetaData()
+    docs = Table("doc", metadata, Column("id", Integer, primary_key=True), Column("body", JSON))
+    session_config = (
+        AsyncSessionConfig(expire_on_commit=False) if is_async else SyncSessionConfig(expire_on_commit=False)
+    )
+    config = make_config(
+        pg_db.url(is_async=is_async),
+        is_async=is_async,
+        metadata=metadata,
+        engine_config=EngineConfig(pool_size=3, max_overflow=0),
+        session_config=session_config,
+    )
+    key = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    with TestClient(app_for(config)):
+        engine: Any = config.get_engine()
+        pool = engine.sync_engine.pool if is_async else engine.pool
+        assert pool.size() == 3
+        assert config.create_session_maker().kw["expire_on_commit"] is False
+
+    # The table exists now (create_all); write a UUID inside JSON, which the stdlib json module cannot encode.
+    async def write_async() -> None:
+        async with config.get_engine().begin() as connection:  # type: ignore[union-attr]
+            await connection.execute(docs.insert(), [{"id": 1, "body": {"key": key}}])
+            assert (await connection.execute(select(docs.c.body))).scalar_one() == {"key": str(key)}
+        await config.dispose_async()  # type: ignore[union-attr]
+
+    if is_async:
+        import asyncio
+
+        asyncio.run(write_async())
+    else:
+        with config.get_engine().begin() as connection:  # type: ignore[union-attr]
+            connection.execute(docs.insert(), [{"id": 1, "body": {"key": key}}])
+            assert connection.execute(select(docs.c.body)).scalar_one() == {"key": str(key)}
+        config.dispose()  # type: ignore[union-attr]

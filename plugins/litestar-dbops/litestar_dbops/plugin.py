@@ -98,6 +98,11 @@ def _check_unique_keys(configs: Sequence[AnyLitestarConfig]) -> None:
     """Two configs sharing a dependency, state or scope key would silently share one session: refuse."""
     seen: dict[str, AnyLitestarConfig] = {}
     for config in configs:
+        if config.session_dependency_key == config.engine_dependency_key:
+            raise ConfigError(
+                f"{config.describe()}: session_dependency_key and engine_dependency_key are both "
+                f"{config.session_dependency_key!r}"
+            )
         keys = {
             config.session_dependency_key,
             config.engine_dependency_key,
