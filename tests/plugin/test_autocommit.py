@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,7 +55,28 @@ def test_what_each_handler_commits(db: TestDatabase, is_async: bool, handler: An
     assert set(item_names(db.sync_url)) == committed
 
 
-def test_unique_violation_at_commit_answers_409_and_saves_nothing(db: TestDatabase, is_async: bool) -> None:
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def plugin_log() -> Iterator[list[logging.LogRecord]]:
+    """Records of the litestar_dbops logger (Litestar's own logging setup replaces the root handlers)."""
+    handler = _Records()
+    logger = logging.getLogger("litestar_dbops")
+    logger.addHandler(handler)
+    yield handler.records
+    logger.removeHandler(handler)
+
+
+def test_unique_violation_at_commit_answers_409_and_saves_nothing(
+    db: TestDatabase, is_async: bool, plugin_log: list[logging.LogRecord]
+) -> None:
     client, config = _client(db, is_async, "autocommit")
     with client:
         assert client.post("/items/dup").status_code == 201
@@ -66,6 +88,8 @@ def test_unique_violation_at_commit_answers_409_and_saves_nothing(db: TestDataba
             "detail": "Conflict: the changes violate a database constraint and were not saved",
         }
         assert int(response.headers["content-length"]) == len(response.content)
+        assert [record.levelno for record in plugin_log] == [logging.ERROR]
+        assert plugin_log[0].getMessage().startswith("commit failed for POST /items/dup; answering 409 instead of 201")
         # The app keeps working after a failed commit, and the pool has its connection back.
         assert client.post("/items/after").status_code == 201
         assert checked_out(config) == 0
