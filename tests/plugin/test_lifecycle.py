@@ -250,3 +250,27 @@ def test_engine_and_session_config_pass_through_and_json_uses_orjson(pg_db: Test
             connection.execute(docs.insert(), [{"id": 1, "body": {"key": key}}])
             assert connection.execute(select(docs.c.body)).scalar_one() == {"key": str(key)}
         config.dispose()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "detail"),
+    [
+        ("NotFoundError", 404, "no author 7"),
+        ("DuplicateKeyError", 409, "no author 7"),
+        ("ForeignKeyError", 409, "no author 7"),
+        ("FilterError", 400, "no author 7"),
+        ("RepositoryError", 500, "Internal Server Error"),
+    ],
+)
+def test_repository_errors_map_to_http_statuses(error: str, status: int, detail: str) -> None:
+    from dbops import errors
+
+    config = make_config("sqlite+aiosqlite://", is_async=True, create_all=False)
+
+    @get("/fail", sync_to_thread=False)
+    def fail() -> None:
+        raise getattr(errors, error)("no author 7")
+
+    with TestClient(Litestar([fail], plugins=[SQLAlchemyPlugin(config)])) as client:
+        response = client.get("/fail")
+    assert (response.status_code, response.json()) == (status, {"status_code": status, "detail": detail})

@@ -63,7 +63,9 @@ class LitestarConfigFields:
     session_scope_key: str = ""
     """Key of the request's session in the ASGI scope; defaults to ``_dbops_<session_dependency_key>``."""
     set_default_exception_handler: bool = True
-    """Answer 409 to an ``IntegrityError`` a handler lets escape (unless the app maps it itself)."""
+    """Map errors a handler lets escape (unless the app maps them itself): SQLAlchemy's ``IntegrityError`` → 409;
+    dbops repository errors: ``NotFoundError`` → 404, ``IntegrityError``/``DuplicateKeyError`` → 409,
+    ``FilterError`` → 400, others → 500."""
 
     def _init_litestar_fields(self) -> None:
         for name in ("session_dependency_key", "engine_dependency_key"):

@@ -34,6 +34,29 @@ def integrity_error_handler(request: Request[Any, Any, Any], exc: Exception) -> 
     return Response({"status_code": 409, "detail": _CONFLICT_DETAIL}, status_code=409)
 
 
+def repository_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Answer a dbops repository error with its HTTP meaning: 404 not found, 409 conflict, 400 bad filter.
+
+    Repository messages are written for people and never carry driver text, so they are shown; anything
+    else a repository raises is a 500 without detail.
+    """
+    from litestar import Response
+
+    from dbops.errors import FilterError, NotFoundError
+    from dbops.errors import IntegrityError as RowIntegrityError
+
+    status = next(
+        (
+            code
+            for kind, code in ((NotFoundError, 404), (RowIntegrityError, 409), (FilterError, 400))
+            if isinstance(exc, kind)
+        ),
+        500,
+    )
+    detail = str(exc) if status != 500 else "Internal Server Error"
+    return Response({"status_code": status, "detail": detail}, status_code=status)
+
+
 class SQLAlchemyInitPlugin(InitPlugin, CLIPlugin):
     """Wire one or more configs into a Litestar app and mount ``litestar database`` (alias ``db``).
 
@@ -88,9 +111,11 @@ class SQLAlchemyInitPlugin(InitPlugin, CLIPlugin):
             app_config.lifespan.append(config.lifespan)
             app_config.before_send.extend(config.before_send_handlers())
             app_config.signature_namespace.update(config.signature_namespace)
-        wants_handler = any(config.set_default_exception_handler for config in self._configs)
-        if wants_handler and IntegrityError not in app_config.exception_handlers:
-            app_config.exception_handlers[IntegrityError] = integrity_error_handler
+        if any(config.set_default_exception_handler for config in self._configs):
+            from dbops.errors import RepositoryError
+
+            app_config.exception_handlers.setdefault(IntegrityError, integrity_error_handler)
+            app_config.exception_handlers.setdefault(RepositoryError, repository_error_handler)
         return app_config
 
 
