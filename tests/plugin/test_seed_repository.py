@@ -178,6 +178,30 @@ class AuthorController(Controller):
         await authors_repo.session.commit()
 
 
+# Repository and Service Layer (the seed's form: the modules from the plugin package)
+from litestar_dbops import repository, service
+
+
+class AuthorService(service.SQLAlchemyAsyncRepositoryService[AuthorModel]):
+    """Author service."""
+
+    class Repo(repository.SQLAlchemyAsyncRepository[AuthorModel]):
+        """Author repository."""
+
+        model_type = AuthorModel
+
+    repository_type = Repo
+
+
+@get(path="/service/authors")
+async def list_authors_with_service(
+    db_session: AsyncSession, limit_offset: LimitOffset
+) -> service.OffsetPagination[Author]:
+    authors_service = AuthorService(session=db_session)
+    results, total = await authors_service.list_and_count(limit_offset)
+    return authors_service.to_schema(results, total, filters=[limit_offset], schema_type=Author)
+
+
 # Application setup
 session_config = AsyncSessionConfig(expire_on_commit=False)
 alchemy_config = SQLAlchemyAsyncConfig(
@@ -187,7 +211,7 @@ alchemy_config = SQLAlchemyAsyncConfig(
 )
 sqlalchemy_plugin = SQLAlchemyPlugin(config=alchemy_config)
 app = Litestar(
-    route_handlers=[AuthorController],
+    route_handlers=[AuthorController, list_authors_with_service],
     plugins=[sqlalchemy_plugin],
     dependencies={"limit_offset": Provide(provide_limit_offset_pagination, sync_to_thread=False)},
 )
@@ -212,6 +236,7 @@ if __name__ == "__main__":
         call("PATCH", f"/authors/{created['id']}", json={"name": "Ursula K. Le Guin"})
         call("GET", f"/authors/{created['id']}")
         call("GET", "/authors?pageSize=1&currentPage=2")
+        call("GET", "/service/authors?pageSize=10")
         call("DELETE", f"/authors/{created['id']}")
         call("GET", f"/authors/{created['id']}")
     print(json.dumps({"id": created["id"], "calls": calls}))
@@ -234,6 +259,7 @@ def test_repository_only_pattern(db: TestDatabase, tmp_path: Path) -> None:
         ("PATCH", 200),
         ("GET", 200),
         ("GET", 200),
+        ("GET", 200),
         ("DELETE", 204),
         ("GET", 404),
     ]
@@ -241,4 +267,7 @@ def test_repository_only_pattern(db: TestDatabase, tmp_path: Path) -> None:
     assert calls[3][3] == {"id": author_id, "name": "Ursula K. Le Guin", "dob": "1929-10-21"}
     page = calls[4][3]
     assert (page["total"], page["limit"], page["offset"], len(page["items"])) == (2, 1, 1, 1)
-    assert calls[6][3]["status_code"] == 404  # the repository's NotFoundError, mapped by the plugin
+    by_service = calls[5][3]
+    assert (by_service["total"], by_service["limit"], by_service["offset"]) == (2, 10, 0)
+    assert sorted(item["name"] for item in by_service["items"]) == ["Octavia", "Ursula K. Le Guin"]
+    assert calls[7][3]["status_code"] == 404  # the repository's NotFoundError, mapped by the plugin
