@@ -10,9 +10,7 @@ Litestar: ``litestar --app examples.app:create_app run`` serves the CRUD API, an
 
 from __future__ import annotations
 
-import datetime
 import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,22 +31,21 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class AuthorModel(Base):
+class Author(Base):
     __tablename__ = "author"
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    name: Mapped[str] = mapped_column(String(200))
-    dob: Mapped[datetime.date | None]
-    books: Mapped[list[BookModel]] = relationship(back_populates="author", lazy="selectin", cascade="all, delete")
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    books: Mapped[list[Book]] = relationship(back_populates="author", lazy="selectin", cascade="all, delete")
 
 
-class BookModel(Base):
+class Book(Base):
     __tablename__ = "book"
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
-    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("author.id"))
-    author: Mapped[AuthorModel] = relationship(back_populates="books", lazy="joined")
+    author_id: Mapped[int] = mapped_column(ForeignKey("author.id"))
+    author: Mapped[Author] = relationship(back_populates="books")
 
 
 db = SQLAlchemyAsyncConfig(
@@ -61,31 +58,23 @@ db = SQLAlchemyAsyncConfig(
 
 
 @dataclass
-class Author:
-    id: uuid.UUID
+class AuthorOut:
+    id: int
     name: str
-    dob: datetime.date | None
     books: list[str]
 
     @classmethod
-    def of(cls, model: AuthorModel) -> Author:
-        return cls(id=model.id, name=model.name, dob=model.dob, books=sorted(book.title for book in model.books))
+    def of(cls, model: Author) -> AuthorOut:
+        return cls(id=model.id, name=model.name, books=sorted(book.title for book in model.books))
 
 
 @dataclass
-class AuthorCreate:
+class AuthorIn:
     name: str
-    dob: datetime.date | None = None
 
 
 @dataclass
-class AuthorUpdate:
-    name: str | None = None
-    dob: datetime.date | None = None
-
-
-@dataclass
-class BookCreate:
+class BookIn:
     title: str
 
 
@@ -97,8 +86,8 @@ def create_app(config: SQLAlchemyAsyncConfig | None = None) -> Litestar:
     from sqlalchemy import select
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    async def load(session: AsyncSession, author_id: uuid.UUID) -> AuthorModel:
-        author = await session.get(AuthorModel, author_id)
+    async def load(session: AsyncSession, author_id: int) -> Author:
+        author = await session.get(Author, author_id)
         if author is None:
             raise NotFoundException(f"no author {author_id}")
         return author
@@ -107,47 +96,43 @@ def create_app(config: SQLAlchemyAsyncConfig | None = None) -> Litestar:
         path = "/authors"
         signature_namespace: dict[str, Any] = {
             "AsyncSession": AsyncSession,
-            "AuthorCreate": AuthorCreate,
-            "AuthorUpdate": AuthorUpdate,
-            "BookCreate": BookCreate,
-            "Author": Author,
+            "AuthorIn": AuthorIn,
+            "AuthorOut": AuthorOut,
+            "BookIn": BookIn,
         }
 
         @get("/")
-        async def list_authors(self, db_session: AsyncSession) -> list[Author]:
-            authors = await db_session.scalars(select(AuthorModel).order_by(AuthorModel.name))
-            return [Author.of(author) for author in authors]
+        async def list_authors(self, db_session: AsyncSession) -> list[AuthorOut]:
+            authors = await db_session.scalars(select(Author).order_by(Author.name))
+            return [AuthorOut.of(author) for author in authors]
 
         @post("/")
-        async def create_author(self, db_session: AsyncSession, data: AuthorCreate) -> Author:
-            author = AuthorModel(name=data.name, dob=data.dob, books=[])
+        async def create_author(self, db_session: AsyncSession, data: AuthorIn) -> AuthorOut:
+            author = Author(name=data.name, books=[])
             db_session.add(author)
             await db_session.flush()
-            return Author.of(author)
+            return AuthorOut.of(author)
 
-        @get("/{author_id:uuid}")
-        async def get_author(self, db_session: AsyncSession, author_id: uuid.UUID) -> Author:
-            return Author.of(await load(db_session, author_id))
+        @get("/{author_id:int}")
+        async def get_author(self, db_session: AsyncSession, author_id: int) -> AuthorOut:
+            return AuthorOut.of(await load(db_session, author_id))
 
-        @patch("/{author_id:uuid}")
-        async def update_author(self, db_session: AsyncSession, author_id: uuid.UUID, data: AuthorUpdate) -> Author:
+        @patch("/{author_id:int}")
+        async def rename_author(self, db_session: AsyncSession, author_id: int, data: AuthorIn) -> AuthorOut:
             author = await load(db_session, author_id)
-            if data.name is not None:
-                author.name = data.name
-            if data.dob is not None:
-                author.dob = data.dob
+            author.name = data.name
             await db_session.flush()
-            return Author.of(author)
+            return AuthorOut.of(author)
 
-        @delete("/{author_id:uuid}")
-        async def delete_author(self, db_session: AsyncSession, author_id: uuid.UUID) -> None:
+        @delete("/{author_id:int}")
+        async def delete_author(self, db_session: AsyncSession, author_id: int) -> None:
             await db_session.delete(await load(db_session, author_id))
 
-        @post("/{author_id:uuid}/books")
-        async def add_book(self, db_session: AsyncSession, author_id: uuid.UUID, data: BookCreate) -> Author:
+        @post("/{author_id:int}/books")
+        async def add_book(self, db_session: AsyncSession, author_id: int, data: BookIn) -> AuthorOut:
             author = await load(db_session, author_id)
-            author.books.append(BookModel(title=data.title))
+            author.books.append(Book(title=data.title))
             await db_session.flush()
-            return Author.of(author)
+            return AuthorOut.of(author)
 
     return Litestar(route_handlers=[AuthorController], plugins=[SQLAlchemyPlugin(config=config or db)])
