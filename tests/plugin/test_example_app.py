@@ -62,3 +62,27 @@ def test_litestar_database_on_the_example_app(example: ModuleType) -> None:
     result = run_litestar(["--app", "examples.app:create_app", "database", "configs"], app_dir=REPO_ROOT)
     assert result.exit_code == 0, result.output
     assert result.stdout == f"default\tasync\tsqlite+aiosqlite:///{REPO_ROOT / 'examples' / 'app.sqlite'}\n"
+
+
+def test_readme_flow_upgrade_then_serve(example: ModuleType, db: TestDatabase) -> None:
+    """``dbops --config examples/app.py:db upgrade`` with DATABASE_URL, then the CRUD API on the migrated schema."""
+    pytest.importorskip("dbops.migrations", reason="the migration commands land with the core migrations work")
+    from tests.cli_runner import invoke_process
+
+    upgraded = invoke_process(
+        ["--config", "examples/app.py:db", "upgrade"], cwd=REPO_ROOT, env={"DATABASE_URL": db.async_url}
+    )
+    assert upgraded.exit_code == 0, upgraded.stderr
+    config = example.SQLAlchemyAsyncConfig(
+        connection_string=db.async_url, metadata=example.Base.metadata, before_send_handler="autocommit"
+    )
+    with TestClient(example.create_app(config)) as client:
+        author = client.post("/authors", json={"name": "Octavia E. Butler"}).json()
+        assert client.post(f"/authors/{author['id']}/books", json={"title": "Kindred"}).status_code == 201
+        assert client.get("/authors").json() == [
+            {"id": author["id"], "name": "Octavia E. Butler", "books": ["Kindred"]}
+        ]
+    checked = invoke_process(
+        ["--config", "examples/app.py:db", "check"], cwd=REPO_ROOT, env={"DATABASE_URL": db.async_url}
+    )
+    assert checked.exit_code == 0, checked.stdout + checked.stderr
