@@ -96,3 +96,32 @@ def test_unknown_revision_is_one_line_exit_2(sqlite_db: TestDatabase, tmp_path: 
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
     assert "Traceback" not in result.output
+
+
+def test_a_real_litestar_process_upgrades_the_example_quietly(tmp_path: Path) -> None:
+    """``litestar --app examples.app:create_app database upgrade`` as a user runs it, in its own process."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    shutil.copytree(
+        REPO_ROOT / "examples", tmp_path / "examples", ignore=shutil.ignore_patterns("*.sqlite", "__pycache__")
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "litestar", "--app", "examples.app:create_app", "database", "upgrade"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={key: value for key, value in os.environ.items() if key != "DATABASE_URL"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Running upgrade  -> 0001, authors and books" in done.stderr
+    # Loading the app runs Litestar's logging setup; Alembic's INFO chatter must not come through it.
+    assert "INFO" not in done.stderr and "alembic.runtime" not in done.stderr
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'examples' / 'app.sqlite'}")
+    assert {"author", "book"} <= set(sa.inspect(engine).get_table_names())
+    engine.dispose()

@@ -7,6 +7,9 @@ the app's configs preset; help, errors and exit codes are dbops' own. No command
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -37,8 +40,25 @@ def _forward(ctx: click.Context, args: tuple[str, ...]) -> None:
     from dbops.discovery import configs_from_object
 
     configs = configs_from_object(_current_app(ctx), "the Litestar app")
-    code = run(list(args), prog_name=f"litestar {ctx.info_name}", state=CliState(preset_configs=configs))
+    with _quiet_library_logging():
+        code = run(list(args), prog_name=f"litestar {ctx.info_name}", state=CliState(preset_configs=configs))
     ctx.exit(code)
+
+
+@contextlib.contextmanager
+def _quiet_library_logging() -> Iterator[None]:
+    """Show only warnings from libraries' loggers (Alembic's INFO chatter), as the standalone ``dbops`` does.
+
+    Loading the app ran Litestar's logging setup, which sends INFO records of every logger to the console;
+    dbops reports progress itself.
+    """
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        root.setLevel(level)
 
 
 def database_command(name: str = "database", *, hidden: bool = False) -> click.Command:
