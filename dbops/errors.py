@@ -140,3 +140,9 @@ class ConfirmationRequiredError(DbopsError):
     """A destructive command needs a yes, and stdin is not a terminal to ask on (pass ``--yes``)."""
 
     exit_code = 2
+
+
+class StartupError(DbopsError):
+    """A Litestar app could not start its database (``create_all`` failed for a reason other than connecting)."""
+
+    exit_code = 2
