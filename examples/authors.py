@@ -2,7 +2,7 @@
 
 Run it (SQLite file next to this script, tables created on startup)::
 
-    uv run litestar --app examples.authors:app run
+    uv run --with uvicorn litestar --app examples.authors:app run
     curl 'localhost:8000/authors?currentPage=1&pageSize=10&searchString=ann'
 
 ``AUTHORS_DB_URL`` points it at another database (``postgresql+asyncpg://...``); ``create_app(url)`` builds
