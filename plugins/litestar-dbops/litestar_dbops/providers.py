@@ -223,7 +223,7 @@ class _Group:
     return_type: Any
 
 
-def _check_config(config: FilterConfig, model: type[Any] | None, owner: str) -> None:
+def _check_config(config: FilterConfig, defaults: DependencyDefaults, model: type[Any] | None, owner: str) -> None:
     unknown = sorted(set(config) - _FILTER_KEYS)
     if unknown:
         raise ConfigError(
@@ -232,8 +232,8 @@ def _check_config(config: FilterConfig, model: type[Any] | None, owner: str) -> 
         )
     if "pagination_type" in config and config["pagination_type"] != "limit_offset":
         raise ConfigError(f"{owner}: pagination_type must be 'limit_offset', got {config['pagination_type']!r}")
-    size = config.get("pagination_size", DEPENDENCY_DEFAULTS.DEFAULT_PAGINATION_SIZE)
-    size_max = config.get("pagination_size_max", DEPENDENCY_DEFAULTS.DEFAULT_PAGINATION_SIZE_MAX)
+    size = config.get("pagination_size", defaults.DEFAULT_PAGINATION_SIZE)
+    size_max = config.get("pagination_size_max", defaults.DEFAULT_PAGINATION_SIZE_MAX)
     for name, value in (("pagination_size", size), ("pagination_size_max", size_max)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{owner}: {name} must be a positive integer, got {value!r}")
@@ -412,7 +412,7 @@ def create_filter_dependencies(
     With ``model_type``, every field the settings name is checked against the model now, not at the first
     request.
     """
-    _check_config(config, model_type, f"filters of {model_type.__name__}" if model_type else "filters")
+    _check_config(config, dep_defaults, model_type, f"filters of {model_type.__name__}" if model_type else "filters")
     groups = [group for build in _GROUP_BUILDERS for group in build(config, dep_defaults)]
     dependencies = {group.key: _group_provider(group) for group in groups}
     keys = [group.key for group in groups]
