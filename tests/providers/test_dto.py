@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Optional
 
 import pytest
 from litestar import Litestar, get, patch, post
-from litestar.dto import DTOConfig, DTOData
+from litestar.dto import DTOConfig, DTOData, dto_field
 from litestar.testing import TestClient
 from litestar_dbops.dto import SQLAlchemyDTO
-from sqlalchemy import Engine, create_engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Computed, Engine, ForeignKey, String, create_engine, select
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, WriteOnlyMapped, mapped_column, relationship
 
 from dbops.errors import ConfigError
 from tests.databases import TestDatabase
@@ -350,3 +351,54 @@ def test_dataclass_model_round_trip(engine: Engine) -> None:
     with Session(engine) as session:
         stored = session.scalars(select(UserModel)).one()
         assert (stored.first_name, stored.nickname, stored.created_at is not None) == ("Grace", "Amazing Grace", True)
+
+
+class OtherBase(DeclarativeBase):
+    pass
+
+
+class Shelf(OtherBase):
+    __tablename__ = "shelf"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    width: Mapped[int]
+    depth: Mapped[int]
+    area: Mapped[int] = mapped_column(Computed("width * depth"))
+    label: Mapped[str] = mapped_column(String(20), info=dto_field("private"))
+    items: WriteOnlyMapped[Item] = relationship(back_populates="shelf")
+    tags: Mapped[list[Tag]] = relationship()
+    tag_names: AssociationProxy[list[str]] = association_proxy("tags", "name")
+
+
+class Item(OtherBase):
+    __tablename__ = "item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shelf_id: Mapped[int] = mapped_column(ForeignKey("shelf.id"))
+    shelf: Mapped[Shelf] = relationship(back_populates="items")
+
+
+class Tag(OtherBase):
+    __tablename__ = "tag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shelf_id: Mapped[Optional[int]] = mapped_column(ForeignKey("shelf.id"))
+    name: Mapped[str] = mapped_column(String(20))
+
+
+def test_computed_columns_proxies_write_only_and_private_fields() -> None:
+    @post("/shelves", dto=SQLAlchemyDTO[Shelf], signature_namespace={"Shelf": Shelf}, sync_to_thread=False)
+    def create(data: Shelf) -> Shelf:
+        data.area = data.width * data.depth
+        data.tags = [Tag(id=1, name="oak")]
+        return data
+
+    app = Litestar([create])
+    request = schema_for(app, "ShelfRequestBody")["properties"]
+    response = schema_for(app, "ShelfResponseBody")["properties"]
+    assert set(request) == {"id", "width", "depth", "tags"}  # area is computed, tag_names a proxy
+    assert set(response) == {"id", "width", "depth", "area", "tags", "tag_names"}  # no write-only items, no label
+    assert response["tag_names"] == {"items": {"type": "string"}, "type": "array"}
+    with TestClient(app) as client:
+        body = client.post("/shelves", json={"width": 2, "depth": 3, "area": 99, "label": "x"}).json()
+    assert (body["area"], body["tag_names"], body["tags"][0]["name"]) == (6, ["oak"], "oak")

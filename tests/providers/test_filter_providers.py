@@ -11,7 +11,7 @@ import pytest
 from litestar import Litestar, get
 from litestar.params import Dependency
 from litestar.testing import TestClient
-from litestar_dbops.providers import FieldNameType, FilterConfig, create_filter_dependencies
+from litestar_dbops.providers import DependencyDefaults, FieldNameType, FilterConfig, create_filter_dependencies
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session
 
@@ -275,3 +275,22 @@ def test_created_and_updated_filters_need_the_columns() -> None:
 
     with pytest.raises(ConfigError, match="filter setting 'created_at': AuthorModel has no column 'created_at'"):
         create_filter_dependencies({"created_at": True}, model_type=AuthorModel)
+
+
+def test_dependency_defaults_rename_keys_and_change_page_sizes() -> None:
+    defaults = DependencyDefaults(
+        FILTERS_DEPENDENCY_KEY="query_filters", DEFAULT_PAGINATION_SIZE=5, DEFAULT_PAGINATION_SIZE_MAX=10
+    )
+    dependencies = create_filter_dependencies({"pagination_type": "limit_offset", "search": "name"}, defaults)
+    assert set(dependencies) == {"query_filters", "limit_offset_filter", "search_filter"}
+
+    @get("/x", dependencies=dependencies, sync_to_thread=False)
+    def handler(query_filters: Annotated[list[FilterTypes], Dependency(skip_validation=True)]) -> list[str]:
+        return [repr(item) for item in query_filters]
+
+    with TestClient(Litestar([handler])) as client:
+        assert client.get("/x").json() == ["LimitOffset(limit=5, offset=0)"]
+        assert client.get("/x?pageSize=10").status_code == 200
+        assert client.get("/x?pageSize=11").status_code == 400
+    with pytest.raises(ConfigError, match="pagination_size 20 is larger than pagination_size_max 10"):
+        create_filter_dependencies({"pagination_type": "limit_offset", "pagination_size": 20}, defaults)
