@@ -656,19 +656,21 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         dialect = self._dialect
         now = utcnow()
         audit = {"created_at", "updated_at"} if info.has_updated_at else set()
+        plan = [(c.key, c.name, c.default, c.server_generated, c.key in audit) for c in info.columns]
         groups: dict[tuple[str, ...], builtins.list[tuple[Any, dict[str, Any]]]] = defaultdict(builtins.list)
         for item in items:
+            # Values the row gets from Python defaults are stored on the instance too, as a flush would.
             values = item.__dict__
             row: dict[str, Any] = {}
-            for column in info.columns:
-                if column.key in values:
-                    row[column.name] = values[column.key]
-                elif column.key in audit:
-                    row[column.name] = now
-                elif column.default is not None:
-                    row[column.name] = column.default()
-                elif not column.server_generated:
-                    row[column.name] = None
+            for key, name, default, server_generated, is_audit in plan:
+                if key in values:
+                    row[name] = values[key]
+                elif is_audit:
+                    row[name] = values[key] = now
+                elif default is not None:
+                    row[name] = values[key] = default()
+                elif not server_generated:
+                    row[name] = values[key] = None
             groups[tuple(row)].append((item, row))
         returning_needed = any(c.server_generated and c.name not in keys for keys in groups for c in info.columns)
         if returning_needed and not (
@@ -684,15 +686,11 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
             for chunk in chunks(members, rows_per_statement(dialect, len(keys))):
                 result = self.session.execute(statement, [row for _, row in chunk])
                 if returned:
-                    for (_, row), values_back in zip(chunk, result.all(), strict=True):
-                        row.update({c.name: v for c, v in zip(returned, values_back, strict=True)})
-        by_name = {c.name: c.key for c in info.columns}
-        members = [member for group in groups.values() for member in group]
-        for item, row in members:
-            values = item.__dict__
-            for name, value in row.items():
-                values[by_name[name]] = value
-        self._attach_inserted([item for item, _ in members], make_transient_to_detached)
+                    for (item, _), values_back in zip(chunk, result.all(), strict=True):
+                        values = item.__dict__
+                        for column, value in zip(returned, values_back, strict=True):
+                            values[column.key] = value
+        self._attach_inserted([item for group in groups.values() for item, _ in group], make_transient_to_detached)
         return True
 
     def _attach_inserted(self, items: Sequence[Any], make_transient_to_detached: Any) -> None:
@@ -716,12 +714,14 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
                 self.session.add(item)
             return
         keys = self._info.primary_key
-        states = [instance_state(item) for item in items]
-        for state in states:
-            values = state.dict
-            state.key = (identity_class, tuple(values[k] for k in keys), None)
-        commit_all([(state, state.dict) for state in states])
-        for state in states:
+        pairs = []
+        for item in items:
+            state = instance_state(item)
+            values = item.__dict__
+            state.key = (identity_class, tuple([values[k] for k in keys]), None)
+            pairs.append((state, values))
+        commit_all(pairs)
+        for state, _ in pairs:
             update_impl(state)
 
     def update_many(
