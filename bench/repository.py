@@ -81,7 +81,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", help="database URL (default: a temporary SQLite file)")
     parser.add_argument("--rows", type=int, default=20_000, help="rows for add_many (default 20000; issue: 100000)")
-    parser.add_argument("--upsert-rows", type=int, default=2_000, help="rows for upsert_many (default 2000; issue: 10000)")
+    parser.add_argument("--upsert-rows", type=int, default=2_000, help="upsert_many rows (default 2000; issue: 10000)")
     parser.add_argument("--queries", type=int, default=50, help="list_and_count calls (default 50; issue: 200)")
     parser.add_argument("--repeat", type=int, default=2, help="list_and_count runs; the best counts (default 2)")
     args = parser.parse_args()
