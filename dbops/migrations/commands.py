@@ -10,13 +10,10 @@ env.py files (Advanced Alchemy's among them) may call ``asyncio.run`` themselves
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import io
-import logging
-import shutil
-import threading
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -71,10 +68,11 @@ def outside_event_loop(fn: Callable[P, T]) -> Callable[P, T]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
+        asyncio = sys.modules.get("asyncio")  # not imported yet: no loop can be running
+        if asyncio is None or not _loop_running(asyncio):
             return fn(*args, **kwargs)
+        import threading
+
         outcome: dict[str, Any] = {}
 
         def target() -> None:
@@ -92,6 +90,14 @@ def outside_event_loop(fn: Callable[P, T]) -> Callable[P, T]:
         return value
 
     return wrapper
+
+
+def _loop_running(asyncio: Any) -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 # -- plumbing ---------------------------------------------------------------------------------------------
@@ -130,24 +136,21 @@ def _translate_errors(config: AnyConfig, action: str) -> Iterator[None]:
         raise MigrationError(f"{action} failed for {config.describe()}: {_first_line(error)}") from error
 
 
-class _ReporterHandler(logging.Handler):
-    def __init__(self, reporter: Reporter) -> None:
-        super().__init__(logging.INFO)
-        self.reporter = reporter
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = redact(record.getMessage())
-        if record.levelno >= logging.WARNING:
-            self.reporter.warn(message)
-        elif not message.startswith(_QUIET_LOG_PREFIXES):
-            self.reporter.info(message)
-
-
 @contextlib.contextmanager
 def _alembic_logs_to(reporter: Reporter) -> Iterator[None]:
     """Send Alembic's log lines ("Running upgrade a -> b, msg") to the reporter, and only there."""
+    import logging
+
+    class ReporterHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            message = redact(record.getMessage())
+            if record.levelno >= logging.WARNING:
+                reporter.warn(message)
+            elif not message.startswith(_QUIET_LOG_PREFIXES):
+                reporter.info(message)
+
     logger = logging.getLogger("alembic")
-    handler = _ReporterHandler(reporter)
+    handler = ReporterHandler(logging.INFO)
     level, propagate = logger.level, logger.propagate
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
@@ -277,6 +280,8 @@ def init(
         raise MigrationError(f"no template {template!r}; available: {', '.join(sorted(templates)) or 'none'}")
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise MigrationError(f"{target} already exists and is not empty: choose another directory")
+    import shutil
+
     source = Path(templates[template].directory)
     written: list[str] = []
     target.mkdir(parents=True, exist_ok=True)
@@ -432,11 +437,15 @@ def upgrade(
 
 def _already_at_heads(config: AnyConfig, *, single: bool) -> bool:
     """The no-op fast path: the version table already holds exactly the script heads (no Alembic import)."""
-    from dbops.migrations.fast import current_revisions, script_heads
+    from dbops.migrations.fast import current_revisions, current_revisions_direct, script_heads
 
     heads = script_heads(config)
     if heads is None or (single and len(heads) != 1):
         return False
+    direct = current_revisions_direct(config)
+    if direct is not None:
+        return direct == heads
+    # The bare driver could not say: ask through SQLAlchemy, which knows every driver and engine option.
     return current_revisions(config) == heads
 
 
