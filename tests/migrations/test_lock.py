@@ -151,3 +151,24 @@ def test_cli_lock_timeout_exit_3(
     assert result.stderr.splitlines()[-1] == errors[0]
     assert "Traceback" not in result.stderr
     assert "runs" not in table_names(db)
+
+
+def test_noop_upgrade_imports_no_alembic(db: TestDatabase, is_async: bool, tmp_path: Path) -> None:
+    """At head, upgrade answers from the version table and the revision files alone (the cheap path)."""
+    write_project(tmp_path, db, is_async, slow=False)
+    first = invoke(["--config", "settings.py:db", "upgrade"], cwd=tmp_path)
+    assert first.exit_code == 0, first.stderr
+    code = (
+        "import sys, contextlib, io\n"
+        "from dbops.cli.app import run\n"
+        "with contextlib.redirect_stderr(io.StringIO()) as err:\n"
+        "    status = run(['--config', 'settings.py:db', 'upgrade'])\n"
+        "print(status, 'alembic' in sys.modules, repr(err.getvalue()))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert completed.stdout.split(" ", 2) == ["0", "False", "'Already at head.\\n'\n"]
+    # One revision behind: the same command takes the full path and applies it.
+    write_revision(tmp_path / "migrations", "r4", "r3", "op.execute(\"INSERT INTO runs (rev) VALUES ('r4')\")")
+    behind = invoke(["--config", "settings.py:db", "upgrade"], cwd=tmp_path)
+    assert behind.exit_code == 0 and "Running upgrade r3 -> r4" in behind.stderr
+    assert runs(db) == ["r1", "r2", "r3", "r4"]
