@@ -127,10 +127,13 @@ def _revision_lines(revisions: list[RevisionInfo], *, verbose: bool) -> None:
                     _out(f"    {line}")
 
 
-def _json_revisions(revisions: list[RevisionInfo]) -> None:
-    from dbops.cli.render import print_json
+def _print_revisions(revisions: list[RevisionInfo], output_format: str, *, verbose: bool) -> None:
+    if output_format == "json":
+        from dbops.cli.render import print_json
 
-    print_json([info.to_dict() for info in revisions])
+        print_json([info.to_dict() for info in revisions])
+    else:
+        _revision_lines(revisions, verbose=verbose)
 
 
 @app.command("init")
@@ -405,10 +408,7 @@ def history_command(
 
     _check_format(output_format)
     revisions = commands.history(get_state(ctx).config(), rev_range)
-    if output_format == "json":
-        _json_revisions(revisions)
-    else:
-        _revision_lines(revisions, verbose=verbose)
+    _print_revisions(revisions, output_format, verbose=verbose)
 
 
 @app.command("heads")
@@ -421,10 +421,7 @@ def heads_command(ctx: typer.Context, verbose: VerboseLines = False, output_form
 
     _check_format(output_format)
     revisions = commands.heads(get_state(ctx).config())
-    if output_format == "json":
-        _json_revisions(revisions)
-    else:
-        _revision_lines(revisions, verbose=verbose)
+    _print_revisions(revisions, output_format, verbose=verbose)
 
 
 @app.command("branches")
@@ -437,10 +434,7 @@ def branches_command(ctx: typer.Context, verbose: VerboseLines = False, output_f
 
     _check_format(output_format)
     revisions = commands.branches(get_state(ctx).config())
-    if output_format == "json":
-        _json_revisions(revisions)
-    else:
-        _revision_lines(revisions, verbose=verbose)
+    _print_revisions(revisions, output_format, verbose=verbose)
 
 
 @app.command("show", context_settings=RELATIVE)
@@ -457,10 +451,7 @@ def show_command(
 
     _check_format(output_format)
     revisions = commands.show(get_state(ctx).config(), revision)
-    if output_format == "json":
-        _json_revisions(revisions)
-    else:
-        _revision_lines(revisions, verbose=True)
+    _print_revisions(revisions, output_format, verbose=True)
 
 
 @app.command("edit")

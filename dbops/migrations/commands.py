@@ -349,7 +349,6 @@ def _run_environment(
     destination_rev: str | None,
     lock_timeout: float | None,
     reporter: Reporter,
-    direction: str,
 ) -> MigrationRunResult:
     """Run env.py with ``plan(script, current_heads) -> steps`` under the migration lock (online)."""
     from alembic.runtime.environment import EnvironmentContext
@@ -365,7 +364,7 @@ def _run_environment(
 
     def fn(rev: Any, context: Any) -> list[Any]:
         steps = plan(script, rev)
-        result.steps = [_step(step, direction) for step in steps]
+        result.steps = [_step(step, command) for step in steps]
         return steps
 
     dialect = dialect_name(config)
@@ -429,7 +428,6 @@ def upgrade(
         destination_rev=destination,
         lock_timeout=lock_timeout,
         reporter=reporter,
-        direction="upgrade",
     )
     result.already_current = not sql and not result.steps
     return result
@@ -464,18 +462,21 @@ def downgrade(
     starting_rev, destination = _split_range(revision, sql=sql)
     if sql and starting_rev is None:
         raise MigrationError("downgrade --sql needs a range: FROM:TO (e.g. head:base)")
+
+    def plan(script: ScriptDirectory, rev: Any) -> list[Any]:
+        return list(script._downgrade_revs(destination, rev))
+
     if dry_run:
-        return _plan(config, "downgrade", lambda script, rev: script._downgrade_revs(destination, rev), "downgrade")
+        return _plan(config, "downgrade", plan)
     return _run_environment(
         config,
         "downgrade",
-        lambda script, rev: script._downgrade_revs(destination, rev),
+        plan,
         sql=sql,
         starting_rev=starting_rev,
         destination_rev=destination,
         lock_timeout=lock_timeout,
         reporter=reporter,
-        direction="downgrade",
     )
 
 
@@ -504,7 +505,7 @@ def stamp(
         return list(script._stamp_revs(tuple(targets), rev))
 
     if dry_run:
-        return _plan(config, "stamp", plan, "stamp")
+        return _plan(config, "stamp", plan)
     if purge and not sql:
         _purge_versions(config)
     return _run_environment(
@@ -516,7 +517,6 @@ def stamp(
         destination_rev=None,
         lock_timeout=lock_timeout,
         reporter=reporter,
-        direction="stamp",
     )
 
 
@@ -539,16 +539,14 @@ def _purge_versions(config: AnyConfig) -> None:
         run_sync(config, purge)
 
 
-def _plan(
-    config: AnyConfig, command: str, plan: Callable[[ScriptDirectory, Any], list[Any]], direction: str
-) -> MigrationRunResult:
+def _plan(config: AnyConfig, command: str, plan: Callable[[ScriptDirectory, Any], list[Any]]) -> MigrationRunResult:
     alembic_config = _alembic_config(config)
     script = _script_directory(config, alembic_config)
     with _translate_errors(config, command):
         heads = _read_current(config)
         steps = plan(script, heads)
     return MigrationRunResult(
-        command=command, config=config.describe(), steps=[_step(s, direction) for s in steps], dry_run=True
+        command=command, config=config.describe(), steps=[_step(s, command) for s in steps], dry_run=True
     )
 
 
