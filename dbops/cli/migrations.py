@@ -140,7 +140,7 @@ def _print_revisions(revisions: list[RevisionInfo], output_format: str, *, verbo
 def init_command(
     ctx: typer.Context,
     directory: Annotated[
-        str | None, typer.Argument(help="Where to create it (default: the config's script_location).")
+        str | None, typer.Argument(help="Where to create it (default: the config's script_location).", metavar="DIR")
     ] = None,
     multidb: Annotated[
         bool, typer.Option("--multidb", help="Initialise every config, each at its own script_location.")
@@ -213,7 +213,9 @@ def make_migrations_command(
 @app.command("upgrade", context_settings=RELATIVE)
 def upgrade_command(
     ctx: typer.Context,
-    revision: Annotated[str, typer.Argument(help="Target: head, a revision id, +1, branch@head.")] = "head",
+    revision: Annotated[
+        str, typer.Argument(help="Target: head, a revision id, +1, branch@head.", metavar="REV")
+    ] = "head",
     sql: Sql = False,
     lock_timeout: LockTimeout = None,
 ) -> None:
@@ -233,7 +235,9 @@ def upgrade_command(
 @app.command("downgrade", context_settings=RELATIVE)
 def downgrade_command(
     ctx: typer.Context,
-    revision: Annotated[str, typer.Argument(help="Target: -1, base, a revision id (FROM:TO with --sql).")],
+    revision: Annotated[
+        str, typer.Argument(help="Target: -1, base, a revision id (FROM:TO with --sql).", metavar="REV")
+    ],
     sql: Sql = False,
     yes: Yes = False,
     dry_run: DryRun = False,
@@ -282,7 +286,9 @@ def _stamp(
     _render_run(state, result, verb="stamp")
 
 
-StampRevisions = Annotated[list[str], typer.Argument(help="Revision(s) to record: head, base, an id, -1.")]
+StampRevisions = Annotated[
+    list[str], typer.Argument(help="Revision(s) to record: head, base, an id, -1.", metavar="REV")
+]
 Purge = Annotated[bool, typer.Option("--purge", help="Empty the version table first.")]
 
 
@@ -323,7 +329,9 @@ def stamp_command(
 @app.command("merge-migrations")
 def merge_command(
     ctx: typer.Context,
-    revisions: Annotated[list[str] | None, typer.Argument(help="Revisions to merge (default: all heads).")] = None,
+    revisions: Annotated[
+        list[str] | None, typer.Argument(help="Revisions to merge (default: all heads).", metavar="REV")
+    ] = None,
     message: Annotated[str | None, typer.Option("--message", "-m", help="Message of the merge revision.")] = None,
     branch_label: Annotated[str | None, typer.Option("--branch-label", help="Label for the merge.")] = None,
     rev_id: Annotated[str | None, typer.Option("--rev-id", help="Revision id (default: random).")] = None,
@@ -440,7 +448,9 @@ def branches_command(ctx: typer.Context, verbose: VerboseLines = False, output_f
 @app.command("show", context_settings=RELATIVE)
 def show_command(
     ctx: typer.Context,
-    revision: Annotated[str, typer.Argument(help="A revision id (or prefix), head, heads, branch@head.")],
+    revision: Annotated[
+        str, typer.Argument(help="A revision id (or prefix), head, heads, branch@head.", metavar="REV")
+    ],
     output_format: Format = "text",
 ) -> None:
     """Show a revision: id, parents, message, file.
@@ -457,7 +467,7 @@ def show_command(
 @app.command("edit")
 def edit_command(
     ctx: typer.Context,
-    revision: Annotated[str, typer.Argument(help="A revision id (or prefix) or head.")],
+    revision: Annotated[str, typer.Argument(help="A revision id (or prefix) or head.", metavar="REV")],
 ) -> None:
     """Open a revision file in $EDITOR.
 
