@@ -585,7 +585,7 @@ def make_migrations(
             "a revision written without --autogenerate has no operations: pass --empty to write one to fill in"
         )
     alembic_config = _alembic_config(config)
-    script_directory = _script_directory(config, alembic_config)
+    _script_directory(config, alembic_config)  # a clear error when there is no migrations directory
     operations: list[str] = []
     refused: list[bool] = []
 
@@ -618,7 +618,6 @@ def make_migrations(
             f"no differences between the models and the database of {config.describe()}: nothing to write "
             "(pass --empty to write an empty revision)"
         )
-    del script_directory
     script = written[0] if isinstance(written, list) else written
     assert script is not None
     info = _info(script)
