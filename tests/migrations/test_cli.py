@@ -288,3 +288,42 @@ def test_driven_by_a_host_cli(sqlite_db: TestDatabase, tmp_path: Path, capsys: p
     assert run(["downgrade", "-1"], prog_name="litestar database", state=CliState(preset_configs=[config])) == 2
     captured = capsys.readouterr()
     assert "pass --yes" in captured.err
+
+
+@pytest.mark.parametrize("answer", ["y", "n"])
+def test_downgrade_prompts_on_a_terminal(sqlite_db: TestDatabase, tmp_path: Path, answer: str) -> None:
+    """On a terminal, downgrade asks; "y" goes ahead, "n" aborts with exit 1 and changes nothing."""
+    import contextlib
+    import os
+    import pty
+    import subprocess
+
+    folder = project(tmp_path, sqlite_db.sync_url)
+    dbops(folder, "init")
+    dbops(folder, "make-migrations", "-m", "add author")
+    assert dbops(folder, "upgrade")[0] == 0
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dbops", "--config", "settings.py:db", "downgrade", "-1"],
+        cwd=folder,
+        stdin=secondary,
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        env={**os.environ, "TERM": "dumb", "COLUMNS": "200"},
+    )
+    os.close(secondary)
+    seen = b""
+    while b"Downgrade default" not in seen or b"?" not in seen.split(b"Downgrade default", 1)[1]:
+        seen += os.read(primary, 1024)
+    os.write(primary, f"{answer}\n".encode())
+    process.wait(timeout=60)
+    with contextlib.suppress(OSError):  # the terminal closes with the process
+        while os.read(primary, 1024):
+            pass
+    os.close(primary)
+    if answer == "y":
+        assert process.returncode == 0
+        assert "author" not in table_names(sqlite_db)
+    else:
+        assert process.returncode == 1
+        assert "author" in table_names(sqlite_db)
