@@ -730,7 +730,7 @@ def current(config: AnyConfig) -> CurrentResult:
     script = _script_directory(config, alembic_config)
     with _translate_errors(config, "current"):
         revisions = _read_current(config)
-        known = [_info(s, revisions) for s in (script.get_revision(r) for r in revisions) if s is not None]
+        known = [_info(s, revisions) for s in (_safe_get(script, r) for r in revisions) if s is not None]
         unknown = [r for r in revisions if r not in {k.revision for k in known}]
         return CurrentResult(config.describe(), known, unknown, list(script.get_heads()))
 

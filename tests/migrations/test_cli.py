@@ -327,3 +327,37 @@ def test_downgrade_prompts_on_a_terminal(sqlite_db: TestDatabase, tmp_path: Path
     else:
         assert process.returncode == 1
         assert "author" in table_names(sqlite_db)
+
+
+def test_init_elsewhere_says_how_to_point_the_config(sqlite_db: TestDatabase, tmp_path: Path) -> None:
+    folder = project(tmp_path, sqlite_db.sync_url)
+    code, out, err = dbops(folder, "init", "alembic")
+    assert code == 0 and (folder / "alembic" / "env.py").is_file()
+    assert "script_location" in err and 'script_location="alembic"' in err
+
+
+def test_quiet_keeps_only_results_and_errors(sqlite_db: TestDatabase, tmp_path: Path) -> None:
+    folder = project(tmp_path, sqlite_db.sync_url)
+    dbops(folder, "init")
+    dbops(folder, "make-migrations", "-m", "add author")
+    code, out, err = dbops(folder, "--quiet", "upgrade")
+    assert (code, out, err) == (0, "", "")
+    assert "author" in table_names(sqlite_db)
+
+
+def test_database_at_an_unknown_revision(sqlite_db: TestDatabase, tmp_path: Path) -> None:
+    folder = project(tmp_path, sqlite_db.sync_url)
+    dbops(folder, "init")
+    dbops(folder, "make-migrations", "-m", "add author")
+    dbops(folder, "upgrade")
+    for path in (folder / "migrations" / "versions").glob("*.py"):
+        path.unlink()
+    revision = versions(sqlite_db).pop()
+    (folder / "migrations" / "versions" / "x1.py").write_text("revision = 'x1'\ndown_revision = None\n")
+    for argv in (["check"], ["upgrade"]):
+        code, _, err = dbops(folder, *argv)
+        assert code == 2, argv
+        one_line_error(err, revision)
+    code, out, err = dbops(folder, "current")
+    assert code == 0 and out.endswith("(not in the migrations directory)\n")
+    assert "Not at head: heads are x1." in err
