@@ -331,7 +331,7 @@ def test_downgrade_prompts_on_a_terminal(sqlite_db: TestDatabase, tmp_path: Path
 
 def test_init_elsewhere_says_how_to_point_the_config(sqlite_db: TestDatabase, tmp_path: Path) -> None:
     folder = project(tmp_path, sqlite_db.sync_url)
-    code, out, err = dbops(folder, "init", "alembic")
+    code, _, err = dbops(folder, "init", "alembic")
     assert code == 0 and (folder / "alembic" / "env.py").is_file()
     assert "script_location" in err and 'script_location="alembic"' in err
 
