@@ -349,6 +349,7 @@ def _run_environment(
     destination_rev: str | None,
     lock_timeout: float | None,
     reporter: Reporter,
+    purge: bool = False,
 ) -> MigrationRunResult:
     """Run env.py with ``plan(script, current_heads) -> steps`` under the migration lock (online)."""
     from alembic.runtime.environment import EnvironmentContext
@@ -506,8 +507,6 @@ def stamp(
 
     if dry_run:
         return _plan(config, "stamp", plan)
-    if purge and not sql:
-        _purge_versions(config)
     return _run_environment(
         config,
         "stamp",
@@ -517,26 +516,8 @@ def stamp(
         destination_rev=None,
         lock_timeout=lock_timeout,
         reporter=reporter,
+        purge=purge,
     )
-
-
-def _purge_versions(config: AnyConfig) -> None:
-    from sqlalchemy import column, delete, table
-
-    from dbops.connect import run_sync
-
-    settings = config.alembic_config
-    versions = table(settings.version_table_name, column("version_num"), schema=settings.version_table_schema)
-
-    def purge(connection: Connection) -> None:
-        from sqlalchemy import inspect
-
-        if inspect(connection).has_table(settings.version_table_name, schema=settings.version_table_schema):
-            connection.execute(delete(versions))
-            connection.commit()
-
-    with _translate_errors(config, "stamp --purge"):
-        run_sync(config, purge)
 
 
 def _plan(config: AnyConfig, command: str, plan: Callable[[ScriptDirectory, Any], list[Any]]) -> MigrationRunResult:
