@@ -173,7 +173,11 @@ def make_migrations_command(
     ctx: typer.Context,
     message: Annotated[str | None, typer.Option("--message", "-m", help="What the revision does.")] = None,
     autogenerate: Annotated[
-        bool, typer.Option("--autogenerate/--no-autogenerate", help="Compare the models with the database.")
+        bool,
+        typer.Option(
+            "--autogenerate/--no-autogenerate",
+            help="Compare the models with the database (--no-autogenerate needs --empty).",
+        ),
     ] = True,
     empty: Annotated[bool, typer.Option("--empty", help="Write a revision without operations, to fill in.")] = False,
     head: Annotated[str, typer.Option("--head", help="Revision to base the new one on.")] = "head",

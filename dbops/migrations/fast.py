@@ -39,6 +39,8 @@ def script_heads(config: AnyConfig) -> frozenset[str] | None:
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in versions.glob("*.py"):
+        if path.name.startswith((".#", "__init__")):  # skipped by Alembic too
+            continue
         found = _assignments(path)
         if found is None:
             return None
