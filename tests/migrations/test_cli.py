@@ -361,3 +361,26 @@ def test_database_at_an_unknown_revision(sqlite_db: TestDatabase, tmp_path: Path
     code, out, err = dbops(folder, "current")
     assert code == 0 and out.endswith("(not in the migrations directory)\n")
     assert "Not at head: heads are x1." in err
+
+
+def test_migration_help_and_completion_import_nothing_heavy(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    code = (
+        "import sys, contextlib, io\n"
+        "from dbops.cli.app import run\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    for argv in (['upgrade', '--help'], ['downgrade', '--help'], ['check', '--help']):\n"
+        "        run(argv)\n"
+        "print(sorted(m for m in ('sqlalchemy', 'alembic', 'rich', 'dbops.migrations.commands') if m in sys.modules))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert completed.stdout.strip() == "[]"
+    env = {**os.environ, "_DBOPS_COMPLETE": "complete_bash", "COMP_WORDS": "dbops downgrade --", "COMP_CWORD": "2"}
+    completed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "dbops"], env=env, capture_output=True, text=True, cwd=tmp_path
+    )
+    assert "--lock-timeout" in completed.stdout.split()
+    imported = {line.rsplit("|", 1)[-1].strip() for line in completed.stderr.splitlines() if "|" in line}
+    assert not {"sqlalchemy", "alembic", "rich"} & imported
