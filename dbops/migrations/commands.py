@@ -214,17 +214,9 @@ def _info(script: Script, current: Sequence[str] = ()) -> RevisionInfo:
 
 
 def _version_options(config: AnyConfig) -> dict[str, Any]:
-    settings = config.alembic_config
-    options: dict[str, Any] = {
-        "version_table": settings.version_table_name,
-        "version_table_schema": settings.version_table_schema,
-        "compare_type": settings.compare_type,
-        "compare_server_default": settings.compare_server_default,
-        "target_metadata": config.get_metadata(),
-    }
-    if settings.include_object is not None:
-        options["include_object"] = settings.include_object
-    return options
+    from dbops.migrations.environment import options_for
+
+    return options_for(config)
 
 
 def _read_current(config: AnyConfig) -> tuple[str, ...]:
