@@ -94,7 +94,12 @@ def _confirm(question: str, *, yes: bool, command: str) -> None:
         raise typer.Abort()
 
 
-def _render_run(state: CliState, result: MigrationRunResult, *, verb: str) -> None:
+def _render_run(state: CliState, result: MigrationRunResult, *, verb: str, output_format: str) -> None:
+    if output_format == "json":
+        from dbops.cli.render import print_json
+
+        print_json(result.to_dict())
+        return
     if result.sql is not None:
         _out(result.sql)
         return
@@ -222,6 +227,7 @@ def upgrade_command(
     ] = "head",
     sql: Sql = False,
     lock_timeout: LockTimeout = None,
+    output_format: Format = "text",
 ) -> None:
     """Upgrade the database to a revision (default: head), under the migration lock.
 
@@ -229,11 +235,12 @@ def upgrade_command(
     """
     from dbops.migrations import commands
 
+    _check_format(output_format)
     state = get_state(ctx)
     result = commands.upgrade(
         state.config(), revision, sql=sql, lock_timeout=lock_timeout, reporter=_LazyReporter(state)
     )
-    _render_run(state, result, verb="upgrade")
+    _render_run(state, result, verb="upgrade", output_format=output_format)
 
 
 @app.command("downgrade", context_settings=RELATIVE)
@@ -246,6 +253,7 @@ def downgrade_command(
     yes: Yes = False,
     dry_run: DryRun = False,
     lock_timeout: LockTimeout = None,
+    output_format: Format = "text",
 ) -> None:
     """Downgrade the database to a revision, under the migration lock (asks first unless --yes).
 
@@ -253,6 +261,7 @@ def downgrade_command(
     """
     from dbops.migrations import commands
 
+    _check_format(output_format)
     state = get_state(ctx)
     config = state.config()
     if not (sql or dry_run):
@@ -260,7 +269,7 @@ def downgrade_command(
     result = commands.downgrade(
         config, revision, sql=sql, dry_run=dry_run, lock_timeout=lock_timeout, reporter=_LazyReporter(state)
     )
-    _render_run(state, result, verb="downgrade")
+    _render_run(state, result, verb="downgrade", output_format=output_format)
 
 
 def _stamp(
@@ -271,9 +280,11 @@ def _stamp(
     yes: bool,
     dry_run: bool,
     lock_timeout: float | None,
+    output_format: str,
 ) -> None:
     from dbops.migrations import commands
 
+    _check_format(output_format)
     state = get_state(ctx)
     config = state.config()
     if not (sql or dry_run):
@@ -287,7 +298,7 @@ def _stamp(
         lock_timeout=lock_timeout,
         reporter=_LazyReporter(state),
     )
-    _render_run(state, result, verb="stamp")
+    _render_run(state, result, verb="stamp", output_format=output_format)
 
 
 StampRevisions = Annotated[
@@ -305,12 +316,13 @@ def stamp_migration_command(
     yes: Yes = False,
     dry_run: DryRun = False,
     lock_timeout: LockTimeout = None,
+    output_format: Format = "text",
 ) -> None:
     """Mark a revision as current without running migrations (alias: stamp; asks first unless --yes).
 
     Example: dbops --config examples/app.py:db stamp-migration head --yes
     """
-    _stamp(ctx, revisions, sql, purge, yes, dry_run, lock_timeout)
+    _stamp(ctx, revisions, sql, purge, yes, dry_run, lock_timeout, output_format)
 
 
 @app.command("stamp", context_settings=RELATIVE)
@@ -322,12 +334,13 @@ def stamp_command(
     yes: Yes = False,
     dry_run: DryRun = False,
     lock_timeout: LockTimeout = None,
+    output_format: Format = "text",
 ) -> None:
     """Mark a revision as current without running migrations (alias of stamp-migration).
 
     Example: dbops --config examples/app.py:db stamp base --yes
     """
-    _stamp(ctx, revisions, sql, purge, yes, dry_run, lock_timeout)
+    _stamp(ctx, revisions, sql, purge, yes, dry_run, lock_timeout, output_format)
 
 
 @app.command("merge-migrations")

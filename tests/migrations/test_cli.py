@@ -384,3 +384,19 @@ def test_migration_help_and_completion_import_nothing_heavy(tmp_path: Path) -> N
     assert "--lock-timeout" in completed.stdout.split()
     imported = {line.rsplit("|", 1)[-1].strip() for line in completed.stderr.splitlines() if "|" in line}
     assert not {"sqlalchemy", "alembic", "rich"} & imported
+
+
+def test_run_results_as_json(sqlite_db: TestDatabase, tmp_path: Path) -> None:
+    folder = project(tmp_path, sqlite_db.sync_url)
+    dbops(folder, "init")
+    dbops(folder, "make-migrations", "-m", "add author", "--rev-id", "a1")
+    code, out, err = dbops(folder, "upgrade", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["steps"] == [
+        {"direction": "upgrade", "from_revisions": [], "to_revisions": ["a1"], "message": "add author"}
+    ]
+    assert json.loads(dbops(folder, "upgrade", "--format", "json")[1])["already_current"] is True
+    code, out, _ = dbops(folder, "stamp", "base", "--yes", "--format", "json")
+    assert code == 0 and json.loads(out)["steps"][0]["direction"] == "stamp"
+    assert versions(sqlite_db) == set()
