@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from dbops.config import AnyConfig
     from dbops.migrations.alembic_config import DbopsAlembicConfig
+    from dbops.migrations.lock import LockSettings
 
 __all__ = [
     "branches",
@@ -365,7 +366,7 @@ def _run_environment(
     if not sql and dialect != "sqlite":
         holder = server_lock(config, dialect, lock, reporter)
     elif not sql and not _uses_dbops_env(script):
-        reporter.warn(f"{script.env_py_location} is not dbops' env.py: SQLite runs without the migration lock")
+        holder = _sqlite_file_lock(config, script, lock, reporter)
     with (
         _translate_errors(config, command),
         holder,
@@ -383,6 +384,21 @@ def _run_environment(
     if buffer is not None:
         result.sql = buffer.getvalue()
     return result
+
+
+def _sqlite_file_lock(
+    config: AnyConfig, script: ScriptDirectory, lock: LockSettings, reporter: Reporter
+) -> contextlib.AbstractContextManager[None]:
+    """The SQLite lock for an env.py that opens its own connections: a file lock beside the database."""
+    from sqlalchemy.engine import make_url
+
+    from dbops.migrations.lock import file_lock
+
+    database = make_url(str(config.connection_string)).database
+    if not database or database == ":memory:" or sys.platform == "win32":
+        reporter.warn(f"{script.env_py_location} is not dbops' env.py: this run holds no migration lock")
+        return contextlib.nullcontext()
+    return file_lock(Path(f"{Path(database).resolve()}.dbops-lock"), lock, reporter)
 
 
 def _split_range(revision: str, *, sql: bool) -> tuple[str | None, str]:

@@ -172,3 +172,36 @@ def test_noop_upgrade_imports_no_alembic(db: TestDatabase, is_async: bool, tmp_p
     behind = invoke(["--config", "settings.py:db", "upgrade"], cwd=tmp_path)
     assert behind.exit_code == 0 and "Running upgrade r3 -> r4" in behind.stderr
     assert runs(db) == ["r1", "r2", "r3", "r4"]
+
+
+FOREIGN_ENV = """
+from alembic import context
+
+config = context.config
+with config.engine.connect() as connection:
+    context.configure(connection=connection, version_table=config.version_table_name)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+def test_sqlite_with_a_foreign_env_py_locks_a_file(sqlite_db: TestDatabase, tmp_path: Path) -> None:
+    """An env.py opening its own connections (Advanced Alchemy's) still runs each migration once on SQLite."""
+    import fcntl
+
+    write_project(tmp_path, sqlite_db, False)
+    (tmp_path / "migrations" / "env.py").write_text(FOREIGN_ENV)
+    argv = [sys.executable, "-m", "dbops", "--config", "settings.py:db", "upgrade"]
+    lock_file = Path(f"{sqlite_db.path}.dbops-lock")
+    with lock_file.open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        blocked = invoke(["--config", "settings.py:db", "upgrade", "--lock-timeout", "0.3"], cwd=tmp_path)
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    assert blocked.exit_code == 3 and "could not take the migration lock" in blocked.stderr
+    processes = [
+        subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    assert runs(sqlite_db) == ["r1", "r2", "r3"]
