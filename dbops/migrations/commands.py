@@ -190,9 +190,10 @@ def _script_directory(config: AnyConfig, alembic_config: DbopsAlembicConfig) -> 
 def _uses_dbops_env(script: ScriptDirectory) -> bool:
     env = Path(script.env_py_location)
     try:
-        return "dbops.migrations" in env.read_text(encoding="utf-8")
+        text = env.read_text(encoding="utf-8")
     except OSError:
         return False
+    return "dbops.migrations.environment" in text and "run_migrations(" in text
 
 
 def _info(script: Script, current: Sequence[str] = ()) -> RevisionInfo:
