@@ -142,7 +142,7 @@ class _ModelInfo:
     # --- type resolution -----------------------------------------------------------------------------------
 
     def _resolve(self, owner: Any, name: str, annotation: Any) -> Any:
-        """The evaluated annotation ``annotation`` (found on ``owner``), or raise ``NameError``."""
+        """``annotation`` (found on ``owner``) evaluated in ``owner``'s module; raises if a name is unknown."""
         module = sys.modules.get(getattr(owner, "__module__", ""), None)
         holder = type("_Holder", (), {"__annotations__": {name: annotation}})
         globalns = dict(vars(module)) if module is not None else {}
@@ -166,14 +166,11 @@ class _ModelInfo:
 
     def return_type(self, fn: Callable[..., Any] | None) -> Any:
         """The return annotation of ``fn``, or ``Any`` when it has none or it cannot be resolved."""
-        return self._param_type(fn, "return")
-
-    def _param_type(self, fn: Callable[..., Any] | None, name: str) -> Any:
-        annotation = pyinspect.get_annotations(fn).get(name) if fn is not None else None
+        annotation = pyinspect.get_annotations(fn).get("return") if fn is not None else None
         if annotation is None:
             return Any
         try:
-            return self._resolve(fn, name, annotation)
+            return self._resolve(fn, "return", annotation)
         except Exception:
             # a property typed with a name only imported under TYPE_CHECKING is still served, untyped
             return Any
