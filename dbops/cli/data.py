@@ -122,7 +122,7 @@ def drop_all_command(
     """
     from dbops.cli.render import RichReporter, confirm
     from dbops.data.drop import drop_all
-    from dbops.errors import NotConfirmedError
+    from dbops.errors import ConfirmationRequiredError
 
     state = get_state(ctx)
     reporter = RichReporter(quiet=state.quiet)
@@ -130,7 +130,7 @@ def drop_all_command(
     def ask(plan: DropPlan) -> bool:
         _show_plan(plan)
         if not yes and not sys.stdin.isatty():
-            raise NotConfirmedError("drop-all needs --yes when stdin is not a terminal; nothing was dropped")
+            raise ConfirmationRequiredError("drop-all needs --yes when stdin is not a terminal; nothing was dropped")
         return confirm(f"Drop {len(plan.tables)} tables from {plan.database}?", assume_yes=yes)
 
     plan = drop_all(state.config(), dry_run=dry_run, include_unknown=include_unknown, confirm=ask, reporter=reporter)
