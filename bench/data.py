@@ -63,7 +63,9 @@ WARM_UP = (
 WRAPPER = (
     "import json, resource, subprocess, sys, time\n"
     "start = time.perf_counter()\n"
-    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).returncode\n"
+    "done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
+    "code = done.returncode\n"
+    "sys.stderr.write(done.stderr.decode(errors='replace')[-2000:] if code else '')\n"
     "elapsed = time.perf_counter() - start\n"
     "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
     "print(json.dumps({'code': code, 'seconds': elapsed, 'rss_mb': rss}))\n"
