@@ -21,7 +21,13 @@ import orjson
 from dbops.data.codec import JSON_NULL, ColumnCodec, column_codec
 from dbops.data.files import file_digest, is_data_file, iter_rows, table_name_of
 from dbops.data.manifest import MANIFEST_NAME, read_manifest
-from dbops.data.tables import dependency_order, restart_transaction, table_label, write_transaction
+from dbops.data.tables import (
+    dependency_order,
+    psycopg_connection,
+    restart_transaction,
+    table_label,
+    write_transaction,
+)
 from dbops.errors import DataError
 from dbops.progress import NullReporter, Reporter
 
@@ -264,7 +270,7 @@ class _TableLoader:
         self.batch_size = batch_size
         self.batch_commit = batch_commit
         self.reporter = reporter
-        self.psycopg = _psycopg_connection(connection) if use_copy and mode != "upsert" else None
+        self.psycopg = psycopg_connection(connection) if use_copy and mode != "upsert" else None
         self.copy_used = False
 
     def load(self, table: Table, source: _Source) -> int:
@@ -451,16 +457,6 @@ def _copy_decoder(codec: ColumnCodec) -> Callable[[Any], Any]:
 
         return uuid_text
     return decode
-
-
-def _psycopg_connection(connection: Connection) -> Any:
-    """The psycopg 3 connection under a sync SQLAlchemy connection, for COPY (None for other drivers)."""
-    try:
-        import psycopg
-    except ImportError:
-        return None
-    raw = connection.connection.dbapi_connection
-    return raw if isinstance(raw, psycopg.Connection) else None
 
 
 def _copyable(table: Table, codecs: dict[str, ColumnCodec]) -> bool:

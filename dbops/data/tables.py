@@ -19,6 +19,7 @@ __all__ = [
     "begin_write",
     "dependency_order",
     "find_tables",
+    "psycopg_connection",
     "read_transaction",
     "restart_transaction",
     "table_label",
@@ -114,6 +115,16 @@ def find_tables(
         missing=missing,
         version_table=version_table if version_table in present else None,
     )
+
+
+def psycopg_connection(connection: Connection) -> Any:
+    """The psycopg 3 connection under a sync SQLAlchemy connection, for COPY (None for other drivers)."""
+    try:
+        import psycopg
+    except ImportError:
+        return None
+    raw = connection.connection.dbapi_connection
+    return raw if isinstance(raw, psycopg.Connection) else None
 
 
 def _exists(inspector: Any, table: Table, present: set[str]) -> bool:

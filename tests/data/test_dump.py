@@ -184,3 +184,24 @@ def test_orm_models_with_deferred_and_server_default_columns(sqlite_db: TestData
     create_and_fill(sqlite_db, Base.metadata, {"notes": [{"id": 1, "body": "long text"}]})
     dump_data(make_config(sqlite_db, Base.metadata), directory=tmp_path)
     assert orjson.loads((tmp_path / "notes.json").read_bytes()) == [{"id": 1, "body": "long text", "status": "new"}]
+
+
+def test_psycopg_cursor_and_sqlalchemy_paths_write_the_same_bytes(pg_db: TestDatabase, tmp_path: Path) -> None:
+    from tests.data.test_properties import SOURCE_ROWS, portable_metadata
+
+    metadata = portable_metadata()
+    for table in chain_metadata().sorted_tables:
+        table.to_metadata(metadata)
+    create_and_fill(pg_db, metadata, chain_rows())
+    engine = sync_engine(pg_db)
+    with engine.begin() as connection:
+        for row in SOURCE_ROWS:  # rows with different keys: one insert each
+            connection.execute(metadata.tables["props"].insert(), [row])
+    engine.dispose()
+    config = make_config(pg_db, metadata)
+    dump_data(config, directory=tmp_path / "raw")
+    dump_data(config, directory=tmp_path / "sqlalchemy", raw_cursor=False)
+    for path in (tmp_path / "raw").iterdir():
+        if path.name != "manifest.json":
+            assert path.read_bytes() == (tmp_path / "sqlalchemy" / path.name).read_bytes(), path.name
+    dispose(config)
