@@ -128,30 +128,22 @@ def main() -> None:
     results.append((f"add_many {n:,} rows", timed(ours_add), timed(aa_add), timed(core_add)))
 
     # -- list_and_count ------------------------------------------------------------------------------------
-    def ours_list() -> None:
-        with Session(engine) as session:
-            repo = OurRepo(session=session)
-            for q in range(args.queries):
-                items, total = repo.list_and_count(
-                    filters.SearchFilter("name", "item 00", ignore_case=True),
-                    filters.OrderBy("value", "desc"),
-                    filters.LimitOffset(20, (q * 20) % 2000),
-                )
-                assert len(items) == 20 and total > 0
+    def lister(repo_type: Any, filter_module: Any) -> Callable[[], None]:
+        def run() -> None:
+            with Session(engine) as session:
+                repo = repo_type(session=session)
+                for q in range(args.queries):
+                    items, total = repo.list_and_count(
+                        filter_module.SearchFilter("name", "item 00", ignore_case=True),
+                        filter_module.OrderBy("value", "desc"),
+                        filter_module.LimitOffset(20, (q * 20) % 2000),
+                    )
+                    assert len(items) == 20 and total > 0
 
-    def aa_list() -> None:
-        with Session(engine) as session:
-            repo = AARepo(session=session)
-            for q in range(args.queries):
-                items, total = repo.list_and_count(
-                    aa_filters.SearchFilter("name", "item 00", ignore_case=True),
-                    aa_filters.OrderBy("value", "desc"),
-                    aa_filters.LimitOffset(20, (q * 20) % 2000),
-                )
-                assert len(items) == 20 and total > 0
+        return run
 
-    ours_best = min(timed(ours_list) for _ in range(args.repeat))
-    aa_best = min(timed(aa_list) for _ in range(args.repeat))
+    ours_best = min(timed(lister(OurRepo, filters)) for _ in range(args.repeat))
+    aa_best = min(timed(lister(AARepo, aa_filters)) for _ in range(args.repeat))
     results.append((f"list_and_count x{args.queries} (search+order+page)", ours_best, aa_best, None))
 
     # -- upsert_many ---------------------------------------------------------------------------------------

@@ -291,19 +291,11 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         from sqlalchemy import func, select
 
         with self._wrap():
-            base = statement if statement is not None else self.statement
-            filtered = apply_filters(
-                base if base is not None else select(self.model_type),
-                self.model_type,
-                filters,
-                kwargs,
-                pagination=False,
-                ordering=False,
-            )
-            if base is None:
-                count_statement = filtered.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+            filtered, custom = self._unpaged(statement, filters, kwargs)
+            if not custom:
+                count_statement = filtered.with_only_columns(func.count(), maintain_column_froms=True)
             else:  # a custom statement may group, join or be distinct: count its rows as a subquery
-                count_statement = select(func.count()).select_from(filtered.order_by(None).subquery())
+                count_statement = select(func.count()).select_from(filtered.subquery())
             merged = {**self.execution_options, **(execution_options or {})}
             if merged:
                 count_statement = count_statement.execution_options(**merged)
@@ -321,17 +313,26 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         from sqlalchemy import literal, select
 
         with self._wrap():
-            base = statement if statement is not None else self.statement
-            filtered = apply_filters(
-                base if base is not None else select(self.model_type),
-                self.model_type,
-                filters,
-                kwargs,
-                pagination=False,
-                ordering=False,
-            )
-            probe = select(literal(1)).select_from(filtered.order_by(None).limit(1).subquery())
+            filtered, _ = self._unpaged(statement, filters, kwargs)
+            probe = select(literal(1)).select_from(filtered.limit(1).subquery())
             return self.session.execute(probe).first() is not None
+
+    def _unpaged(
+        self, statement: Select[Any] | None, filters: Sequence[FilterArg], kwargs: dict[str, Any]
+    ) -> tuple[Select[Any], bool]:
+        """The filtered, unordered, unpaged statement, and whether it came from a custom ``statement``."""
+        from sqlalchemy import select
+
+        base = statement if statement is not None else self.statement
+        filtered = apply_filters(
+            base if base is not None else select(self.model_type),
+            self.model_type,
+            filters,
+            kwargs,
+            pagination=False,
+            ordering=False,
+        )
+        return filtered.order_by(None), base is not None
 
     def list(
         self,
