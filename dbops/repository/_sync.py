@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from dbops.errors import NotFoundError, RepositoryError
-from dbops.filters import column_for
+from dbops.filters import LimitOffset, PaginationFilter, column_for
 from dbops.repository._errors import wrap_sqlalchemy_exception
 from dbops.repository._statements import (
     FilterArg,
@@ -378,9 +378,6 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
                     self._finish(items, auto_expunge=auto_expunge, write=False)
                     return items, int(rows[0][1])
                 return [], self.count(*filters, statement=statement, execution_options=execution_options, **kwargs)
-            total = self.count(*filters, statement=statement, execution_options=execution_options, **kwargs)
-            if total == 0:
-                return [], 0
             items = self.list(
                 *filters,
                 statement=statement,
@@ -390,7 +387,26 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
                 execution_options=execution_options,
                 **kwargs,
             )
-            return items, total
+            known = self._total_from_page(
+                items, filters, custom=(statement if statement is not None else self.statement)
+            )
+            if known is not None:
+                return items, known
+            return items, self.count(*filters, statement=statement, execution_options=execution_options, **kwargs)
+
+    @staticmethod
+    def _total_from_page(items: Sequence[Any], filters: Sequence[Any], custom: Select[Any] | None) -> int | None:
+        """The total when the page itself tells it, so no count query is needed: no pagination at all, or a
+        page that isn't full (the last one). ``None`` when a count is needed."""
+        if custom is not None:
+            return None  # a custom statement may carry its own LIMIT
+        pages = [f for f in filters if isinstance(f, PaginationFilter)]
+        if not pages:
+            return len(items)
+        page = pages[0]
+        if len(pages) == 1 and isinstance(page, LimitOffset) and len(items) < page.limit and (items or not page.offset):
+            return page.offset + len(items)
+        return None
 
     # -- single-item writes --------------------------------------------------------------------------
 

@@ -103,6 +103,17 @@ def test_list_filters_and_pagination(db, is_async):
             assert total == 6 and [a.name for a in page] == ["Author 4", "Author 5"]
             page, total = await repo.list_and_count(LimitOffset(2, 10), count_with_window_function=window)
             assert page == [] and total == 6
+            page, total = await repo.list_and_count(
+                OrderBy("name"), LimitOffset(4, 4), count_with_window_function=window
+            )
+            assert total == 6 and [a.name for a in page] == ["Author 4", "Author 5"]  # the last, short page
+            custom = select(RtAuthorModel).where(RtAuthorModel.name != "Author 0")
+            page, total = await repo.list_and_count(
+                OrderBy("name"), LimitOffset(2, 0), statement=custom, count_with_window_function=window
+            )
+            assert total == 5 and [a.name for a in page] == ["Author 1", "Author 2"]
+            page, total = await repo.list_and_count(count_with_window_function=window)
+            assert len(page) == 6 and total == 6
             page, total = await repo.list_and_count(name="nobody", count_with_window_function=window)
             assert page == [] and total == 0
 
