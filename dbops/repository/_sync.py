@@ -67,8 +67,10 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
     """The attribute ``get``/``update``/``delete`` look items up by."""
     match_fields: ClassVar[builtins.list[str] | str | None] = None
     """Default fields ``upsert``/``get_or_upsert`` match existing rows on (default: ``id_attribute``)."""
-    count_with_window_function: ClassVar[bool] = False
-    """``list_and_count`` in one query (``count(*) OVER ()``) instead of a count query plus a list query."""
+    count_with_window_function: ClassVar[bool | None] = None
+    """``list_and_count`` in one query (``count(*) OVER ()``) instead of a list query plus a count query.
+    ``None`` (default) picks per dialect: the window on PostgreSQL and MariaDB/MySQL, where it saves a round trip
+    and a scan; two queries on SQLite, which materialises every matching row for the window."""
 
     def __init__(
         self,
@@ -367,6 +369,8 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         from sqlalchemy import func
 
         window = self.count_with_window_function if count_with_window_function is None else count_with_window_function
+        if window is None:
+            window = self._dialect.name != "sqlite"
         with self._wrap():
             if window:
                 select_statement = self._select(statement, load, execution_options)
