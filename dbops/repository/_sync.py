@@ -289,7 +289,8 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> int:
-        """How many items match the filters (pagination and ordering filters are ignored)."""
+        """How many items match the filters (pagination and ordering filters are ignored; so is ``load``, which
+        counting doesn't need and which is accepted so calls can pass the same arguments as to ``list``)."""
         from sqlalchemy import func, select
 
         with self._wrap():
@@ -311,7 +312,7 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> bool:
-        """Whether any item matches the filters."""
+        """Whether any item matches the filters (``load`` is accepted, as for ``count``, and not needed)."""
         from sqlalchemy import literal, select
 
         with self._wrap():
@@ -620,10 +621,14 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
     ) -> ModelT:
         """Delete the item with ``item_id`` (ORM cascades apply) and return it; ``NotFoundError`` if missing."""
+        from sqlalchemy import inspect
+
         with self._wrap():
             item = self.get(item_id, id_attribute=id_attribute, load=load, execution_options=execution_options)
             self.session.delete(item)
             self._finish([item], auto_commit=auto_commit, auto_refresh=False, auto_expunge=False)
+            if (self.auto_expunge if auto_expunge is None else auto_expunge) and inspect(item).session is self.session:
+                self.session.expunge(item)  # flushed, not yet committed: still tracked as deleted
             return item
 
     # -- bulk writes ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import datetime
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import selectinload
 
 from dbops.errors import FilterError, NotFoundError, RepositoryError
@@ -292,13 +292,17 @@ def test_get_or_upsert_and_get_and_update(db, is_async):
 
 def test_deletes(db, is_async):
     async def body(ctx: Context) -> None:
-        authors = await _authors(ctx, 6)
+        authors = await _authors(ctx, 7)
+        ids = [a.id for a in authors]
+        await ctx.session.commit()
         repo = ctx.repo(RtAuthorModel)
-        deleted = await repo.delete(authors[0].id)
-        assert deleted.name == "Author 0"
+        deleted = await repo.delete(ids[0], auto_expunge=True)
+        assert deleted.name == "Author 0" and inspect(deleted).detached
+        kept = await repo.delete(ids[6])
+        assert kept.name == "Author 6" and inspect(kept).deleted  # flushed, still tracked
         with pytest.raises(NotFoundError):
-            await repo.delete(authors[0].id)
-        removed = await repo.delete_many([authors[1].id, authors[2].id, uuid.uuid4()], chunk_size=1)
+            await repo.delete(ids[0])
+        removed = await repo.delete_many([ids[1], ids[2], uuid.uuid4()], chunk_size=1)
         assert sorted(a.name for a in removed) == ["Author 1", "Author 2"]
         assert await repo.delete_many([]) == []
         where = await repo.delete_where(SearchFilter("name", "Author 3"))
