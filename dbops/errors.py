@@ -11,11 +11,18 @@ import re
 __all__ = [
     "CheckFailedError",
     "ConfigError",
+    "ConfirmationRequiredError",
     "ConnectionError",
     "DataError",
     "DbopsError",
+    "DuplicateKeyError",
+    "FilterError",
+    "ForeignKeyError",
+    "IntegrityError",
     "LockTimeoutError",
     "MigrationError",
+    "NotFoundError",
+    "RepositoryError",
     "StorageError",
     "redact",
 ]
@@ -125,5 +132,17 @@ class ForeignKeyError(IntegrityError):
 
 class FilterError(RepositoryError):
     """A filter, ``load=`` option or keyword filter names a field the model does not have, or is invalid."""
+
+    exit_code = 2
+
+
+class ConfirmationRequiredError(DbopsError):
+    """A destructive command needs a yes, and stdin is not a terminal to ask on (pass ``--yes``)."""
+
+    exit_code = 2
+
+
+class StartupError(DbopsError):
+    """A Litestar app could not start its database (``create_all`` failed for a reason other than connecting)."""
 
     exit_code = 2
