@@ -1,0 +1,168 @@
+"""``dump-data``, ``load-data``, ``drop-all``: thin commands over ``dbops.data``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from dbops.cli.state import get_state
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from dbops.data.drop import DropPlan
+    from dbops.data.dump import DumpedTable
+    from dbops.data.load import LoadedTable
+
+app = typer.Typer()
+
+
+@app.command("dump-data")
+def dump_data_command(
+    ctx: typer.Context,
+    table: Annotated[Optional[list[str]], typer.Option("--table", "-t", help="Dump only this table (repeat).")] = None,
+    exclude: Annotated[
+        Optional[list[str]], typer.Option("--exclude", "-x", help="Leave out this table (repeat).")
+    ] = None,
+    directory: Annotated[Path, typer.Option("--dir", "-d", help="Directory to write the dump to.")] = Path("fixtures"),
+    file_format: Annotated[str, typer.Option("--format", help="json (a JSON list per file) or jsonl.")] = "json",
+    gzip: Annotated[bool, typer.Option("--gzip", help="Compress each table file (.gz).")] = False,
+    all_tables: Annotated[
+        bool, typer.Option("--all-tables", help="Also dump tables that have no model (reflect the database).")
+    ] = False,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Rows fetched per round trip.")] = 5000,
+) -> None:
+    """Dump tables to one file each plus manifest.json, streaming, from one consistent snapshot.
+
+    Rows are ordered by primary key and encoded losslessly; files are written atomically and the manifest
+    (table order, row counts, sha256, column types, alembic revision) last.
+
+    Example: dbops dump-data --dir backup/2024-06-01 --gzip
+    """
+    from dbops.cli.render import RichReporter
+    from dbops.data.dump import dump_data
+
+    state = get_state(ctx)
+    reporter = RichReporter(quiet=state.quiet)
+    result = dump_data(
+        state.config(),
+        directory=directory,
+        tables=table or (),
+        exclude=exclude or (),
+        all_tables=all_tables,
+        file_format=file_format,
+        compress=gzip,
+        batch_size=batch_size,
+        reporter=reporter,
+    )
+    _print_tables(result.tables)
+    reporter.info(f"Dumped {result.rows} rows from {len(result.tables)} tables to {result.directory}")
+
+
+@app.command("load-data")
+def load_data_command(
+    ctx: typer.Context,
+    files: Annotated[
+        Optional[list[Path]], typer.Argument(help="Data files (<table>.json[.gz], .jsonl) or a manifest.json.")
+    ] = None,
+    directory: Annotated[
+        Optional[Path], typer.Option("--dir", "-d", help="A dump directory or a folder of fixture files.")
+    ] = None,
+    table: Annotated[Optional[list[str]], typer.Option("--table", "-t", help="Load only this table (repeat).")] = None,
+    mode: Annotated[str, typer.Option("--mode", help="insert, truncate (empty tables first) or upsert.")] = "insert",
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Rows written per batch.")] = 5000,
+    batch_commit: Annotated[
+        bool, typer.Option("--batch-commit", help="Commit after every batch (faster for huge loads; NOT atomic).")
+    ] = False,
+) -> None:
+    """Load a dump or fixture files in foreign-key order, in one transaction.
+
+    A dump's checksums and row counts are verified before anything is written; any bad row rolls the whole
+    load back. Without --dir or files, loads ./fixtures.
+
+    Example: dbops load-data --dir backup/2024-06-01 --mode truncate
+    """
+    from dbops.cli.render import RichReporter
+    from dbops.data.load import load_data
+
+    state = get_state(ctx)
+    reporter = RichReporter(quiet=state.quiet)
+    result = load_data(
+        state.config(),
+        directory=directory,
+        files=files or (),
+        tables=table or (),
+        mode=mode,
+        batch_size=batch_size,
+        batch_commit=batch_commit,
+        reporter=reporter,
+    )
+    _print_tables(result.tables)
+    reporter.info(f"Loaded {result.rows} rows into {len(result.tables)} tables ({result.mode})")
+
+
+@app.command("drop-all")
+def drop_all_command(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be dropped; change nothing.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", "--no-prompt", help="Don't ask for confirmation.")] = False,
+    include_unknown: Annotated[
+        bool, typer.Option("--include-unknown", help="Also drop tables the models don't know.")
+    ] = False,
+) -> None:
+    """Drop the config's tables, its alembic version table and (PostgreSQL) enum types.
+
+    Tables go in reverse foreign-key order. Tables the models don't know are listed and left alone unless
+    --include-unknown. Asks first unless --yes; refuses without --yes when stdin is not a terminal.
+
+    Example: dbops --bind-key analytics drop-all --dry-run
+    """
+    from dbops.cli.render import RichReporter, confirm
+    from dbops.data.drop import drop_all
+    from dbops.errors import ConfirmationRequiredError
+
+    state = get_state(ctx)
+    reporter = RichReporter(quiet=state.quiet)
+
+    def ask(plan: DropPlan) -> bool:
+        _show_plan(plan)
+        if not yes and not sys.stdin.isatty():
+            raise ConfirmationRequiredError("drop-all needs --yes when stdin is not a terminal; nothing was dropped")
+        return confirm(f"Drop {len(plan.tables)} tables from {plan.database}?", assume_yes=yes)
+
+    plan = drop_all(state.config(), dry_run=dry_run, include_unknown=include_unknown, confirm=ask, reporter=reporter)
+    if dry_run or plan.empty:
+        _show_plan(plan)
+        if plan.empty:
+            reporter.info(f"Nothing to drop in {plan.database}.")
+        return
+    if not plan.dropped:
+        raise typer.Abort()
+    reporter.info(
+        f"Dropped {len(plan.tables)} tables"
+        + (f" and {len(plan.enum_types)} enum types" if plan.enum_types else "")
+        + f" from {plan.database}."
+    )
+
+
+def _print_tables(tables: Sequence[DumpedTable | LoadedTable]) -> None:
+    """One ``name<TAB>rows<TAB>file`` line per table on stdout."""
+    for item in tables:
+        sys.stdout.write(f"{item.name}\t{item.rows}\t{item.file}\n")
+    sys.stdout.flush()
+
+
+def _show_plan(plan: DropPlan) -> None:
+    """The plan on stdout, one ``kind<TAB>name`` line each (``keep`` for unknown tables left alone)."""
+    for name in plan.tables:
+        kind = "version-table" if name == plan.version_table else "table"
+        sys.stdout.write(f"drop\t{kind}\t{name}\n")
+    for name in plan.enum_types:
+        sys.stdout.write(f"drop\tenum\t{name}\n")
+    if not plan.include_unknown:
+        for name in plan.unknown:
+            sys.stdout.write(f"keep\tunknown-table\t{name}\n")
+    sys.stdout.flush()

@@ -1,0 +1,454 @@
+"""The lossless row ⇄ JSON encoding of dumps, and the lenient decoding of fixture files.
+
+Each column gets a ``ColumnCodec`` from its SQLAlchemy type. Encoding turns what the driver returns into
+plain JSON values, the same way on every dialect, so two dumps of the same data are byte-identical:
+
+========== ======================================================================================
+kind       JSON form
+========== ======================================================================================
+int, bool  number / true, false
+decimal    string in fixed-point notation (``"12.50"``): no float rounding
+float      number; ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` for what JSON cannot hold
+str, enum  string (an enum's database value, not the Python member)
+bytes      base64 string
+date       ``"2024-02-29"``
+time       ``"12:34:56.000001"`` (ISO 8601; microseconds when not zero, as ``isoformat()`` and orjson write)
+datetime   ``"2024-02-29T12:34:56.000001"``; aware values in UTC with ``+00:00``
+interval   ``"P1DT3723.000005S"`` / ``"-P0DT0.000001S"`` (days, seconds, microseconds)
+uuid       ``"0b7e…-…"`` (hyphenated, lower case)
+json       the JSON value itself; SQL NULL is ``null``, JSON ``null`` is ``{"$json": null}`` (and an object
+           whose only key is ``$json`` is wrapped the same way, so the form is unambiguous)
+array      a JSON array of the element kind (PostgreSQL)
+========== ======================================================================================
+
+NULL is ``null`` for every kind. Decoding accepts these forms and also what hand-written fixtures hold
+(numbers for decimals, ISO strings with ``Z`` for datetimes, numbers of seconds for intervals); a value of
+the wrong type raises ``ValueError`` with a short reason, which the loader turns into a ``DataError`` naming
+file, row and column.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import enum
+import math
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:
+    from sqlalchemy import Column
+    from sqlalchemy.types import TypeEngine
+
+__all__ = [
+    "JSON_NULL",
+    "NATIVE_KINDS",
+    "ColumnCodec",
+    "column_codec",
+    "decode_interval",
+    "encode_interval",
+    "encode_json_text",
+    "is_plain",
+    "type_kind",
+]
+
+
+class _Marker:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+JSON_NULL: Any = _Marker("JSON_NULL")
+"""What a json decoder returns for JSON ``null`` (``None`` means SQL NULL)."""
+
+_UTC = dt.timezone.utc
+_FLOAT_SPECIALS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_INTERVAL = re.compile(r"^(?P<sign>-?)P(?P<days>\d+)DT(?P<seconds>\d+)(?:\.(?P<micro>\d{1,6}))?S$")
+_WRAP = "$json"
+
+Encoder = Callable[[Any], Any]
+Decoder = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class ColumnCodec:
+    """How one column's values become JSON and back; ``encode``/``decode`` never see ``None``."""
+
+    name: str
+    kind: str
+    encode: Encoder | None
+    """``None`` when the driver's value is already its JSON form (ints, strings)."""
+    decode: Decoder
+
+
+# -- kinds -----------------------------------------------------------------------------------------------
+
+
+def type_kind(type_: TypeEngine[Any]) -> str:
+    """The codec kind of a SQLAlchemy type (looking through TypeDecorators to the stored type)."""
+    from sqlalchemy import types
+    from sqlalchemy.sql import sqltypes
+
+    seen = 0
+    while True:
+        if isinstance(type_, sqltypes._AbstractInterval):
+            return "interval"
+        if isinstance(type_, types.TypeDecorator) and seen < 10:
+            type_ = type_.impl_instance
+            seen += 1
+            continue
+        break
+    checks: tuple[tuple[type[Any], str], ...] = (
+        (types.ARRAY, "array"),
+        (types.JSON, "json"),
+        (types.Enum, "enum"),
+        (types.Boolean, "bool"),
+        (types.Integer, "int"),
+        (types.Float, "float"),
+        (types.Numeric, "decimal"),
+        (types.Uuid, "uuid"),
+        (types.String, "str"),
+        (types._Binary, "bytes"),
+        (types.DateTime, "datetime"),
+        (types.Date, "date"),
+        (types.Time, "time"),
+    )
+    for cls, kind in checks:
+        if isinstance(type_, cls):
+            return kind
+    return "other"
+
+
+NATIVE_KINDS = frozenset({"int", "bool", "str", "date", "datetime", "uuid"})
+"""Kinds whose driver values orjson writes exactly as the encoders would (given UTC for aware datetimes).
+
+Not ``time``: orjson 3.x drops a leading zero of the microseconds (``00:00:00.10000`` for 10000 µs).
+"""
+
+
+def is_plain(column: Column[Any]) -> bool:
+    """True unless the column's type is a TypeDecorator (whose Python values may be anything)."""
+    from sqlalchemy import types
+
+    return not isinstance(column.type, types.TypeDecorator)
+
+
+def column_codec(column: Column[Any], *, dialect: str) -> ColumnCodec:
+    """The codec for ``column`` when loading into / dumping from ``dialect`` (``sqlite``, ``postgresql``...)."""
+    kind = type_kind(column.type)
+    encode, decode = _codec_for(column.type, kind, dialect)
+    return ColumnCodec(str(column.key), kind, encode, decode)  # not quoted_name: orjson keys must be str
+
+
+def _codec_for(type_: TypeEngine[Any], kind: str, dialect: str) -> tuple[Encoder | None, Decoder]:
+    if kind == "array":
+        item_type = _unwrap(type_).item_type  # type: ignore[attr-defined]
+        item_encode, item_decode = _codec_for(item_type, type_kind(item_type), dialect)
+        return _array_encoder(item_encode), _array_decoder(item_decode)
+    if kind == "datetime":
+        return _encode_datetime, _datetime_decoder(_unwrap(type_), dialect)
+    if kind == "enum":
+        return _enum_encoder(_unwrap(type_)), _enum_decoder(_unwrap(type_))
+    if kind == "uuid":
+        return _encode_uuid, _uuid_decoder(bool(getattr(_unwrap(type_), "as_uuid", True)))
+    return _SIMPLE[kind]
+
+
+def _unwrap(type_: TypeEngine[Any]) -> TypeEngine[Any]:
+    from sqlalchemy import types
+
+    while isinstance(type_, types.TypeDecorator):
+        type_ = type_.impl_instance
+    return type_
+
+
+# -- encoders ---------------------------------------------------------------------------------------------
+
+
+def _encode_decimal(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(value)
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
+def _encode_float(value: float) -> Any:
+    if math.isfinite(value):
+        return float(value)
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
+def _encode_bytes(value: Any) -> str:
+    return base64.b64encode(bytes(value)).decode("ascii")
+
+
+def _encode_date(value: Any) -> str:
+    if isinstance(value, dt.datetime):  # some drivers hand back datetimes for DATE columns
+        value = value.date()
+    return str(value.isoformat())
+
+
+def _encode_time(value: Any) -> Any:
+    if isinstance(value, dt.timedelta):  # MySQL drivers return TIME as a timedelta
+        return encode_interval(value)
+    return value.isoformat()
+
+
+def _encode_datetime(value: dt.datetime) -> str:
+    if value.tzinfo is not None:
+        value = value.astimezone(_UTC)
+    return value.isoformat()
+
+
+def encode_interval(value: dt.timedelta) -> str:
+    """``timedelta`` → ``[-]P<days>DT<seconds>.<micro>S`` with days, seconds and microseconds kept exact."""
+    micro = value // dt.timedelta(microseconds=1)
+    sign = "-" if micro < 0 else ""
+    micro = abs(micro)
+    days, micro = divmod(micro, 86_400_000_000)
+    seconds, micro = divmod(micro, 1_000_000)
+    return f"{sign}P{days}DT{seconds}.{micro:06d}S"
+
+
+def _encode_uuid(value: Any) -> str:
+    return str(value) if isinstance(value, uuid.UUID) else str(uuid.UUID(str(value)))
+
+
+def _encode_json(value: Any) -> Any:
+    if value is None or (isinstance(value, dict) and len(value) == 1 and _WRAP in value):
+        return {_WRAP: value}
+    return value
+
+
+def encode_json_text(text: Any) -> Any:
+    """``_encode_json`` for a JSON column read as text (SQLite may hand back a number for a JSON scalar)."""
+    value = orjson.loads(text) if isinstance(text, (str, bytes)) else text
+    if value is None or (type(value) is dict and len(value) == 1 and _WRAP in value):
+        return {_WRAP: value}
+    return value
+
+
+def _enum_encoder(type_: Any) -> Encoder:
+    lookup: dict[Any, Any] = dict(getattr(type_, "_valid_lookup", {}))
+
+    def encode(value: Any) -> Any:
+        if isinstance(value, enum.Enum):
+            return lookup.get(value, value.name)
+        return value
+
+    return encode
+
+
+def _array_encoder(item: Encoder | None) -> Encoder:
+    def encode(value: Any) -> Any:
+        return [None if v is None else (encode(v) if isinstance(v, list) else (item(v) if item else v)) for v in value]
+
+    return encode
+
+
+def _encode_other(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool, list, dict)):
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return _encode_bytes(value)
+    return str(value)
+
+
+# -- decoders ---------------------------------------------------------------------------------------------
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _expect(what: str, value: Any) -> ValueError:
+    return ValueError(f"expected {what}, got {_describe(value)}")
+
+
+def _decode_int(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise _expect("an integer", value)
+
+
+def _decode_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise _expect("true or false", value)
+
+
+def _decode_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise _expect("a decimal number", value)
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            pass
+    raise _expect("a decimal number", value)
+
+
+def _decode_float(value: Any) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str) and value in _FLOAT_SPECIALS:
+        return _FLOAT_SPECIALS[value]
+    raise _expect("a number", value)
+
+
+def _decode_str(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    raise _expect("a string", value)
+
+
+def _decode_bytes(value: Any) -> bytes:
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            pass
+    raise _expect("base64 bytes", value)
+
+
+def _decode_date(value: Any) -> dt.date:
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _expect("an ISO date (YYYY-MM-DD)", value)
+
+
+def _decode_time(value: Any) -> dt.time:
+    if isinstance(value, str):
+        try:
+            return dt.time.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+        except ValueError:
+            pass
+    raise _expect("an ISO time (HH:MM:SS[.ffffff])", value)
+
+
+def _parse_datetime(value: Any) -> dt.datetime:
+    if isinstance(value, str):
+        text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+        try:
+            return dt.datetime.fromisoformat(text)
+        except ValueError:
+            pass
+    raise _expect("an ISO timestamp", value)
+
+
+def _datetime_decoder(type_: Any, dialect: str) -> Decoder:
+    # PostgreSQL keeps instants for timestamptz; other databases store wall-clock times, so aware values go
+    # in as UTC wall-clock times there, and naive values are taken as UTC for timestamptz.
+    aware_column = bool(getattr(type_, "timezone", False)) and dialect == "postgresql"
+
+    def decode(value: Any) -> dt.datetime:
+        parsed = _parse_datetime(value)
+        if aware_column:
+            return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=_UTC)
+        if parsed.tzinfo is not None:
+            return parsed.astimezone(_UTC).replace(tzinfo=None)
+        return parsed
+
+    return decode
+
+
+def decode_interval(value: Any) -> dt.timedelta:
+    """The inverse of ``encode_interval``; also takes a number of seconds (fixtures)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return dt.timedelta(seconds=value)
+    if isinstance(value, str):
+        match = _INTERVAL.match(value)
+        if match:
+            micro = (
+                int(match["days"]) * 86_400_000_000
+                + int(match["seconds"]) * 1_000_000
+                + int((match["micro"] or "0").ljust(6, "0"))
+            )
+            return dt.timedelta(microseconds=-micro if match["sign"] else micro)
+    raise _expect("an interval like P1DT30.5S or a number of seconds", value)
+
+
+def _decode_time_or_interval(value: Any) -> Any:
+    if isinstance(value, str) and "P" in value:
+        return decode_interval(value)
+    return _decode_time(value)
+
+
+def _uuid_decoder(as_uuid: bool) -> Decoder:
+    def decode(value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                parsed = uuid.UUID(value)
+            except ValueError:
+                pass
+            else:
+                return parsed if as_uuid else str(parsed)
+        raise _expect("a UUID", value)
+
+    return decode
+
+
+def _decode_json(value: Any) -> Any:
+    if isinstance(value, dict) and len(value) == 1 and _WRAP in value:
+        inner = value[_WRAP]
+        return JSON_NULL if inner is None else inner
+    return value
+
+
+def _enum_decoder(type_: Any) -> Decoder:
+    allowed = frozenset(getattr(type_, "enums", ()) or ())
+
+    def decode(value: Any) -> Any:
+        if isinstance(value, str) and (not allowed or value in allowed):
+            return value
+        choices = ", ".join(sorted(allowed))
+        raise _expect(f"one of {choices}", value)
+
+    return decode
+
+
+def _array_decoder(item: Decoder) -> Decoder:
+    def decode(value: Any) -> Any:
+        if not isinstance(value, list):
+            raise _expect("an array", value)
+        return [None if v is None else (decode(v) if isinstance(v, list) else item(v)) for v in value]
+
+    return decode
+
+
+def _decode_other(value: Any) -> Any:
+    return value
+
+
+_SIMPLE: dict[str, tuple[Encoder | None, Decoder]] = {
+    "int": (None, _decode_int),
+    "bool": (None, _decode_bool),
+    "decimal": (_encode_decimal, _decode_decimal),
+    "float": (_encode_float, _decode_float),
+    "str": (None, _decode_str),
+    "bytes": (_encode_bytes, _decode_bytes),
+    "date": (_encode_date, _decode_date),
+    "time": (_encode_time, _decode_time_or_interval),
+    "interval": (encode_interval, decode_interval),
+    "json": (_encode_json, _decode_json),
+    "other": (_encode_other, _decode_other),
+}

@@ -1,0 +1,254 @@
+"""``dump_data``: stream every table to one file each plus ``manifest.json``, from one consistent snapshot.
+
+Rows are read with a server-side cursor in batches of ``batch_size`` (memory does not grow with the table),
+ordered by primary key, encoded by ``dbops.data.codec`` and written through ``AtomicWriter``. The manifest
+goes last, after an old one in the directory has been removed first, so a killed dump never looks complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from dbops.data.codec import NATIVE_KINDS, column_codec, encode_json_text, is_plain
+from dbops.data.files import AtomicWriter, data_file_name
+from dbops.data.manifest import MANIFEST_NAME, ColumnInfo, Manifest, TableEntry
+from dbops.data.tables import find_tables, read_transaction, table_label, version_table_name
+from dbops.errors import DataError
+from dbops.progress import NullReporter, Reporter
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Table
+
+    from dbops.config import AnyConfig
+
+__all__ = ["DumpResult", "DumpedTable", "dump_data"]
+
+FORMATS = ("json", "jsonl")
+
+
+@dataclass
+class DumpedTable:
+    name: str
+    file: Path
+    rows: int
+
+
+@dataclass
+class DumpResult:
+    directory: Path
+    manifest: Path
+    tables: list[DumpedTable] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """Tables in the database without a model (dump them with ``all_tables=True``)."""
+    alembic_revision: str | None = None
+
+    @property
+    def rows(self) -> int:
+        return sum(table.rows for table in self.tables)
+
+
+def dump_data(
+    config: AnyConfig,
+    *,
+    directory: Path | str = "fixtures",
+    tables: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    all_tables: bool = False,
+    file_format: str = "json",
+    compress: bool = False,
+    batch_size: int = 5000,
+    reporter: Reporter | None = None,
+) -> DumpResult:
+    """Dump the config's tables (its models', or every table with ``all_tables``) into ``directory``."""
+    from dbops import __version__
+    from dbops.connect import dialect_name, run_sync
+
+    if file_format not in FORMATS:
+        raise DataError(f"unknown format {file_format!r} (use json or jsonl)")
+    if batch_size < 1:
+        raise DataError("--batch-size must be at least 1")
+    reporter = reporter or NullReporter()
+    target = Path(directory)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DataError(f"cannot create {target}: {error.strerror or error}") from error
+    manifest_path = target / MANIFEST_NAME
+    manifest_path.unlink(missing_ok=True)  # the old manifest must not vouch for half-rewritten files
+    dialect = dialect_name(config)
+    metadata = config.get_metadata()
+    version_table = version_table_name(config)
+
+    def work(connection: Connection) -> DumpResult:
+        with read_transaction(connection, dialect):
+            found = find_tables(
+                connection,
+                metadata,
+                version_table=version_table,
+                include=tables,
+                exclude=exclude,
+                reflect_unknown=all_tables,
+            )
+            if not found.tables:
+                raise DataError(
+                    f"no tables to dump in {config.describe()}"
+                    + (" (the models have none; use --all-tables to reflect the database)" if found.unknown else "")
+                )
+            if found.unknown and not tables:
+                reporter.warn(
+                    f"{len(found.unknown)} table(s) have no model and are not dumped: "
+                    f"{', '.join(found.unknown)} (use --all-tables)"
+                )
+            for name in found.missing:
+                reporter.warn(f"table {name} (from the models) is not in the database; skipped")
+            revision = _alembic_revision(connection, found.version_table)
+            result = DumpResult(target, manifest_path, skipped=found.unknown, alembic_revision=revision)
+            entries = []
+            for table in found.tables:
+                entry = _dump_table(
+                    connection,
+                    table,
+                    target,
+                    dialect=dialect,
+                    file_format=file_format,
+                    compress=compress,
+                    batch_size=batch_size,
+                    reporter=reporter,
+                )
+                entries.append(entry)
+                result.tables.append(DumpedTable(entry.name, target / entry.file, entry.rows))
+        manifest = Manifest(
+            dbops_version=__version__,
+            dialect=dialect,
+            created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            alembic_revision=revision,
+            bind_key=config.bind_key,
+            tables=entries,
+        )
+        with AtomicWriter(manifest_path) as writer:
+            writer.write(manifest.to_bytes())
+        return result
+
+    return run_sync(config, work)
+
+
+def _alembic_revision(connection: Connection, version_table: str | None) -> str | None:
+    if version_table is None:
+        return None
+    from sqlalchemy import column, select, table
+
+    rows: list[Any] = list(
+        connection.execute(select(column("version_num")).select_from(table(version_table))).scalars().all()
+    )
+    return " ".join(sorted(str(row) for row in rows)) or None
+
+
+def _type_name(table: Table, name: str, connection: Connection) -> str:
+    try:
+        return str(table.c[name].type.compile(dialect=connection.dialect))
+    except Exception:  # a type the dialect can't render: fall back to its Python name
+        return type(table.c[name].type).__name__
+
+
+def _dump_table(
+    connection: Connection,
+    table: Table,
+    directory: Path,
+    *,
+    dialect: str,
+    file_format: str,
+    compress: bool,
+    batch_size: int,
+    reporter: Reporter,
+) -> TableEntry:
+    from sqlalchemy import Text, cast, func, select
+
+    label = table_label(table)
+    codecs = [column_codec(column, dialect=dialect) for column in table.columns]
+    selected: list[Any] = []
+    encoders: list[Callable[[Any], Any] | None] = []
+    for column, codec in zip(table.columns, codecs, strict=True):
+        if codec.kind == "json":
+            # Read as text: the driver would return None for SQL NULL and JSON null alike, and SQLite hands
+            # back numbers for JSON scalars (numeric affinity), which SQLAlchemy's JSON type can't parse.
+            selected.append(cast(column, Text).label(column.key))
+            encoders.append(encode_json_text)
+        elif dialect == "postgresql" and is_plain(column) and _text_is_canonical(column, codec.kind):
+            # PostgreSQL's text form of these is exactly the codec's: skip building uuid.UUID / Decimal objects
+            selected.append(cast(column, Text).label(column.key))
+            encoders.append(None)
+        else:
+            selected.append(column)
+            native = codec.kind in NATIVE_KINDS and is_plain(column)
+            encoders.append(None if native else codec.encode)
+    order = list(table.primary_key.columns) or [
+        column
+        for column, codec in zip(table.columns, codecs, strict=True)
+        if codec.kind not in ("json", "array", "other")
+    ]
+    statement = select(*selected).order_by(*order)
+    total = connection.execute(select(func.count()).select_from(table)).scalar_one()
+    encode_row = _row_encoder([codec.name for codec in codecs], encoders)
+    file_name = data_file_name(label, file_format, compress=compress)
+    jsonl = file_format == "jsonl"
+    rows = 0
+    with (
+        reporter.progress(f"dump {label}", total) as task,
+        AtomicWriter(directory / file_name, compress=compress) as out,
+    ):
+        if not jsonl:
+            out.write(b"[\n")
+        result = connection.execution_options(stream_results=True, yield_per=batch_size).execute(statement)
+        for partition in result.partitions():
+            lines = [orjson.dumps(encode_row(row), default=str) for row in partition]
+            if not jsonl:
+                out.write((b",\n" if rows else b"") + b",\n".join(lines))
+            else:
+                out.write(b"\n".join(lines) + b"\n")
+            rows += len(lines)
+            task.advance(len(lines))
+        if not jsonl:
+            out.write(b"\n]\n" if rows else b"]\n")
+    return TableEntry(
+        name=label,
+        file=file_name,
+        rows=rows,
+        sha256=out.sha256,
+        primary_key=[column.key for column in table.primary_key.columns],
+        depends_on=sorted(
+            {fk.target_fullname.rsplit(".", 1)[0] for fk in table.foreign_keys} - {label},
+        ),
+        columns=[
+            ColumnInfo(codec.name, _type_name(table, codec.name, connection), codec.kind, bool(column.nullable))
+            for codec, column in zip(codecs, table.columns, strict=True)
+        ],
+    )
+
+
+def _text_is_canonical(column: Any, kind: str) -> bool:
+    """uuid, and numeric read as text (fixed-point, ``NaN``/``Infinity``) equal the codec's strings."""
+    return kind == "uuid" or (kind == "decimal" and bool(getattr(column.type, "asdecimal", False)))
+
+
+def _row_encoder(names: list[str], encoders: list[Callable[[Any], Any] | None]) -> Callable[[Any], dict[str, Any]]:
+    """A function turning a result row into the dict orjson writes, generated for the table's columns.
+
+    Generated (instead of a loop over columns) because it runs once per row of every table: unrolled, it is
+    about twice as fast.
+    """
+    values = ", ".join(f"v{index}" for index in range(len(names)))
+    items = ", ".join(
+        f"{name!r}: v{index}" if encoder is None else f"{name!r}: None if v{index} is None else e{index}(v{index})"
+        for index, (name, encoder) in enumerate(zip(names, encoders, strict=True))
+    )
+    source = f"def encode(row):\n    ({values},) = row\n    return {{{items}}}\n"
+    namespace: dict[str, Any] = {f"e{index}": encoder for index, encoder in enumerate(encoders)}
+    exec(compile(source, "<dbops row encoder>", "exec"), namespace)
+    encode: Callable[[Any], dict[str, Any]] = namespace["encode"]
+    return encode

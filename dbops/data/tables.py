@@ -1,0 +1,175 @@
+"""Which tables a data command acts on, in foreign-key dependency order, and per-dialect transaction setup."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from dbops.errors import DataError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, MetaData, Table
+
+    from dbops.config import AnyConfig
+
+__all__ = [
+    "TableSet",
+    "begin_write",
+    "dependency_order",
+    "find_tables",
+    "read_transaction",
+    "restart_transaction",
+    "table_label",
+    "version_table_name",
+    "write_transaction",
+]
+
+
+def table_label(table: Table) -> str:
+    return f"{table.schema}.{table.name}" if table.schema else table.name
+
+
+def version_table_name(config: AnyConfig) -> str:
+    alembic = getattr(config, "alembic_config", None)
+    return str(getattr(alembic, "version_table_name", None) or "alembic_versions")
+
+
+def dependency_order(tables: Iterable[Table]) -> list[Table]:
+    """``tables`` with every table after the tables it references (ties and cycles broken by name).
+
+    Works on tables from different MetaData objects (models and reflection) by matching names.
+    """
+    by_label = {table_label(table): table for table in tables}
+    depends: dict[str, set[str]] = {}
+    for label, table in by_label.items():
+        parents = set()
+        for fk in table.foreign_keys:
+            target = fk.target_fullname.rsplit(".", 1)[0]
+            if target != label and target in by_label:
+                parents.add(target)
+        depends[label] = parents
+    ordered: list[str] = []
+    remaining = dict(depends)
+    while remaining:
+        ready = sorted(label for label, parents in remaining.items() if not parents & remaining.keys())
+        if not ready:  # a cycle: take the alphabetically first table and carry on
+            ready = [min(remaining)]
+        for label in ready:
+            ordered.append(label)
+            del remaining[label]
+    return [by_label[label] for label in ordered]
+
+
+@dataclass
+class TableSet:
+    """The tables chosen for a command, and what the database holds beyond them."""
+
+    tables: list[Table]
+    unknown: list[str] = field(default_factory=list)
+    """Tables in the database the models don't know (not chosen unless reflection was asked for)."""
+    missing: list[str] = field(default_factory=list)
+    """Model tables that the database doesn't have."""
+    version_table: str | None = None
+    """The Alembic version table, when it exists in the database."""
+
+
+def find_tables(
+    connection: Connection,
+    metadata: MetaData,
+    *,
+    version_table: str,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    reflect_unknown: bool = False,
+) -> TableSet:
+    """Model tables present in the database (+ reflected tables without a model when ``reflect_unknown``)."""
+    from sqlalchemy import MetaData, inspect
+
+    inspector = inspect(connection)
+    present = set(inspector.get_table_names())
+    model_tables = {table_label(table): table for table in metadata.sorted_tables}
+    missing = sorted(label for label, table in model_tables.items() if not _exists(inspector, table, present))
+    chosen = {label: table for label, table in model_tables.items() if label not in missing}
+    unknown = sorted(present - chosen.keys() - {version_table})
+    if reflect_unknown and unknown:
+        reflected = MetaData()
+        reflected.reflect(connection, only=unknown)
+        chosen.update({name: reflected.tables[name] for name in unknown})
+    wanted = set(include)
+    names = set(chosen) | set(missing)
+    for name in sorted((wanted | set(exclude)) - names - set(unknown)):
+        raise DataError(f"no table {name!r} in the models or the database")
+    if wanted:
+        not_chosen = sorted(wanted - chosen.keys())
+        if not_chosen:
+            hint = " (it has no model: add --all-tables)" if set(not_chosen) & set(unknown) else ""
+            raise DataError(f"table {not_chosen[0]!r} is not available{hint}")
+        chosen = {label: table for label, table in chosen.items() if label in wanted}
+    chosen = {label: table for label, table in chosen.items() if label not in set(exclude)}
+    return TableSet(
+        tables=dependency_order(chosen.values()),
+        unknown=[] if reflect_unknown else unknown,
+        missing=missing,
+        version_table=version_table if version_table in present else None,
+    )
+
+
+def _exists(inspector: Any, table: Table, present: set[str]) -> bool:
+    if table.schema is None:
+        return table.name in present
+    return bool(inspector.has_table(table.name, schema=table.schema))
+
+
+@contextlib.contextmanager
+def read_transaction(connection: Connection, dialect: str) -> Iterator[None]:
+    """One consistent snapshot for everything read inside: REPEATABLE READ, or one SQLite transaction."""
+    if connection.in_transaction():
+        connection.rollback()
+    if dialect in ("postgresql", "mysql", "mariadb"):
+        connection.execution_options(isolation_level="REPEATABLE READ")
+    transaction = connection.begin()
+    try:
+        if dialect == "sqlite":
+            connection.exec_driver_sql("BEGIN")  # pysqlite only begins before writes
+        elif dialect == "postgresql":
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+            # timestamptz values then come back in UTC, the form dumps write them in
+            connection.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+        elif dialect in ("mysql", "mariadb"):
+            connection.exec_driver_sql("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+        yield
+    finally:
+        transaction.rollback()
+
+
+@contextlib.contextmanager
+def write_transaction(connection: Connection, dialect: str) -> Iterator[None]:
+    """A transaction that commits on success and rolls back on any error (savepoints work inside).
+
+    Code inside may ``restart_transaction`` (per-batch commits); the open transaction is the one finished.
+    """
+    if connection.in_transaction():
+        connection.rollback()
+    begin_write(connection, dialect)
+    try:
+        yield
+    except BaseException:
+        if connection.in_transaction():
+            connection.rollback()
+        raise
+    if connection.in_transaction():
+        connection.commit()
+
+
+def begin_write(connection: Connection, dialect: str) -> None:
+    connection.begin()
+    if dialect == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # explicit, so SAVEPOINTs nest inside it
+
+
+def restart_transaction(connection: Connection, dialect: str) -> None:
+    """Commit what was written so far and go on in a new transaction (``--batch-commit``)."""
+    connection.commit()
+    begin_write(connection, dialect)

@@ -1,0 +1,290 @@
+"""load-data: fixtures, FK order, modes, sequences, COPY, and every kind of bad input leaving the DB untouched."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import sqlalchemy as sa
+
+from dbops.data.dump import dump_data
+from dbops.data.load import load_data
+from dbops.errors import DataError
+from tests.data.models import (
+    BOOK_IDS,
+    chain_metadata,
+    chain_rows,
+    create_and_fill,
+    create_tables,
+    dispose,
+    make_config,
+    snapshot,
+    sync_engine,
+)
+from tests.databases import TestDatabase
+
+
+@pytest.fixture
+def dumped(db: TestDatabase, tmp_path: Path) -> Path:
+    """A dump of the chain tables; the database is then emptied and holds one unrelated author (id 99)."""
+    metadata = chain_metadata()
+    create_and_fill(db, metadata, chain_rows())
+    config = make_config(db, metadata)
+    dump_data(config, directory=tmp_path / "dump")
+    dispose(config)
+    db.reset()
+    create_and_fill(db, metadata, {"authors": [{"id": 99, "name": "Zed"}]})
+    return tmp_path / "dump"
+
+
+def rewrite(directory: Path, name: str, change: Callable[[list[bytes]], list[bytes]], *, fix_manifest: bool) -> None:
+    """Change a dump file's lines; with ``fix_manifest`` update its sha256/rows so only the content is wrong."""
+    path = directory / name
+    lines = change(path.read_bytes().splitlines(keepends=True))
+    path.write_bytes(b"".join(lines))
+    if fix_manifest:
+        manifest = orjson.loads((directory / "manifest.json").read_bytes())
+        for entry in manifest["tables"]:
+            if entry["file"] == name:
+                entry["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+                entry["rows"] = len(lines) - 2
+        (directory / "manifest.json").write_bytes(orjson.dumps(manifest))
+
+
+def replace_row(index: int, new: bytes) -> Callable[[list[bytes]], list[bytes]]:
+    def change(lines: list[bytes]) -> list[bytes]:
+        ending = b",\n" if lines[index].endswith(b",\n") else b"\n"
+        lines[index] = new + ending
+        return lines
+
+    return change
+
+
+def edit_row(index: int, **changes: Any) -> Callable[[list[bytes]], list[bytes]]:
+    def change(lines: list[bytes]) -> list[bytes]:
+        text = lines[index].rstrip(b",\n")
+        row = orjson.loads(text)
+        row.update(changes)
+        return replace_row(index, orjson.dumps(row))(lines)
+
+    return change
+
+
+def test_loads_dump_in_fk_order_and_resets_sequences(db: TestDatabase, dumped: Path, is_async: bool) -> None:
+    metadata = chain_metadata()
+    engine = sync_engine(db)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM authors"))
+    engine.dispose()
+    config = make_config(db, metadata, is_async=is_async)
+    result = load_data(config, directory=dumped)
+    assert [table.name for table in result.tables] == ["authors", "categories", "books", "reviews"]
+    assert {table.name: table.rows for table in result.tables} == {
+        "authors": 2,
+        "categories": 2,
+        "books": 3,
+        "reviews": 2,
+    }
+    assert result.copy_used == (db.dialect == "postgresql" and not is_async)
+    rows = snapshot(db, metadata)
+    assert len(rows["books"]) == 3 and "Decimal('9.99')" in rows["books"][0]
+    engine = sync_engine(db)
+    with engine.begin() as connection:  # the next generated id does not collide with the loaded ones
+        new_id = connection.execute(
+            sa.insert(metadata.tables["authors"]).values(name="New").returning(metadata.tables["authors"].c.id)
+            if db.dialect != "mariadb"
+            else sa.insert(metadata.tables["authors"]).values(name="New")
+        )
+        if db.dialect != "mariadb":
+            assert new_id.scalar_one() == 3
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "fix_manifest", "expected"),
+    [
+        ("reviews.json", replace_row(2, b'{"id":2,"book_id":'), True, "reviews.json row 2: malformed JSON"),
+        ("reviews.json", edit_row(2, colour="red"), True, "reviews.json row 2, column 'colour': no such column"),
+        ("reviews.json", edit_row(2, stars="five"), True, "reviews.json row 2, column 'stars': expected an integer"),
+        ("books.json", edit_row(1, price="cheap"), True, "books.json row 1, column 'price': expected a decimal"),
+        (
+            "books.json",
+            edit_row(3, published="yesterday"),
+            True,
+            "books.json row 3, column 'published': expected an ISO",
+        ),
+        (
+            "reviews.json",
+            edit_row(2, book_id=str(uuid.UUID(int=77))),
+            True,
+            "reviews.json row 2, column 'book_id': missing foreign-key parent",
+        ),
+        ("reviews.json", edit_row(2, id=1), True, "reviews.json row 2, column 'id'"),
+        ("reviews.json", edit_row(1, stars=4), False, "reviews.json: checksum mismatch"),
+        ("reviews.json", lambda lines: [*lines[:2], lines[3]], True, None),  # row count fixed: loads 1 review
+    ],
+    ids=[
+        "malformed",
+        "unknown-column",
+        "wrong-type",
+        "bad-decimal",
+        "bad-datetime",
+        "missing-parent",
+        "duplicate-pk",
+        "checksum",
+        "valid-edit",
+    ],
+)
+def test_bad_input_names_file_row_column_and_writes_nothing(
+    db: TestDatabase,
+    dumped: Path,
+    name: str,
+    change: Callable[[list[bytes]], list[bytes]],
+    fix_manifest: bool,
+    expected: str | None,
+) -> None:
+    metadata = chain_metadata()
+    rewrite(dumped, name, change, fix_manifest=fix_manifest)
+    engine = sync_engine(db)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM authors"))
+    engine.dispose()
+    before = snapshot(db, metadata)
+    config = make_config(db, metadata)
+    if expected is None:
+        assert load_data(config, directory=dumped).rows == 8
+        return
+    with pytest.raises(DataError) as caught:
+        load_data(config, directory=dumped)
+    message = str(caught.value)
+    assert expected in message, message
+    assert "\n" not in message
+    assert snapshot(db, metadata) == before
+    dispose(config)
+
+
+def test_row_count_mismatch_is_caught_before_writing(db: TestDatabase, dumped: Path) -> None:
+    metadata = chain_metadata()
+    manifest = orjson.loads((dumped / "manifest.json").read_bytes())
+    path = dumped / "reviews.json"
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join([*lines[:2], lines[3]]))
+    for entry in manifest["tables"]:
+        if entry["name"] == "reviews":
+            entry["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (dumped / "manifest.json").write_bytes(orjson.dumps(manifest))
+    before = snapshot(db, metadata)
+    with pytest.raises(DataError, match=r"reviews.json: 1 rows, but the manifest says 2"):
+        load_data(make_config(db, metadata), directory=dumped)
+    assert snapshot(db, metadata) == before
+
+
+def write_fixture(path: Path, rows: list[dict[str, Any]], *, pretty: bool = True) -> None:
+    data = orjson.dumps(rows, option=orjson.OPT_INDENT_2 if pretty else 0)
+    if path.name.endswith(".gz"):
+        path.write_bytes(gzip.compress(data))
+    else:
+        path.write_bytes(data)
+
+
+def test_loads_advanced_alchemy_fixtures(db: TestDatabase, tmp_path: Path, is_async: bool) -> None:
+    """Plain JSON lists of objects: ISO datetimes with Z, numbers for decimals, omitted columns get defaults."""
+    metadata = chain_metadata()
+    create_tables(db, metadata)
+    fixtures = tmp_path / "fixtures"
+    fixtures.mkdir()
+    # file names sort children first: the load must still go in FK order
+    write_fixture(fixtures / "reviews.json", [{"id": 1, "book_id": str(BOOK_IDS[0]), "stars": 4}])
+    write_fixture(
+        fixtures / "books.json.gz",
+        [
+            {"id": str(BOOK_IDS[0]), "author_id": 1, "title": "A", "price": 9.5, "published": "2024-05-01T10:00:00Z"},
+            {"author_id": 1, "title": "No id: the model's default makes one"},
+        ],
+    )
+    write_fixture(fixtures / "authors.json", [{"id": 1, "name": "Ann"}], pretty=False)
+    result = load_data(make_config(db, metadata, is_async=is_async), directory=fixtures)
+    assert not result.from_manifest
+    assert [table.name for table in result.tables] == ["authors", "books", "reviews"]
+    engine = sync_engine(db)
+    with engine.connect() as connection:
+        books = metadata.tables["books"]
+        rows = connection.execute(sa.select(books.c.title, books.c.price, books.c.published).order_by(books.c.title))
+        first, second = rows.all()
+        assert str(first.price) == "9.50"
+        assert first.published.replace(tzinfo=None).isoformat() == "2024-05-01T10:00:00"
+        assert second.price is None
+    engine.dispose()
+
+
+def test_fixture_files_given_one_by_one(db: TestDatabase, tmp_path: Path) -> None:
+    metadata = chain_metadata()
+    create_tables(db, metadata)
+    write_fixture(tmp_path / "authors.jsonl", [])
+    (tmp_path / "authors.jsonl").write_bytes(b'{"id": 5, "name": "E"}\n{"id": 6, "name": "F"}\n')
+    result = load_data(make_config(db, metadata), files=[tmp_path / "authors.jsonl"])
+    assert result.rows == 2
+
+
+def test_fixture_malformed_json_names_line(db: TestDatabase, tmp_path: Path) -> None:
+    metadata = chain_metadata()
+    create_tables(db, metadata)
+    (tmp_path / "authors.json").write_text('[\n  {"id": 1,\n   "name": }\n]\n')
+    with pytest.raises(DataError, match=r"authors.json line 3, column \d+: malformed JSON"):
+        load_data(make_config(db, metadata), files=[tmp_path / "authors.json"])
+
+
+def test_unknown_table_file(db: TestDatabase, tmp_path: Path) -> None:
+    metadata = chain_metadata()
+    create_tables(db, metadata)
+    write_fixture(tmp_path / "nope.json", [{"id": 1}])
+    with pytest.raises(DataError, match=r"nope.json: no table 'nope'"):
+        load_data(make_config(db, metadata), directory=tmp_path)
+
+
+def test_modes_truncate_and_upsert(db: TestDatabase, dumped: Path) -> None:
+    metadata = chain_metadata()
+    config = make_config(db, metadata)
+    load_data(config, directory=dumped, tables=["authors"])  # only 99 was there
+    with pytest.raises(DataError, match=r"authors.json row 1, column 'id'"):
+        load_data(config, directory=dumped, tables=["authors"])
+    engine = sync_engine(db)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE authors SET name = 'changed' WHERE id = 1"))
+    engine.dispose()
+
+    load_data(config, directory=dumped, tables=["authors"], mode="upsert")
+    names = {row[0]: row[1] for row in _rows(db, "SELECT id, name FROM authors")}
+    assert names == {1: "Ann", 2: "Bob", 99: "Zed"}  # updated in place, unrelated row kept
+
+    load_data(config, directory=dumped, mode="truncate")
+    assert {row[0] for row in _rows(db, "SELECT id FROM authors")} == {1, 2}
+    assert len(_rows(db, "SELECT id FROM reviews")) == 2
+    dispose(config)
+
+
+def test_batch_commit_keeps_earlier_batches(db: TestDatabase, dumped: Path) -> None:
+    metadata = chain_metadata()
+    rewrite(dumped, "categories.json", edit_row(2, parent_id=42), fix_manifest=True)
+    config = make_config(db, metadata)
+    with pytest.raises(DataError, match=r"categories.json row 2, column 'parent_id': missing foreign-key parent"):
+        load_data(config, directory=dumped, batch_size=1, batch_commit=True)
+    # non-atomic by request: the authors and the first category stayed
+    assert {row[0] for row in _rows(db, "SELECT id FROM categories")} == {1}
+    assert {row[0] for row in _rows(db, "SELECT id FROM authors")} == {1, 2, 99}
+    dispose(config)
+
+
+def _rows(db: TestDatabase, sql: str) -> list[tuple[Any, ...]]:
+    engine = sync_engine(db)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(sa.text(sql))]
+    finally:
+        engine.dispose()
