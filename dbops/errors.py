@@ -16,6 +16,7 @@ __all__ = [
     "DbopsError",
     "LockTimeoutError",
     "MigrationError",
+    "SessionsError",
     "StorageError",
     "redact",
 ]
@@ -81,5 +82,11 @@ class DataError(DbopsError):
 
 class StorageError(DbopsError):
     """A storage backend could not be found or failed an operation."""
+
+    exit_code = 2
+
+
+class SessionsError(DbopsError):
+    """A session table could not be found, or cleaning it up failed."""
 
     exit_code = 2

@@ -1,0 +1,151 @@
+"""The SQL of server-side sessions, one builder per operation with the per-dialect differences inside.
+
+Shared by the Litestar backends (``litestar_dbops.session``) and the cleanup engine, so the upsert, the expiry
+rules and the batched delete are written once.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Integer, Table, bindparam, delete, false, func, select, text, update
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.elements import BindParameter
+
+from dbops.sessions.clock import utc_now, utc_now_plus
+from dbops.sessions.types import DateTimeUTC
+from dbops.sessions.uuid7 import uuid7
+
+__all__ = [
+    "BatchDelete",
+    "batch_delete",
+    "delete_all_statement",
+    "delete_statement",
+    "get_statement",
+    "renew_statement",
+    "upsert_statement",
+]
+
+
+def upsert_statement(table: Table, dialect: str, *, key: str, data: bytes, max_age: float) -> Executable:
+    """Insert the session or replace its data and expiry, atomically (no unique violation under concurrency)."""
+    values: dict[str, Any] = {
+        "id": uuid7(),
+        "session_id": key,
+        "data": data,
+        "expires_at": utc_now_plus(max_age),
+        "created_at": utc_now(),
+        "updated_at": utc_now(),
+    }
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        pg = pg_insert(table).values(values)
+        return pg.on_conflict_do_update(
+            index_elements=[table.c.session_id],
+            set_={name: pg.excluded[name] for name in ("data", "expires_at", "updated_at")},
+        )
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        lite = sqlite_insert(table).values(values)
+        return lite.on_conflict_do_update(
+            index_elements=[table.c.session_id],
+            set_={name: lite.excluded[name] for name in ("data", "expires_at", "updated_at")},
+        )
+    if dialect in ("mysql", "mariadb"):
+        from sqlalchemy.dialects.mysql import insert as mysql_insert
+
+        my = mysql_insert(table).values(values)
+        return my.on_duplicate_key_update({name: my.inserted[name] for name in ("data", "expires_at", "updated_at")})
+    raise NotImplementedError(f"server-side sessions do not support the {dialect} dialect")
+
+
+def get_statement(table: Table, *, key: str, renew_within: float) -> Executable:
+    """The live session's data, and whether less than ``renew_within`` seconds of it remain (by the DB clock)."""
+    renew = (table.c.expires_at < utc_now_plus(renew_within)) if renew_within > 0 else false()
+    return select(table.c.data, renew.label("renew")).where(table.c.session_id == key, table.c.expires_at > utc_now())
+
+
+def renew_statement(table: Table, *, key: str, max_age: float) -> Executable:
+    """Push a live session's expiry to ``max_age`` seconds from now."""
+    return (
+        update(table)
+        .where(table.c.session_id == key, table.c.expires_at > utc_now())
+        .values(expires_at=utc_now_plus(max_age), updated_at=utc_now())
+    )
+
+
+def delete_statement(table: Table, *, key: str) -> Executable:
+    return delete(table).where(table.c.session_id == key)
+
+
+def delete_all_statement(table: Table) -> Executable:
+    return delete(table)
+
+
+@dataclass(frozen=True)
+class BatchDelete:
+    """One batch of an expired-session delete: the statement, and how to read what it did."""
+
+    statement: Executable
+    returns_bound: bool
+    """PostgreSQL returns (count, last expires_at); the others report the count as ``rowcount``."""
+
+
+def batch_delete(
+    table: Table,
+    dialect: str,
+    *,
+    quoted_table: str,
+    cutoff: datetime.datetime,
+    batch_size: int,
+    after: datetime.datetime | None = None,
+) -> BatchDelete:
+    """Delete up to ``batch_size`` rows with ``expires_at < cutoff``, oldest first.
+
+    - PostgreSQL: rows picked by ``ctid`` with ``FOR UPDATE SKIP LOCKED`` (two cleanups never wait on each other),
+      and ``after`` (the last ``expires_at`` the previous batch deleted) starts the index scan past the dead
+      index entries earlier batches left, so each batch costs the same;
+    - MariaDB/MySQL: ``DELETE ... ORDER BY expires_at LIMIT n`` (the expires_at index gives both runs the same
+      lock order, so they queue instead of deadlocking);
+    - SQLite: a ``rowid`` subquery (its ``DELETE ... LIMIT`` is a compile-time option).
+    """
+    expires = "expires_at"
+    binds: list[BindParameter[Any]] = [
+        bindparam("cutoff", cutoff, type_=DateTimeUTC()),
+        bindparam("batch", batch_size, type_=Integer()),
+    ]
+    lower = ""
+    if after is not None:
+        lower = f" AND {expires} >= :after"
+        binds.append(bindparam("after", after, type_=DateTimeUTC()))
+    if dialect == "postgresql":
+        sql = (
+            f"WITH deleted AS (DELETE FROM {quoted_table} WHERE ctid = ANY(ARRAY("
+            f"SELECT ctid FROM {quoted_table} WHERE {expires} < :cutoff{lower} "
+            f"ORDER BY {expires} LIMIT :batch FOR UPDATE SKIP LOCKED)) RETURNING {expires}) "
+            f"SELECT count(*) AS deleted, max({expires}) AS last FROM deleted"
+        )
+        returns_bound = True
+    elif dialect in ("mysql", "mariadb"):
+        sql = f"DELETE FROM {quoted_table} WHERE {expires} < :cutoff{lower} ORDER BY {expires} LIMIT :batch"
+        returns_bound = False
+    elif dialect == "sqlite":
+        sql = (
+            f"DELETE FROM {quoted_table} WHERE rowid IN (SELECT rowid FROM {quoted_table} "
+            f"WHERE {expires} < :cutoff{lower} ORDER BY {expires} LIMIT :batch)"
+        )
+        returns_bound = False
+    else:
+        raise NotImplementedError(f"session cleanup does not support the {dialect} dialect")
+    stmt: Executable = text(sql).bindparams(*binds)
+    if returns_bound:
+        stmt = text(sql).bindparams(*binds).columns(deleted=Integer(), last=DateTimeUTC())
+    return BatchDelete(stmt, returns_bound)
+
+
+def count_expired_statement(table: Table, *, cutoff: datetime.datetime) -> Executable:
+    return select(func.count()).select_from(table).where(table.c.expires_at < bindparam("c", cutoff, DateTimeUTC()))
