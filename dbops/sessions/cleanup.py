@@ -134,6 +134,15 @@ def _detect_session_tables(connection: Connection) -> list[SessionTable]:
 
 def _resolve(connection: Connection, config: AnyConfig, tables: Sequence[SessionTable] | None) -> list[SessionTable]:
     """The tables to act on, each checked to exist with an ``expires_at`` column."""
+    try:
+        return _inspect_tables(connection, config, tables)
+    finally:
+        connection.rollback()  # end the inspector's implicit transaction: each batch begins its own
+
+
+def _inspect_tables(
+    connection: Connection, config: AnyConfig, tables: Sequence[SessionTable] | None
+) -> list[SessionTable]:
     from sqlalchemy import inspect
 
     if tables is None:
