@@ -8,9 +8,10 @@ starts: sessions that expire while it runs are left for the next run, so every r
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -207,14 +208,34 @@ def cleanup(
         if connection.dialect.name in ("mysql", "mariadb"):
             # No gap locks: a batch locks only the rows it deletes, never the range live inserts go into.
             connection.execution_options(isolation_level="READ COMMITTED")
-        return [
-            _clean_table(connection, table, batch_size, deadline, older_than, dry_run, reporter, clock)
-            for table in resolved
-        ]
+        with _relaxed_commits(connection):
+            return [
+                _clean_table(connection, table, batch_size, deadline, older_than, dry_run, reporter, clock)
+                for table in resolved
+            ]
 
     from dbops.connect import run_sync
 
     return run_sync(config, work)
+
+
+@contextlib.contextmanager
+def _relaxed_commits(connection: Connection) -> Iterator[None]:
+    """On PostgreSQL, don't wait for the WAL flush at each batch's commit: a crash can at worst undo the last
+    batches, and deleting expired sessions again is harmless. Reset before the connection goes back to a pool."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    from sqlalchemy import text
+
+    with connection.begin():
+        connection.execute(text("SET synchronous_commit = off"))
+    try:
+        yield
+    finally:
+        if not connection.invalidated:
+            with connection.begin():
+                connection.execute(text("RESET synchronous_commit"))
 
 
 def _clean_table(
@@ -239,8 +260,8 @@ def _clean_table(
         cutoff: datetime.datetime = connection.execute(select(utc_now_plus(-older_than.total_seconds()))).scalar_one()
     deleted = batches = 0
     complete = True
+    after: datetime.datetime | None = None
     if not dry_run:
-        after: datetime.datetime | None = None
         with reporter.progress(f"Deleting expired sessions from {session_table}", None) as task:
             while True:
                 if deadline is not None and clock() >= deadline:
@@ -259,14 +280,11 @@ def _clean_table(
                 batches += 1
                 task.advance(count)
                 if count < batch_size:
-                    if after is None:
-                        break
-                    # One pass from the start picks up rows a concurrent cleanup skipped and then gave back.
-                    after = None
-                elif batch.returns_bound:
+                    break
+                if batch.returns_bound:
                     after = last
     with connection.begin():
-        remaining = int(connection.execute(count_expired_statement(table, cutoff=cutoff)).scalar_one())
+        remaining = int(connection.execute(count_expired_statement(table, cutoff=cutoff, after=after)).scalar_one())
     seconds = clock() - started
     if not dry_run:
         reporter.info(f"{session_table}: deleted {deleted} expired sessions in {batches} batches ({seconds:.2f} s)")

@@ -43,7 +43,7 @@ def seed(db: TestDatabase, *, expired: int = 0, live: int = 0, expired_ago: date
             "id": uuid.uuid4(),
             "session_id": f"{prefix}-{hashlib.md5(f'{prefix}{index}{now}'.encode()).hexdigest()}",
             "data": b"{}",
-            "expires_at": expires,
+            "expires_at": expires + datetime.timedelta(milliseconds=index),
             "created_at": now,
             "updated_at": now,
         }
