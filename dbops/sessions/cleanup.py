@@ -156,14 +156,27 @@ def _inspect_tables(
             f"the models of config {config.describe()} define no session table "
             "(no SessionModelMixin subclass imported); pass --table NAME"
         )
-    inspector = inspect(connection)
     for table in tables:
-        if not inspector.has_table(table.name, schema=table.schema):
-            raise SessionsError(f"table {table} does not exist in {config.describe()}")
-        columns = {column["name"] for column in inspector.get_columns(table.name, schema=table.schema)}
-        if "expires_at" not in columns:
+        if not _has_expires_at(connection, table):
+            # The probe failed: ask the catalog (slower) which of the two things is wrong.
+            inspector = inspect(connection)
+            if not inspector.has_table(table.name, schema=table.schema):
+                raise SessionsError(f"table {table} does not exist in {config.describe()}")
             raise SessionsError(f"table {table} in {config.describe()} has no expires_at column")
     return list(tables)
+
+
+def _has_expires_at(connection: Connection, table: SessionTable) -> bool:
+    """Whether ``SELECT expires_at FROM table`` compiles: one cheap query instead of two catalog reads."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with connection.begin():
+            connection.execute(select(_table(table).c.expires_at).limit(0))
+    except DBAPIError:
+        return False
+    return True
 
 
 def _table(table: SessionTable) -> Table:
@@ -275,14 +288,18 @@ def _clean_table(
                     batch_size=batch_size,
                     after=after,
                 )
-                count, last = _run_batch(connection, batch, session_table)
+                count, bound = _run_batch(connection, batch, session_table)
                 deleted += count
                 batches += 1
                 task.advance(count)
-                if count < batch_size:
-                    break
                 if batch.returns_bound:
-                    after = last
+                    # A short batch is no sign of the end here: rows revived by a concurrent `set` (or held by
+                    # another cleanup) are skipped; only a missing bound means fewer than batch_size are left.
+                    if bound is None:
+                        break
+                    after = bound
+                elif count < batch_size:
+                    break
     with connection.begin():
         remaining = int(connection.execute(count_expired_statement(table, cutoff=cutoff, after=after)).scalar_one())
     seconds = clock() - started
@@ -301,7 +318,7 @@ def _run_batch(connection: Connection, batch: Any, session_table: SessionTable) 
                 result = connection.execute(batch.statement)
                 if batch.returns_bound:
                     row = result.one()
-                    return int(row.deleted), row.last
+                    return int(row.deleted), row.bound
                 return int(result.rowcount), None
         except DBAPIError as error:
             if _is_transient(error) and attempt < _RETRIES - 1:

@@ -92,7 +92,8 @@ class BatchDelete:
 
     statement: Executable
     returns_bound: bool
-    """PostgreSQL returns (count, last expires_at); the others report the count as ``rowcount``."""
+    """PostgreSQL returns (count, bound): ``bound`` is the expiry the batch deleted up to, ``None`` when fewer than
+    ``batch_size`` expired rows were left (the last batch). The others report the count as ``rowcount``."""
 
 
 def batch_delete(
@@ -107,7 +108,7 @@ def batch_delete(
     """Delete about ``batch_size`` rows with ``expires_at < cutoff``, oldest first.
 
     - PostgreSQL: one statement finds the ``batch_size``-th oldest expiry in the ``expires_at`` index and deletes
-      the range up to it; ``after`` (the last expiry the previous batch deleted) starts the index scan past the
+      the range up to it; ``after`` (the previous batch's bound) starts the index scan past the
       dead entries earlier batches left, so every batch costs the same. Rows are visited once and locked only
       by the delete itself: picking rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` first visits and WAL-logs
       every row twice, which measured 2x slower than one plain ``DELETE`` (bench/sessions.py). A concurrent
@@ -128,10 +129,10 @@ def batch_delete(
             f"ORDER BY expires_at OFFSET :skip LIMIT 1), "
             f"deleted AS (DELETE FROM {quoted_table} WHERE {expired} "
             f"AND expires_at <= COALESCE((SELECT expires_at FROM bound), :cutoff) RETURNING expires_at) "
-            f"SELECT count(*) AS deleted, max(expires_at) AS last FROM deleted"
+            f"SELECT (SELECT count(*) FROM deleted) AS deleted, (SELECT expires_at FROM bound) AS bound"
         )
         binds.append(bindparam("skip", batch_size - 1, type_=Integer()))
-        statement: Executable = text(sql).bindparams(*binds).columns(deleted=Integer(), last=DateTimeUTC())
+        statement: Executable = text(sql).bindparams(*binds).columns(deleted=Integer(), bound=DateTimeUTC())
         return BatchDelete(statement, returns_bound=True)
     binds.append(bindparam("batch", batch_size, type_=Integer()))
     if dialect in ("mysql", "mariadb"):

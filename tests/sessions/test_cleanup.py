@@ -113,3 +113,27 @@ def test_table_without_expires_at(db: TestDatabase) -> None:
         cleanup(config(db), tables=[SessionTable("plain")])
     with pytest.raises(SessionsError, match="no session tables"):
         stats(config(db), tables=None)
+
+
+def test_a_session_revived_during_a_batch_does_not_end_the_cleanup(pg_db: TestDatabase) -> None:
+    """A returning visitor's `set` on an expired row the batch wants makes that batch short; cleanup goes on."""
+    import threading
+
+    import psycopg
+
+    seed(pg_db, expired=20)
+    holder = psycopg.connect(pg_db.sync_url.replace("postgresql+psycopg", "postgresql"))
+    # The oldest expired row is revived in a transaction that commits while the first batch waits for it.
+    holder.execute(
+        "UPDATE user_sessions SET expires_at = now() + interval '1 day' "
+        "WHERE id = (SELECT id FROM user_sessions ORDER BY expires_at LIMIT 1)"
+    )
+    release = threading.Timer(1.0, holder.commit)
+    release.start()
+    try:
+        [result] = cleanup(config(pg_db), tables=USER_SESSIONS, batch_size=5)
+    finally:
+        release.cancel()
+        holder.close()
+    assert (result.deleted, result.remaining_expired, result.complete) == (19, 0, True)
+    assert counts(pg_db) == (0, 1)
