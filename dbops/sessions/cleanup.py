@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection, Table
 
     from dbops.config import AnyConfig
+    from dbops.sessions.statements import BatchDelete
 
 __all__ = [
     "SESSION_COLUMNS",
@@ -281,7 +282,6 @@ def _clean_table(
                     complete = False
                     break
                 batch = batch_delete(
-                    table,
                     connection.dialect.name,
                     quoted_table=quoted,
                     cutoff=cutoff,
@@ -292,7 +292,7 @@ def _clean_table(
                 deleted += count
                 batches += 1
                 task.advance(count)
-                if batch.returns_bound:
+                if batch.bound is not None:
                     # A short batch is no sign of the end here: rows revived by a concurrent `set` (or held by
                     # another cleanup) are skipped; only a missing bound means fewer than batch_size are left.
                     if bound is None:
@@ -308,18 +308,18 @@ def _clean_table(
     return CleanupResult(str(session_table), deleted, remaining, seconds, batches, complete, dry_run)
 
 
-def _run_batch(connection: Connection, batch: Any, session_table: SessionTable) -> tuple[int, Any]:
+def _run_batch(
+    connection: Connection, batch: BatchDelete, session_table: SessionTable
+) -> tuple[int, datetime.datetime | None]:
     """Run one batch in its own transaction, retrying a few times when the database reports a lock conflict."""
     from sqlalchemy.exc import DBAPIError
 
     for attempt in range(_RETRIES):
         try:
             with connection.begin():
-                result = connection.execute(batch.statement)
-                if batch.returns_bound:
-                    row = result.one()
-                    return int(row.deleted), row.bound
-                return int(result.rowcount), None
+                bound = None if batch.bound is None else connection.execute(batch.bound).scalar()
+                result = connection.execute(batch.delete(bound))
+                return int(result.rowcount), bound
         except DBAPIError as error:
             if _is_transient(error) and attempt < _RETRIES - 1:
                 time.sleep(0.05 * (attempt + 1))

@@ -7,6 +7,7 @@ rules and the batched delete are written once.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,16 +89,15 @@ def delete_all_statement(table: Table) -> Executable:
 
 @dataclass(frozen=True)
 class BatchDelete:
-    """One batch of an expired-session delete: the statement, and how to read what it did."""
+    """One batch of an expired-session delete, run in one transaction: ``bound`` (PostgreSQL only) selects the
+    expiry the batch deletes up to (``None``: fewer than ``batch_size`` expired rows are left, this is the last
+    batch); ``delete(bound)`` is the ``DELETE``, whose ``rowcount`` is the batch's count."""
 
-    statement: Executable
-    returns_bound: bool
-    """PostgreSQL returns (count, bound): ``bound`` is the expiry the batch deleted up to, ``None`` when fewer than
-    ``batch_size`` expired rows were left (the last batch). The others report the count as ``rowcount``."""
+    bound: Executable | None
+    delete: Callable[[datetime.datetime | None], Executable]
 
 
 def batch_delete(
-    table: Table,
     dialect: str,
     *,
     quoted_table: str,
@@ -107,13 +107,13 @@ def batch_delete(
 ) -> BatchDelete:
     """Delete about ``batch_size`` rows with ``expires_at < cutoff``, oldest first.
 
-    - PostgreSQL: one statement finds the ``batch_size``-th oldest expiry in the ``expires_at`` index and deletes
-      the range up to it; ``after`` (the previous batch's bound) starts the index scan past the
-      dead entries earlier batches left, so every batch costs the same. Rows are visited once and locked only
-      by the delete itself: picking rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` first visits and WAL-logs
-      every row twice, which measured 2x slower than one plain ``DELETE`` (bench/sessions.py). A concurrent
-      cleanup deleting the same range waits for this batch to commit, then finds the rows gone. Rows sharing the
-      boundary expiry all go in the same batch (a batch may exceed ``batch_size`` by the ties).
+    - PostgreSQL: an index-only scan finds the ``batch_size``-th oldest expiry, and a plain ``DELETE`` takes the
+      range up to it; ``after`` (the previous batch's bound) starts both scans past the dead index entries
+      earlier batches left, so every batch costs the same. Rows are visited once and locked only by the delete
+      itself: picking rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` first visits and WAL-logs every row twice,
+      which measured 2x slower than one plain ``DELETE`` (bench/sessions.py). A concurrent cleanup deleting the
+      same range waits for this batch to commit, then finds the rows gone. Rows sharing the boundary expiry all
+      go in the same batch (a batch may exceed ``batch_size`` by the ties).
     - MariaDB/MySQL: ``DELETE ... ORDER BY expires_at LIMIT n`` (the expires_at index gives two concurrent runs
       the same lock order, so they queue instead of deadlocking);
     - SQLite: a ``rowid`` subquery (its ``DELETE ... LIMIT`` is a compile-time option).
@@ -124,16 +124,17 @@ def batch_delete(
         expired += " AND expires_at > :after"
         binds.append(bindparam("after", after, type_=DateTimeUTC()))
     if dialect == "postgresql":
-        sql = (
-            f"WITH bound AS (SELECT expires_at FROM {quoted_table} WHERE {expired} "
-            f"ORDER BY expires_at OFFSET :skip LIMIT 1), "
-            f"deleted AS (DELETE FROM {quoted_table} WHERE {expired} "
-            f"AND expires_at <= COALESCE((SELECT expires_at FROM bound), :cutoff) RETURNING expires_at) "
-            f"SELECT (SELECT count(*) FROM deleted) AS deleted, (SELECT expires_at FROM bound) AS bound"
-        )
-        binds.append(bindparam("skip", batch_size - 1, type_=Integer()))
-        statement: Executable = text(sql).bindparams(*binds).columns(deleted=Integer(), bound=DateTimeUTC())
-        return BatchDelete(statement, returns_bound=True)
+        bound_sql = f"SELECT expires_at FROM {quoted_table} WHERE {expired} ORDER BY expires_at OFFSET :skip LIMIT 1"
+        bound = text(bound_sql).bindparams(*binds, bindparam("skip", batch_size - 1, type_=Integer()))
+
+        def delete_upto(upto: datetime.datetime | None) -> Executable:
+            if upto is None:
+                return text(f"DELETE FROM {quoted_table} WHERE {expired}").bindparams(*binds)
+            return text(f"DELETE FROM {quoted_table} WHERE {expired} AND expires_at <= :upto").bindparams(
+                *binds, bindparam("upto", upto, type_=DateTimeUTC())
+            )
+
+        return BatchDelete(bound.columns(expires_at=DateTimeUTC()), delete_upto)
     binds.append(bindparam("batch", batch_size, type_=Integer()))
     if dialect in ("mysql", "mariadb"):
         sql = f"DELETE FROM {quoted_table} WHERE {expired} ORDER BY expires_at LIMIT :batch"
@@ -144,7 +145,8 @@ def batch_delete(
         )
     else:
         raise NotImplementedError(f"session cleanup does not support the {dialect} dialect")
-    return BatchDelete(text(sql).bindparams(*binds), returns_bound=False)
+    statement = text(sql).bindparams(*binds)
+    return BatchDelete(None, lambda _: statement)
 
 
 def count_expired_statement(
