@@ -7,7 +7,7 @@ row the cleanup holds). Reported: total cleanup time, and the reader's latency p
 
 Targets (issue 5): cleanup total <= 1.5x the single DELETE; reader p99 < 250 ms throughout the cleanup.
 
-    uv run --all-extras python bench/sessions.py              # 200,000 rows (100,000 expired)
+    uv run --all-extras python bench/sessions.py              # 500,000 rows (250,000 expired)
     uv run --all-extras python bench/sessions.py --rows 2000000   # the issue's size
 
 Set DBOPS_BENCH_PG (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres) to pick the server; a
@@ -125,7 +125,7 @@ def admin_sqlalchemy(url: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=200_000, help="session rows, half expired (issue: 2000000)")
+    parser.add_argument("--rows", type=int, default=500_000, help="session rows, half expired (issue: 2000000)")
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each, alternating; medians are reported")
     args = parser.parse_args()
