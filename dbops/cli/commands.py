@@ -9,7 +9,8 @@ __all__ = ["register"]
 
 def register(app: typer.Typer) -> None:
     """Add every area's commands to ``app`` (a nameless add_typer merges them at the root)."""
-    from dbops.cli import info, sessions
+    from dbops.cli import info, migrations, sessions
 
     app.add_typer(info.app)
+    app.add_typer(migrations.app)
     app.add_typer(sessions.app, name="sessions")

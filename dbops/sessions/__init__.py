@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dbops.sessions.cleanup import CleanupResult, SessionTable, TableStats, cleanup, model_session_tables, stats
 from dbops.sessions.model import SessionModelMixin, storage_key
-from dbops.sessions.types import DateTimeUTC
-from dbops.sessions.uuid7 import uuid7
+from dbops.types import DateTimeUTC, uuid7
 
 __all__ = [
     "CleanupResult",

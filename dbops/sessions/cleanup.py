@@ -183,7 +183,7 @@ def _has_expires_at(connection: Connection, table: SessionTable) -> bool:
 def _table(table: SessionTable) -> Table:
     from sqlalchemy import Column, MetaData, Table
 
-    from dbops.sessions.types import DateTimeUTC
+    from dbops.types import DateTimeUTC
 
     return Table(table.name, MetaData(), Column("expires_at", DateTimeUTC()), schema=table.schema)
 

@@ -16,7 +16,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from dbops.sessions.types import DateTimeUTC
+from dbops.types import DateTimeUTC
 
 __all__ = ["utc_now", "utc_now_plus"]
 

@@ -12,17 +12,15 @@ from __future__ import annotations
 import datetime
 import hashlib
 from typing import Any
-from uuid import UUID
 
-from sqlalchemy import LargeBinary, String, UniqueConstraint, Uuid
+from sqlalchemy import LargeBinary, String, UniqueConstraint
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
-from dbops.metadata import metadata_registry
+from dbops.base import UUIDv7AuditBase
 from dbops.sessions.clock import utc_now
-from dbops.sessions.types import DateTimeUTC
-from dbops.sessions.uuid7 import uuid7
+from dbops.types import DateTimeUTC, utcnow
 
 __all__ = ["MAX_SESSION_ID_LENGTH", "SessionModelMixin", "storage_key"]
 
@@ -41,22 +39,13 @@ def storage_key(session_id: str) -> str:
     return DIGEST_PREFIX + hashlib.sha256(session_id.encode()).hexdigest()
 
 
-def _utcnow() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
-class _SessionBase(DeclarativeBase):
-    """Declarative base on dbops' default metadata (its naming convention names the constraints)."""
-
-    metadata = metadata_registry.get(None)
-
-
-class SessionModelMixin(_SessionBase):
+class SessionModelMixin(UUIDv7AuditBase):
     """The columns of a server-side session table; subclass it with a ``__tablename__``.
 
-    - ``id``: UUIDv7 primary key (time-ordered); ``session_id``: String(255), unique (longer ids are stored as
+    - ``id``: UUIDv7 primary key and ``created_at`` / ``updated_at`` (timezone-aware) from ``UUIDv7AuditBase``;
+      ``session_id``: String(255), unique (longer ids are stored as
       ``sha256:<hex>``, see ``storage_key``); ``data``: the serialised session;
-    - ``expires_at``: timezone-aware, indexed; ``created_at`` / ``updated_at``: timezone-aware audit columns;
+    - ``expires_at``: timezone-aware, indexed;
     - ``is_expired``: a hybrid, usable on instances and in queries.
 
     Extend ``__table_args__`` with ``super().__table_args__()`` in a ``declared_attr.directive`` classmethod, or
@@ -65,14 +54,9 @@ class SessionModelMixin(_SessionBase):
 
     __abstract__ = True
 
-    id: Mapped[UUID] = mapped_column(Uuid(), primary_key=True, default=uuid7, sort_order=-100)
     session_id: Mapped[str] = mapped_column(String(MAX_SESSION_ID_LENGTH), nullable=False)
     data: Mapped[bytes] = mapped_column(LargeBinary(), nullable=False)
     expires_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(), nullable=False, index=True)
-    created_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(), nullable=False, default=_utcnow)
-    updated_at: Mapped[datetime.datetime] = mapped_column(
-        DateTimeUTC(), nullable=False, default=_utcnow, onupdate=_utcnow
-    )
 
     @declared_attr.directive
     @classmethod
@@ -83,7 +67,7 @@ class SessionModelMixin(_SessionBase):
     @hybrid_property
     def is_expired(self) -> bool:
         """Whether the session has expired (by this process's clock on instances, the database's in queries)."""
-        return self.expires_at <= _utcnow()
+        return self.expires_at <= utcnow()
 
     @is_expired.inplace.expression
     @classmethod

@@ -16,8 +16,7 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import BindParameter
 
 from dbops.sessions.clock import utc_now, utc_now_plus
-from dbops.sessions.types import DateTimeUTC
-from dbops.sessions.uuid7 import uuid7
+from dbops.types import DateTimeUTC, uuid7
 
 __all__ = [
     "BatchDelete",
