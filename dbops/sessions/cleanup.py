@@ -303,8 +303,6 @@ def _clean_table(
     with connection.begin():
         remaining = int(connection.execute(count_expired_statement(table, cutoff=cutoff, after=after)).scalar_one())
     seconds = clock() - started
-    if not dry_run:
-        reporter.info(f"{session_table}: deleted {deleted} expired sessions in {batches} batches ({seconds:.2f} s)")
     return CleanupResult(str(session_table), deleted, remaining, seconds, batches, complete, dry_run)
 
 

@@ -255,3 +255,49 @@ def test_complete_example_on_servers(db: TestDatabase, tmp_path: Path) -> None:
     assert len(report["rows_after_login"]) == 1  # type: ignore[arg-type]
     assert report["page"] == {"message": "Hello alice!"}
     assert report["rows_after_logout"] == []
+
+
+SETUP_ROWS = """
+import datetime, importlib.util, sys, uuid
+from sqlalchemy import create_engine
+
+spec = importlib.util.spec_from_file_location("seed_app", "seed_app.py")
+module = importlib.util.module_from_spec(spec)
+sys.modules["seed_app"] = module
+spec.loader.exec_module(module)
+engine = create_engine(sys.argv[1])
+table = module.WebSession.__table__
+table.create(engine)
+now = datetime.datetime.now(datetime.timezone.utc)
+rows = [
+    {"id": uuid.uuid4(), "session_id": f"s{index}", "data": b"{}", "created_at": now, "updated_at": now,
+     "expires_at": now + datetime.timedelta(hours=-1 if index % 2 else 1)}
+    for index in range(10)
+]
+with engine.begin() as connection:
+    connection.execute(table.insert(), rows)
+engine.dispose()
+"""
+
+
+def test_litestar_database_sessions_cleanup(sqlite_db: TestDatabase, tmp_path: Path) -> None:
+    """`litestar database sessions ...` finds the app's session model through the plugin's configs."""
+    (tmp_path / "seed_app.py").write_text(
+        with_url(COMPLETE_EXAMPLE, "sqlite+aiosqlite:///sessions.db", sqlite_db.async_url)
+    )
+    (tmp_path / "setup_rows.py").write_text(SETUP_ROWS)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, *argv], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+
+    assert run("setup_rows.py", sqlite_db.sync_url).returncode == 0
+    database = ["-m", "litestar", "--app", "seed_app:app", "database", "sessions"]
+    stats = run(*database, "stats", "--format", "json")
+    assert stats.returncode == 0, stats.stderr
+    assert [(row["table"], row["live"], row["expired"]) for row in json.loads(stats.stdout)] == [("web_sessions", 5, 5)]
+    cleanup = run(*database, "cleanup", "--format", "json")
+    assert cleanup.returncode == 0, cleanup.stderr
+    assert json.loads(cleanup.stdout)["deleted"] == 5
