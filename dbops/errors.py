@@ -143,6 +143,12 @@ class ConfirmationRequiredError(DbopsError):
     exit_code = 2
 
 
+class StartupError(DbopsError):
+    """A Litestar app could not start its database (``create_all`` failed for a reason other than connecting)."""
+
+    exit_code = 2
+
+
 class SessionsError(DbopsError):
     """A session table could not be found, or cleaning it up failed."""
 
