@@ -145,6 +145,7 @@ def cleanup_command(
             max_seconds=max_seconds,
             older_than=grace,
             dry_run=dry_run,
+            missing_ok=not table and url is None,  # tables from the models: skip ones not migrated yet
             reporter=RichReporter(quiet=state.quiet),
         )
     for result in results:
@@ -177,11 +178,17 @@ def stats_command(
     """
     import sys
 
-    from dbops.cli.render import print_json
+    from dbops.cli.render import RichReporter, print_json
     from dbops.sessions.cleanup import stats
 
     _check_format(output_format)
-    rows = [row for config, tables in _targets(ctx, url, table) for row in stats(config, tables=tables)]
+    reporter = RichReporter(quiet=get_state(ctx).quiet)
+    from_models = not table and url is None
+    rows = [
+        row
+        for config, tables in _targets(ctx, url, table)
+        for row in stats(config, tables=tables, missing_ok=from_models, reporter=reporter)
+    ]
     if output_format == "json":
         print_json([row.to_dict() for row in rows])
         return

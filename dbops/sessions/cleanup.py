@@ -134,16 +134,26 @@ def _detect_session_tables(connection: Connection) -> list[SessionTable]:
     ]
 
 
-def _resolve(connection: Connection, config: AnyConfig, tables: Sequence[SessionTable] | None) -> list[SessionTable]:
+def _resolve(
+    connection: Connection,
+    config: AnyConfig,
+    tables: Sequence[SessionTable] | None,
+    missing_ok: bool,
+    reporter: Reporter,
+) -> list[SessionTable]:
     """The tables to act on, each checked to exist with an ``expires_at`` column."""
     try:
-        return _inspect_tables(connection, config, tables)
+        return _inspect_tables(connection, config, tables, missing_ok, reporter)
     finally:
         connection.rollback()  # end the inspector's implicit transaction: each batch begins its own
 
 
 def _inspect_tables(
-    connection: Connection, config: AnyConfig, tables: Sequence[SessionTable] | None
+    connection: Connection,
+    config: AnyConfig,
+    tables: Sequence[SessionTable] | None,
+    missing_ok: bool,
+    reporter: Reporter,
 ) -> list[SessionTable]:
     from sqlalchemy import inspect
 
@@ -157,14 +167,26 @@ def _inspect_tables(
             f"the models of config {config.describe()} define no session table "
             "(no SessionModelMixin subclass imported); pass --table NAME"
         )
+    found: list[SessionTable] = []
+    missing: list[SessionTable] = []
     for table in tables:
-        if not _has_expires_at(connection, table):
-            # The probe failed: ask the catalog (slower) which of the two things is wrong.
-            inspector = inspect(connection)
-            if not inspector.has_table(table.name, schema=table.schema):
-                raise SessionsError(f"table {table} does not exist in {config.describe()}")
+        if _has_expires_at(connection, table):
+            found.append(table)
+            continue
+        # The probe failed: ask the catalog (slower) which of the two things is wrong.
+        exists = inspect(connection).has_table(table.name, schema=table.schema)
+        connection.rollback()  # the inspector's implicit transaction; the next probe begins its own
+        if exists:
             raise SessionsError(f"table {table} in {config.describe()} has no expires_at column")
-    return list(tables)
+        if not missing_ok:
+            raise SessionsError(f"table {table} does not exist in {config.describe()}")
+        missing.append(table)
+    if missing and not found:
+        names = ", ".join(map(str, missing))
+        raise SessionsError(f"the session tables of the models ({names}) do not exist in {config.describe()}")
+    for table in missing:
+        reporter.warn(f"skipped session table {table}: it does not exist in {config.describe()} (not migrated yet?)")
+    return found
 
 
 def _has_expires_at(connection: Connection, table: SessionTable) -> bool:
@@ -199,13 +221,15 @@ def cleanup(
     max_seconds: float | None = None,
     older_than: datetime.timedelta = datetime.timedelta(0),
     dry_run: bool = False,
+    missing_ok: bool = False,
     reporter: Reporter | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> list[CleanupResult]:
     """Delete the sessions that expired before ``now - older_than`` from ``tables``, ``batch_size`` at a time.
 
     ``tables=None`` finds them in the database by shape (for ``--url`` mode); pass ``model_session_tables(config)``
-    to use the models. Stops between batches once ``max_seconds`` have passed (the result says
+    to use the models (with ``missing_ok=True``, tables that don't exist yet are skipped with a warning, as long
+    as one exists). Stops between batches once ``max_seconds`` have passed (the result says
     ``complete=False``; the next run continues). ``dry_run`` only counts.
     """
     if batch_size < 1:
@@ -218,7 +242,7 @@ def cleanup(
     deadline = None if max_seconds is None else clock() + max_seconds
 
     def work(connection: Connection) -> list[CleanupResult]:
-        resolved = _resolve(connection, config, tables)
+        resolved = _resolve(connection, config, tables, missing_ok, reporter)
         if connection.dialect.name in ("mysql", "mariadb"):
             # No gap locks: a batch locks only the rows it deletes, never the range live inserts go into.
             connection.execution_options(isolation_level="READ COMMITTED")
@@ -338,7 +362,13 @@ def _is_transient(error: Exception) -> bool:
 # -- stats ------------------------------------------------------------------------------------------------
 
 
-def stats(config: AnyConfig, *, tables: Sequence[SessionTable] | None = None) -> list[TableStats]:
+def stats(
+    config: AnyConfig,
+    *,
+    tables: Sequence[SessionTable] | None = None,
+    missing_ok: bool = False,
+    reporter: Reporter | None = None,
+) -> list[TableStats]:
     """Live and expired row counts and the oldest expiry of each session table (by the database's clock)."""
     from sqlalchemy import case, func, select
 
@@ -347,7 +377,7 @@ def stats(config: AnyConfig, *, tables: Sequence[SessionTable] | None = None) ->
 
     def work(connection: Connection) -> list[TableStats]:
         result = []
-        for session_table in _resolve(connection, config, tables):
+        for session_table in _resolve(connection, config, tables, missing_ok, reporter or NullReporter()):
             table = _table(session_table)
             expires = table.c.expires_at
             query = select(func.count(), func.sum(case((expires <= utc_now(), 1), else_=0)), func.min(expires))

@@ -137,3 +137,14 @@ def test_a_session_revived_during_a_batch_does_not_end_the_cleanup(pg_db: TestDa
         holder.close()
     assert (result.deleted, result.remaining_expired, result.complete) == (19, 0, True)
     assert counts(pg_db) == (0, 1)
+
+
+def test_model_tables_not_migrated_yet_are_skipped_with_a_warning(db: TestDatabase) -> None:
+    seed(db, expired=3)
+    reporter = RecordingReporter()
+    tables = [SessionTable("user_sessions"), SessionTable("not_migrated")]
+    [result] = cleanup(config(db), tables=tables, missing_ok=True, reporter=reporter)
+    assert (result.table, result.deleted) == ("user_sessions", 3)
+    assert reporter.warnings and "skipped session table not_migrated" in reporter.warnings[0]
+    with pytest.raises(SessionsError, match=r"session tables of the models \(not_migrated\) do not exist"):
+        stats(config(db), tables=[SessionTable("not_migrated")], missing_ok=True)
