@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import anyio.to_thread
 from litestar.datastructures import Cookie, MutableScopeHeaders
@@ -60,6 +60,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+ConfigT = TypeVar("ConfigT", bound="SQLAlchemyAsyncConfig | SQLAlchemySyncConfig")
 
 _LOADED = "_dbops_session_loaded"
 """Scope key: (session id, raw data) as ``get`` returned them for this request, to skip unchanged writes."""
@@ -67,13 +68,13 @@ _LOADED = "_dbops_session_loaded"
 _EMPTY = b"{}"
 
 
-class SQLAlchemySessionBackendBase(ServerSideSessionBackend):
+class SQLAlchemySessionBackendBase(ServerSideSessionBackend, Generic[ConfigT]):
     """What the sync and async backends share: wiring, the write-skipping, and the statements they run."""
 
     def __init__(
         self,
         config: ServerSideSessionConfig,
-        alchemy_config: Any,
+        alchemy_config: ConfigT,
         model: type[SessionModelMixin],
         *,
         renew_fraction: float = 0.5,
@@ -81,7 +82,7 @@ class SQLAlchemySessionBackendBase(ServerSideSessionBackend):
         if not 0.0 <= renew_fraction <= 1.0:
             raise ValueError(f"renew_fraction must be between 0 and 1, got {renew_fraction}")
         super().__init__(config=config)
-        self.alchemy_config = alchemy_config
+        self.alchemy_config: ConfigT = alchemy_config
         self.model = model
         self.renew_fraction = renew_fraction
         self.table: Table = cast("Table", model.__table__)
@@ -90,7 +91,7 @@ class SQLAlchemySessionBackendBase(ServerSideSessionBackend):
         # attribute on this config instance makes it hand out this backend instead of an in-memory store one.
         config._backend_class = self._for_config  # type: ignore[assignment]
 
-    def _for_config(self, config: ServerSideSessionConfig) -> SQLAlchemySessionBackendBase:
+    def _for_config(self, config: ServerSideSessionConfig) -> SQLAlchemySessionBackendBase[ConfigT]:
         return self
 
     @property
@@ -182,20 +183,8 @@ class SQLAlchemySessionBackendBase(ServerSideSessionBackend):
         headers.add("Set-Cookie", Cookie(value=session_id, key=self.config.key, **cookie_params).to_header(header=""))
 
 
-class SQLAlchemyAsyncSessionBackend(SQLAlchemySessionBackendBase):
+class SQLAlchemyAsyncSessionBackend(SQLAlchemySessionBackendBase["SQLAlchemyAsyncConfig"]):
     """Sessions in the database of a ``SQLAlchemyAsyncConfig``."""
-
-    alchemy_config: SQLAlchemyAsyncConfig
-
-    def __init__(
-        self,
-        config: ServerSideSessionConfig,
-        alchemy_config: SQLAlchemyAsyncConfig,
-        model: type[SessionModelMixin],
-        *,
-        renew_fraction: float = 0.5,
-    ) -> None:
-        super().__init__(config, alchemy_config, model, renew_fraction=renew_fraction)
 
     async def _run(self, work: Callable[[Connection], T]) -> T:
         engine: AsyncEngine = self.alchemy_config.get_engine()
@@ -203,20 +192,8 @@ class SQLAlchemyAsyncSessionBackend(SQLAlchemySessionBackendBase):
             return await connection.run_sync(work)
 
 
-class SQLAlchemySyncSessionBackend(SQLAlchemySessionBackendBase):
+class SQLAlchemySyncSessionBackend(SQLAlchemySessionBackendBase["SQLAlchemySyncConfig"]):
     """Sessions in the database of a ``SQLAlchemySyncConfig``; queries run in a worker thread."""
-
-    alchemy_config: SQLAlchemySyncConfig
-
-    def __init__(
-        self,
-        config: ServerSideSessionConfig,
-        alchemy_config: SQLAlchemySyncConfig,
-        model: type[SessionModelMixin],
-        *,
-        renew_fraction: float = 0.5,
-    ) -> None:
-        super().__init__(config, alchemy_config, model, renew_fraction=renew_fraction)
 
     async def _run(self, work: Callable[[Connection], T]) -> T:
         def in_thread() -> T:
