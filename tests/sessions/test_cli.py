@@ -40,6 +40,9 @@ def test_cleanup_with_url_only_text(db: TestDatabase, tmp_path: Path) -> None:
     assert result.stdout.startswith("user_sessions: deleted 5 expired sessions in ")
     assert result.stdout.rstrip().endswith("0 expired remain")
     assert counts(db) == (0, 1)
+    with_async_driver = invoke(["sessions", "stats", "--url", db.async_url, "--format", "json"], cwd=tmp_path)
+    assert with_async_driver.exit_code == 0, with_async_driver.stderr
+    assert [(row["live"], row["expired"]) for row in json.loads(with_async_driver.stdout)] == [(1, 0)]
 
 
 def test_dry_run_and_older_than(sqlite_db: TestDatabase, tmp_path: Path) -> None:
