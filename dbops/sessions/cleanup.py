@@ -116,9 +116,10 @@ def model_session_tables(config: AnyConfig) -> list[SessionTable]:
         model = pending.pop()
         pending.extend(model.__subclasses__())
         model_table: Table | None = model.__dict__.get("__table__")
-        # Session models live on dbops' default metadata; a config with its own metadata still owns them
-        # when it is the default bind.
-        if model_table is not None and (model_table.metadata is metadata or config.bind_key is None):
+        # Session models live on dbops' metadata for their ``__bind_key__``; a config with its own metadata
+        # still owns the session models of its bind key.
+        same_bind = config.metadata is not None and getattr(model, "__bind_key__", None) == config.bind_key
+        if model_table is not None and (model_table.metadata is metadata or same_bind):
             add(model_table)
     return sorted(tables.values(), key=str)
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, create_engine, func, select
 
 from dbops.config import SQLAlchemyAsyncConfig, SQLAlchemySyncConfig
 from tests.databases import TestDatabase
-from tests.sessions.models import UserSession
+from tests.sessions.models import BIND_KEY, UserSession
 
 TABLE = UserSession.__table__
 
@@ -81,8 +81,8 @@ def counts(db: TestDatabase) -> tuple[int, int]:
 
 def config(db: TestDatabase, is_async: bool = False) -> SQLAlchemySyncConfig | SQLAlchemyAsyncConfig:
     if is_async:
-        return SQLAlchemyAsyncConfig(connection_string=db.async_url)
-    return SQLAlchemySyncConfig(connection_string=db.sync_url)
+        return SQLAlchemyAsyncConfig(connection_string=db.async_url, bind_key=BIND_KEY)
+    return SQLAlchemySyncConfig(connection_string=db.sync_url, bind_key=BIND_KEY)
 
 
 def write_config_file(folder: Path, db: TestDatabase, *, is_async: bool = False) -> Path:
@@ -92,6 +92,6 @@ def write_config_file(folder: Path, db: TestDatabase, *, is_async: bool = False)
     path.write_text(
         "import tests.sessions.models  # noqa: F401 - registers the session model\n"
         f"from dbops.config import {kind}\n"
-        f"db = {kind}(connection_string={db.url(is_async=is_async)!r})\n"
+        f"db = {kind}(connection_string={db.url(is_async=is_async)!r}, bind_key={BIND_KEY!r})\n"
     )
     return path

@@ -12,6 +12,7 @@ from dbops.progress import RecordingReporter
 from dbops.sessions import SessionTable, cleanup, model_session_tables, stats
 from tests.databases import TestDatabase
 from tests.sessions.helpers import config, counts, create_table, seed
+from tests.sessions.models import BIND_KEY
 
 USER_SESSIONS = [SessionTable("user_sessions")]
 
@@ -148,3 +149,14 @@ def test_model_tables_not_migrated_yet_are_skipped_with_a_warning(db: TestDataba
     assert reporter.warnings and "skipped session table not_migrated" in reporter.warnings[0]
     with pytest.raises(SessionsError, match=r"session tables of the models \(not_migrated\) do not exist"):
         stats(config(db), tables=[SessionTable("not_migrated")], missing_ok=True)
+
+
+def test_model_tables_follow_bind_keys(sqlite_db: TestDatabase) -> None:
+    from sqlalchemy import MetaData
+
+    from dbops.config import SQLAlchemySyncConfig
+
+    default = SQLAlchemySyncConfig(connection_string=sqlite_db.sync_url)
+    assert SessionTable("user_sessions") not in model_session_tables(default)  # its model has another bind key
+    own_metadata = SQLAlchemySyncConfig(connection_string=sqlite_db.sync_url, metadata=MetaData(), bind_key=BIND_KEY)
+    assert SessionTable("user_sessions") in model_session_tables(own_metadata)

@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session, declared_attr
 from dbops.sessions import SessionModelMixin, storage_key
 from dbops.types import uuid7
 from tests.databases import TestDatabase
+from tests.sessions.models import BIND_KEY
 
 
 class CustomArgsSession(SessionModelMixin):
     """The seed's "Custom Table Arguments" form."""
 
     __tablename__ = "custom_args_sessions"
+    __bind_key__ = BIND_KEY
 
     @declared_attr.directive
     @classmethod
@@ -29,6 +31,7 @@ class IndexedSession(SessionModelMixin):
     """The seed's "Indexing Strategy" form."""
 
     __tablename__ = "indexed_sessions"
+    __bind_key__ = BIND_KEY
     __table_args__ = SessionModelMixin.__table_args__ + (  # noqa: RUF005 - as in the seed
         Index("ix_user_sessions_created_user", "created_at", "session_id"),
     )
