@@ -23,6 +23,7 @@ __all__ = [
     "MigrationError",
     "NotFoundError",
     "RepositoryError",
+    "SessionsError",
     "StorageError",
     "redact",
 ]
@@ -144,5 +145,11 @@ class ConfirmationRequiredError(DbopsError):
 
 class StartupError(DbopsError):
     """A Litestar app could not start its database (``create_all`` failed for a reason other than connecting)."""
+
+    exit_code = 2
+
+
+class SessionsError(DbopsError):
+    """A session table could not be found, or cleaning it up failed."""
 
     exit_code = 2
