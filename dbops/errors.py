@@ -17,6 +17,7 @@ __all__ = [
     "LockTimeoutError",
     "MigrationError",
     "StorageError",
+    "StorageNotFoundError",
     "redact",
 ]
 
@@ -81,5 +82,11 @@ class DataError(DbopsError):
 
 class StorageError(DbopsError):
     """A storage backend could not be found or failed an operation."""
+
+    exit_code = 2
+
+
+class StorageNotFoundError(StorageError):
+    """A stored file does not exist in its backend."""
 
     exit_code = 2
