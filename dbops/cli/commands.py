@@ -12,3 +12,6 @@ def register(app: typer.Typer) -> None:
     from dbops.cli import info
 
     app.add_typer(info.app)
+    from dbops.cli import storage
+
+    app.add_typer(storage.app, name="storage")

@@ -54,6 +54,7 @@ class StoredObject(TypeDecorator[Any]):
     cache_ok = True
 
     def __init__(self, backend: str, multiple: bool = False, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("none_as_null", True)  # no file is SQL NULL, not JSON 'null'
         super().__init__(*args, **kwargs)
         self.backend = backend
         self.multiple = multiple
