@@ -66,6 +66,12 @@ class ObstoreBackend(StorageBackend):
             self.store = fs
             self.url = repr(fs)
 
+        # obstore's local-filesystem store keeps no per-object attributes (content type, checksum metadata).
+        self._keeps_attributes = type(self.store).__name__ != "LocalStore"
+
+    def _attributes(self, content_type: str | None, metadata: dict[str, str] | None) -> dict[str, str] | None:
+        return _attributes(content_type, metadata) if self._keeps_attributes else None
+
     def __repr__(self) -> str:
         return f"ObstoreBackend(key={self.key!r}, fs={self.url!r})"
 
@@ -87,11 +93,12 @@ class ObstoreBackend(StorageBackend):
         raw = iter_content(content)
         head, ended = _take(raw, MULTIPART_THRESHOLD)
         chunks = HashingIterator(itertools.chain(head, raw))
-        attributes = _attributes(content_type, metadata)
+        attributes = self._attributes(content_type, metadata)
         try:
             if ended:  # small: one PUT, with the checksum stored as metadata
                 data = b"".join(chunks)
-                attributes[CHECKSUM_METADATA_KEY] = chunks.checksum
+                if attributes is not None:
+                    attributes[CHECKSUM_METADATA_KEY] = chunks.checksum
                 result = obstore.put(self.store, path, data, attributes=attributes)
             else:
                 result = obstore.put(
@@ -121,8 +128,9 @@ class ObstoreBackend(StorageBackend):
         path = self.check_path(path)
         chunks = HashingIterator(iter_content(content))
         data = b"".join(chunks)
-        attributes = _attributes(content_type, metadata)
-        attributes[CHECKSUM_METADATA_KEY] = chunks.checksum
+        attributes = self._attributes(content_type, metadata)
+        if attributes is not None:
+            attributes[CHECKSUM_METADATA_KEY] = chunks.checksum
         try:
             result = await obstore.put_async(self.store, path, data, attributes=attributes)
         except Exception as exc:
