@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from datetime import timedelta
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx

@@ -76,6 +76,8 @@ class ObstoreBackend(StorageBackend):
         return f"ObstoreBackend(key={self.key!r}, fs={self.url!r})"
 
     def _fail(self, action: str, path: str, exc: BaseException) -> StorageError:
+        if isinstance(exc, FileNotFoundError) and action == "write":
+            return StorageError(f"backend {self.key!r}: cannot write {path!r}: the bucket or container was not found")
         if isinstance(exc, FileNotFoundError):
             return StorageNotFoundError(f"backend {self.key!r}: file {path!r} not found")
         return StorageError(f"backend {self.key!r}: cannot {action} {path!r}: {_first_line(exc)}")
