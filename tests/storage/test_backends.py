@@ -143,7 +143,7 @@ def test_unreachable_s3_is_a_one_line_storage_error() -> None:
         client_options={"timeout": "2s", "connect_timeout": "1s"},
         retry_config={"max_retries": 0, "retry_timeout": timedelta(seconds=1)},
     )
-    with pytest.raises(StorageError, match="backend 'down': cannot stat 'a.txt'") as caught:
+    with pytest.raises(StorageError, match=r"backend 'down': cannot stat 'a\.txt'") as caught:
         backend.stat("a.txt")
     assert "\n" not in str(caught.value)
 

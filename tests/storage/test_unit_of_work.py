@@ -300,7 +300,7 @@ def test_failed_delete_after_commit_surfaces(run: Runner) -> None:
         loaded.file = new_file("b.txt", b"b")
         session.commit()
 
-    with pytest.raises(StorageError, match="committed, but 1 replaced file.*prune-orphans"):
+    with pytest.raises(StorageError, match=r"committed, but 1 replaced file.*prune-orphans"):
         run(replace)
     with Session(run.sync_engine) as session:
         stored = session.get(Document, document.id)
