@@ -83,6 +83,9 @@ def sync_command(
         bool, typer.Option("--update-rows", help="Repoint rows to the target after their files are copied.")
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be copied; change nothing.")] = False,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", help="Rows per batch (and per row-update transaction).", min=1)
+    ] = 200,
     output_format: FormatOption = "text",
 ) -> None:
     """Copy every file rows reference from one backend to another, verified, resumable and in parallel.
@@ -103,6 +106,7 @@ def sync_command(
         jobs=jobs,
         update_rows=update_rows,
         dry_run=dry_run,
+        batch_size=batch_size,
         reporter=RichReporter(quiet=state.quiet),
     )
     if output_format == "json":

@@ -126,7 +126,7 @@ def sync_files(
     if not columns:
         reporter.warn("no StoredObject columns in the config's metadata: nothing to sync")
         return result
-    batch_size = max(batch_size, jobs * 8)
+    batch_size = max(batch_size, jobs)
 
     def work(connection: Connection) -> SyncResult:
         total = sum(count_rows(connection, column) for column in columns)
