@@ -86,6 +86,50 @@ class StorageError(DbopsError):
     exit_code = 2
 
 
+# -- repository / service errors (dbops.repository, dbops.service) ----------------------------------------
+
+
+class RepositoryError(DbopsError):
+    """A repository operation failed; ``model`` and ``field`` name what it was about when known.
+
+    Raised instead of raw SQLAlchemy or driver errors, so callers (and the Litestar plugin, which maps these to
+    HTTP statuses) never depend on a driver's exception types or leak its messages.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, model: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.model = model
+        self.field = field
+
+
+class NotFoundError(RepositoryError):
+    """No row matched the id or filters given."""
+
+    exit_code = 2
+
+
+class IntegrityError(RepositoryError):
+    """The database rejected the data: a NOT NULL, CHECK, unique or foreign-key constraint failed."""
+
+    exit_code = 2
+
+
+class DuplicateKeyError(IntegrityError):
+    """A unique constraint (or the primary key) already holds this value; ``field`` names the column(s)."""
+
+
+class ForeignKeyError(IntegrityError):
+    """A foreign key points at a missing row, or a row is still referenced by another table."""
+
+
+class FilterError(RepositoryError):
+    """A filter, ``load=`` option or keyword filter names a field the model does not have, or is invalid."""
+
+    exit_code = 2
+
+
 class StorageNotFoundError(StorageError):
     """A stored file does not exist in its backend."""
 

@@ -1,7 +1,12 @@
-"""Column types and file objects, under the names Advanced Alchemy users import them by.
+"""Portable column types: the same model works on SQLite, PostgreSQL and MariaDB/MySQL.
 
-Exports resolve lazily (``from dbops.types import FileObject, storages``), so importing this package does
-not import SQLAlchemy until a name is used.
+- ``GUID``: native ``UUID`` on PostgreSQL, ``BINARY(16)`` elsewhere (``CHAR(32)`` with ``binary=False``).
+- ``DateTimeUTC``: always timezone-aware UTC on the way in and out; naive datetimes are rejected.
+- ``JsonB``: ``JSONB`` on PostgreSQL, ``JSON`` elsewhere.
+- ``EncryptedString`` / ``EncryptedText``: Fernet-encrypted text (needs ``dbops[encryption]``).
+- ``uuid7()``: time-ordered UUIDs (RFC 9562), which Python 3.11's ``uuid`` module lacks.
+- ``FileObject`` / ``StoredObject`` / ``storages``: file storage (``dbops.storage``), resolved lazily so
+  importing the column types does not load the storage machinery.
 """
 
 from __future__ import annotations
@@ -9,12 +14,31 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from dbops.types.datetime import DateTimeUTC, utcnow
+from dbops.types.encrypted import EncryptedString, EncryptedText, FernetBackend
+from dbops.types.guid import GUID
+from dbops.types.json import JsonB
+from dbops.types.uuid import uuid7
+
 if TYPE_CHECKING:
     from dbops.storage.data_type import StoredObject
     from dbops.storage.file_object import FileObject
     from dbops.storage.registry import StorageRegistry, storages
 
-__all__ = ["FileObject", "StorageRegistry", "StoredObject", "storages"]
+__all__ = [
+    "GUID",
+    "DateTimeUTC",
+    "EncryptedString",
+    "EncryptedText",
+    "FernetBackend",
+    "FileObject",
+    "JsonB",
+    "StorageRegistry",
+    "StoredObject",
+    "storages",
+    "utcnow",
+    "uuid7",
+]
 
 _LAZY = {
     "FileObject": "dbops.storage.file_object",

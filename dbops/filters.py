@@ -1,0 +1,341 @@
+"""Filters for repository and service queries: each one adds itself to a ``select()`` statement.
+
+Filters are plain dataclasses, built anywhere (a web framework's query parameters, a CLI, a test) and applied
+by the repository: ``repo.list(SearchFilter("name", "ann", ignore_case=True), LimitOffset(20, 0))``.
+Every filter checks its arguments when it is built and its field names against the model when it is applied;
+a bad one raises ``dbops.errors.FilterError`` naming the filter, the model and the field.
+
+>>> from dbops.filters import LimitOffset, OrderBy, SearchFilter
+>>> filters = [SearchFilter(field_name="name", value="an"), OrderBy("name"), LimitOffset(limit=10, offset=0)]
+"""
+
+from __future__ import annotations
+
+import datetime
+from abc import ABC, abstractmethod
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union
+
+from dbops.errors import FilterError
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement, Select
+
+__all__ = [
+    "BeforeAfter",
+    "CollectionFilter",
+    "ComparisonFilter",
+    "FilterTypes",
+    "InAnyFilter",
+    "LimitOffset",
+    "NotInCollectionFilter",
+    "NotInSearchFilter",
+    "OnBeforeAfter",
+    "OrderBy",
+    "PaginationFilter",
+    "SearchFilter",
+    "StatementFilter",
+    "column_for",
+]
+
+SelectT = TypeVar("SelectT", bound="Select[Any]")
+T = TypeVar("T")
+
+FieldName = Union[str, Any]
+"""A model attribute name, or the attribute itself (``AuthorModel.name``)."""
+
+
+def _field_label(field_name: FieldName) -> str:
+    return field_name if isinstance(field_name, str) else str(getattr(field_name, "key", field_name))
+
+
+def column_for(model: type[Any], field_name: FieldName, *, filter_name: str) -> ColumnElement[Any]:
+    """The SQL expression of ``model.<field_name>``; ``FilterError`` if the model has no such column.
+
+    Column attributes, ``column_property`` and hybrid properties qualify; relationships and plain Python
+    attributes don't (they can't be compared in SQL).
+    """
+    from sqlalchemy import inspect
+    from sqlalchemy.orm import ColumnProperty, QueryableAttribute
+
+    if not isinstance(field_name, str):
+        if isinstance(field_name, QueryableAttribute) and field_name.class_ is not None:
+            field_name = field_name.key
+        else:
+            raise FilterError(f"{filter_name}: {field_name!r} is neither a field name nor a model attribute")
+    mapper = inspect(model, raiseerr=False)
+    model_name = getattr(model, "__name__", str(model))
+    if mapper is None:
+        raise FilterError(f"{filter_name}: {model_name} is not a mapped model", model=model_name)
+    prop = mapper.attrs.get(field_name)
+    if prop is not None and not isinstance(prop, ColumnProperty):
+        raise FilterError(
+            f"{filter_name}: {model_name}.{field_name} is a relationship, not a column",
+            model=model_name,
+            field=field_name,
+        )
+    attribute = (
+        getattr(model, field_name, None) if prop is not None or field_name in mapper.all_orm_descriptors else None
+    )
+    if attribute is None or not hasattr(attribute, "__clause_element__"):
+        known = ", ".join(sorted(p.key for p in mapper.column_attrs))
+        raise FilterError(
+            f"{filter_name}: {model_name} has no field {field_name!r} (fields: {known})",
+            model=model_name,
+            field=field_name,
+        )
+    expression: ColumnElement[Any] = attribute.__clause_element__()
+    return expression
+
+
+class StatementFilter(ABC):
+    """A filter that knows how to add itself to a select statement for a model."""
+
+    @abstractmethod
+    def append_to_statement(self, statement: SelectT, model: type[Any]) -> SelectT:
+        """``statement`` with this filter applied; validates field names against ``model``."""
+
+    def _column(self, model: type[Any], field_name: FieldName) -> ColumnElement[Any]:
+        return column_for(model, field_name, filter_name=type(self).__name__)
+
+
+class PaginationFilter(StatementFilter, ABC):
+    """Marks filters that page results (they are dropped when counting)."""
+
+
+def _check_datetime(filter_name: str, name: str, value: Any) -> None:
+    if value is not None and not isinstance(value, datetime.date):
+        raise FilterError(f"{filter_name}: {name} must be a date or datetime, got {type(value).__name__}")
+
+
+@dataclass
+class BeforeAfter(StatementFilter):
+    """Rows whose ``field_name`` is strictly before ``before`` and/or strictly after ``after``."""
+
+    field_name: FieldName
+    before: datetime.datetime | None = None
+    after: datetime.datetime | None = None
+
+    def __post_init__(self) -> None:
+        _check_datetime(type(self).__name__, "before", self.before)
+        _check_datetime(type(self).__name__, "after", self.after)
+
+    def append_to_statement(self, statement: SelectT, model: type[Any]) -> SelectT:
+        column = self._column(model, self.field_name)
+        if self.before is not None:
+            statement = statement.where(column < self.before)
+        if self.after is not None:
+            statement = statement.where(column > self.after)
+        return statement
+
+
+@dataclass
+class OnBeforeAfter(StatementFilter):
+    """Rows whose ``field_name`` is on or before ``on_or_before`` and/or on or after ``on_or_after``."""
+
+    field_name: FieldName
+    on_or_before: datetime.datetime | None = None
+    on_or_after: datetime.datetime | None = None
+
+    def __post_init__(self) -> None:
+        _check_datetime(type(self).__name__, "on_or_before", self.on_or_before)
+        _check_datetime(type(self).__name__, "on_or_after", self.on_or_after)
+
+    def append_to_statement(self, statement: SelectT, model: type[Any]) -> SelectT:
+        column = self._column(model, self.field_name)
+        if self.on_or_before is not None:
+            statement = statement.where(column <= self.on_or_before)
+        if self.on_or_after is not None:
+            statement = statement.where(column >= self.on_or_after)
+        return statement
+
+
+class InAnyFilter(StatementFilter, ABC):
+    """Base of the collection filters."""
+
+
+def _check_collection(filter_name: str, values: Any) -> None:
+    if values is not None and (isinstance(values, (str, bytes)) or not isinstance(values, Collection)):
+        raise FilterError(f"{filter_name}: values must be a list, tuple or set, got {type(values).__name__}")
+
+
+@dataclass
+class CollectionFilter(InAnyFilter, Generic[T]):
+    """Rows whose ``field_name`` is one of ``values``; ``None`` means no filter, an empty collection no rows."""
+
+    field_name: FieldName
+    values: Collection[T] | None
+
+    def __post_init__(self) -> None:
+        _check_collection(type(self).__name__, self.values)
+
+    def append_to_statement(self, statement: SelectT, model: type[Any]) -> SelectT:
+        column = self._column(model, self.field_name)
+        if self.values is None:
+            return statement
+        if not self.values:
+            from sqlalchemy import false
+
+            return statement.where(false())
+        return statement.where(column.in_(list(self.values)))
+
+
+@dataclass
+class NotInCollectionFilter(InAnyFilter, Generic[T]):
+    """Rows whose ``field_name`` is none of ``values``; ``None`` or empty means no filter."""
+
+    field_name: FieldName
+    values: Collection[T] | None
+
+    def __post_init__(self) -> None:
+        _check_collection(type(self).__name__, self.values)
+
+    def append_to_statement(self, statement: SelectT, model: type[Any]) -> SelectT:
+        column = self._column(model, self.field_name)
+        if not self.values:
+            return statement
+        return statement.where(column.not_in(list(self.values)))
+
+
+@dataclass
+class LimitOffset(PaginationFilter):
+    """A page of ``limit`` rows starting after ``offset`` rows: ``LimitOffset(limit=20, offset=40)``."""
+
+    limit: int
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 1:
+            raise FilterError(f"LimitOffset: limit must be a positive integer, got {self.limit!r}")
+        if isinstance(self.offset, bool) or not isinstance(self.offset, int) or self.offset < 0:
+            raise FilterError(f"LimitOffset: offset must be a non-negative integer, got {self.offset!r}")
+
+    def append_to_statement(self, statement: SelectT, model: type[Any]) -> SelectT:
+        return statement.limit(self.limit).offset(self.offset)
+
+
+@dataclass
+class OrderBy(StatementFilter):
+    """Sort by ``field_name``, ``"asc"`` (default) or ``"desc"``."""
+
+    field_name: FieldName
+    sort_order: Literal["asc", "desc"] = "asc"
+
+    def __post_init__(self) -> None:
+        if self.sort_order not in ("asc", "desc"):
+            raise FilterError(f"OrderBy: sort_order must be 'asc' or 'desc', got {self.sort_order!r}")
+
+    def append_to_statement(self, statement: SelectT, model: type[Any]) -> SelectT:
+        column = self._column(model, self.field_name)
+        return statement.order_by(column.desc() if self.sort_order == "desc" else column.asc())
+
+
+def _field_names(filter_name: str, field_name: FieldName | Collection[FieldName]) -> list[FieldName]:
+    names = (
+        [field_name]
+        if isinstance(field_name, str) or not isinstance(field_name, Collection)
+        else sorted(field_name, key=_field_label)
+    )
+    if not names:
+        raise FilterError(f"{filter_name}: give at least one field name")
+    return names
+
+
+@dataclass
+class SearchFilter(StatementFilter):
+    """Rows where any of the fields contains ``value`` (``LIKE '%value%'``; wildcards in ``value`` are literal).
+
+    ``field_name`` is one name or a set of names; ``ignore_case=True`` makes the match case-insensitive.
+    """
+
+    field_name: FieldName | Collection[FieldName]
+    value: str
+    ignore_case: bool | None = False
+    _names: list[FieldName] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._names = _field_names(type(self).__name__, self.field_name)
+        if not isinstance(self.value, str):
+            raise FilterError(f"{type(self).__name__}: value must be a string, got {type(self.value).__name__}")
+
+    @property
+    def normalized_field_names(self) -> set[str]:
+        return {_field_label(name) for name in self._names}
+
+    def _condition(self, column: ColumnElement[Any]) -> ColumnElement[bool]:
+        if self.ignore_case:
+            return column.icontains(self.value, autoescape=True)
+        return column.contains(self.value, autoescape=True)
+
+    def append_to_statement(self, statement: SelectT, model: type[Any]) -> SelectT:
+        from sqlalchemy import or_
+
+        conditions = [self._condition(self._column(model, name)) for name in self._names]
+        if not self.value:
+            return statement
+        return statement.where(or_(*conditions))
+
+
+@dataclass
+class NotInSearchFilter(SearchFilter):
+    """Rows where none of the fields contains ``value`` (the negation of ``SearchFilter``)."""
+
+    def append_to_statement(self, statement: SelectT, model: type[Any]) -> SelectT:
+        from sqlalchemy import and_, not_
+
+        conditions = [not_(self._condition(self._column(model, name))) for name in self._names]
+        if not self.value:
+            return statement
+        return statement.where(and_(*conditions))
+
+
+_OPERATORS = {
+    "eq": "__eq__",
+    "ne": "__ne__",
+    "gt": "__gt__",
+    "ge": "__ge__",
+    "lt": "__lt__",
+    "le": "__le__",
+    "in": "in_",
+    "notin": "not_in",
+    "like": "like",
+    "ilike": "ilike",
+}
+
+
+@dataclass
+class ComparisonFilter(StatementFilter):
+    """Rows where ``field_name <operator> value``; operators: eq ne gt ge lt le in notin like ilike."""
+
+    field_name: FieldName
+    operator: str
+    value: Any
+
+    def __post_init__(self) -> None:
+        if self.operator not in _OPERATORS:
+            raise FilterError(
+                f"ComparisonFilter: unknown operator {self.operator!r} (use one of {', '.join(_OPERATORS)})"
+            )
+        if self.operator in ("in", "notin"):
+            _check_collection("ComparisonFilter", self.value)
+
+    def append_to_statement(self, statement: SelectT, model: type[Any]) -> SelectT:
+        column = self._column(model, self.field_name)
+        value = list(self.value) if self.operator in ("in", "notin") else self.value
+        condition: ColumnElement[bool] = getattr(column, _OPERATORS[self.operator])(value)
+        return statement.where(condition)
+
+
+FilterTypes = Union[
+    BeforeAfter,
+    OnBeforeAfter,
+    CollectionFilter[Any],
+    NotInCollectionFilter[Any],
+    LimitOffset,
+    OrderBy,
+    SearchFilter,
+    NotInSearchFilter,
+    ComparisonFilter,
+]
+"""Any of dbops' filters (for annotations such as ``list[FilterTypes]``)."""

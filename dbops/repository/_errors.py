@@ -1,0 +1,184 @@
+"""Turn SQLAlchemy and driver errors into dbops errors that name the model and the offending field.
+
+One table per dialect family says how to recognise a unique, foreign-key, not-null or check violation
+(SQLSTATE on PostgreSQL, error numbers on MariaDB/MySQL, message text on SQLite) and where the constraint or
+column name sits in the message; the constraint name is then looked up in the model's metadata, where dbops'
+naming convention makes it predictable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from dbops.errors import (
+    DbopsError,
+    DuplicateKeyError,
+    ForeignKeyError,
+    IntegrityError,
+    NotFoundError,
+    RepositoryError,
+    redact,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+
+__all__ = ["translate_error", "wrap_sqlalchemy_exception"]
+
+_PG_CODES = {"23505": "unique", "23503": "foreign_key", "23502": "not_null", "23514": "check"}
+_MYSQL_CODES = {
+    1062: "unique",
+    1586: "unique",
+    1451: "foreign_key_parent",
+    1217: "foreign_key_parent",
+    1452: "foreign_key",
+    1216: "foreign_key",
+    1048: "not_null",
+    1364: "not_null",
+    3819: "check",
+    4025: "check",
+}
+_SQLITE_TEXT = (
+    ("UNIQUE constraint failed", "unique"),
+    ("FOREIGN KEY constraint failed", "foreign_key"),
+    ("NOT NULL constraint failed", "not_null"),
+    ("CHECK constraint failed", "check"),
+)
+
+_CONSTRAINT = re.compile(r"""(?:constraint|key|CONSTRAINT)\s+[`"'](?:[^`"'.]+\.)?(?P<name>[^`"']+)[`"']""")
+_PG_KEY = re.compile(r"Key \((?P<cols>[^)]*)\)=")
+_PG_COLUMN = re.compile(r'column "(?P<col>[^"]+)"')
+_MYSQL_COLUMN = re.compile(r"(?:Column|Field|column) '(?P<col>[^']+)'")
+_MYSQL_FK_COLUMN = re.compile(r"FOREIGN KEY \(`(?P<col>[^`]+)`\)")
+_SQLITE_COLUMNS = re.compile(r"failed: (?P<cols>.+)$")
+_PG_OTHER_TABLE = re.compile(r'on table "(?P<table>[^"]+)"\s*$', re.M)
+
+
+def _kind(orig: Any, text: str) -> str | None:
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if isinstance(code, str) and code in _PG_CODES:
+        return _PG_CODES[code]
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int) and args[0] in _MYSQL_CODES:
+        return _MYSQL_CODES[args[0]]
+    for marker, kind in _SQLITE_TEXT:
+        if marker in text:
+            return kind
+    lowered = text.lower()
+    if "duplicate" in lowered or "unique" in lowered:
+        return "unique"
+    if "foreign key" in lowered:
+        return "foreign_key"
+    if "null" in lowered:
+        return "not_null"
+    return None
+
+
+def _constraint_columns(table: Table | None, name: str) -> tuple[str | None, list[str]]:
+    """(table name, column names) of the constraint or index called ``name`` in ``table``'s metadata."""
+    if table is None:
+        return None, []
+    if name == "PRIMARY":
+        return table.name, [c.name for c in table.primary_key.columns]
+    tables = [table, *(t for t in table.metadata.tables.values() if t is not table)]
+    for candidate in tables:
+        for item in (*candidate.constraints, *candidate.indexes):
+            item_name = getattr(item, "name", None)
+            if item_name is not None and str(item_name) == name:
+                return candidate.name, [c.name for c in getattr(item, "columns", [])]
+    return None, []
+
+
+def _first_line(text: str) -> str:
+    return redact(text.strip().splitlines()[0] if text.strip() else text)
+
+
+def translate_error(error: Exception, model: type[Any]) -> DbopsError:
+    """The dbops error for a SQLAlchemy error raised while working on ``model``."""
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy import inspect
+
+    model_name = model.__name__
+    mapper = inspect(model, raiseerr=False)
+    table: Table | None = getattr(mapper, "local_table", None) if mapper is not None else None
+    if isinstance(error, sa_exc.NoResultFound):
+        return NotFoundError(f"no {model_name} matches the given filters", model=model_name)
+    if isinstance(error, sa_exc.MultipleResultsFound):
+        return RepositoryError(f"more than one {model_name} matches the given filters", model=model_name)
+    orig = getattr(error, "orig", None)
+    text = str(orig) if orig is not None else str(error)
+    if isinstance(error, sa_exc.IntegrityError):
+        return _integrity_error(model_name, table, _kind(orig, text), text)
+    if isinstance(error, sa_exc.StatementError) and isinstance(orig, (ValueError, TypeError)):
+        return RepositoryError(f"{model_name}: {_first_line(str(orig))}", model=model_name)
+    column = _MYSQL_COLUMN.search(text)
+    field = column.group("col") if column else None
+    where = f"{model_name}.{field}" if field else model_name
+    kind = "invalid value" if isinstance(error, sa_exc.DataError) else "database error"
+    return RepositoryError(f"{where}: {kind}: {_first_line(text)}", model=model_name, field=field)
+
+
+def _integrity_error(model_name: str, table: Table | None, kind: str | None, text: str) -> IntegrityError:
+    constraint_match = _CONSTRAINT.search(text)
+    constraint = constraint_match.group("name") if constraint_match else None
+    owner, columns = _constraint_columns(table, constraint) if constraint else (None, [])
+    if kind == "unique":
+        if not columns:
+            key = _PG_KEY.search(text) or _SQLITE_COLUMNS.search(text)
+            if key:
+                columns = [c.strip().split(".")[-1] for c in key.group("cols").split(",")]
+        fields = ", ".join(columns) if columns else "a unique field"
+        suffix = f" (unique constraint {constraint})" if constraint else ""
+        return DuplicateKeyError(
+            f"{model_name} with this {fields} already exists{suffix}",
+            model=model_name,
+            field=fields if columns else None,
+        )
+    if kind in ("foreign_key", "foreign_key_parent"):
+        parent = kind == "foreign_key_parent" or "update or delete on table" in text
+        if not columns:
+            fk_column = _MYSQL_FK_COLUMN.search(text) or _PG_KEY.search(text)
+            columns = [fk_column.groups()[0]] if fk_column else []
+        suffix = f" (foreign key {constraint})" if constraint else ""
+        if parent:
+            other = _PG_OTHER_TABLE.search(text)
+            owner = owner or (other.group("table") if other else None)
+            by = f"{owner}.{', '.join(columns)}" if owner and columns else "another table"
+            return ForeignKeyError(f"{model_name} is still referenced by {by}{suffix}", model=model_name)
+        if columns:
+            field = ", ".join(columns)
+            return ForeignKeyError(
+                f"{model_name}.{field} refers to a row that does not exist{suffix}", model=model_name, field=field
+            )
+        return ForeignKeyError(
+            f"{model_name} violates a foreign key: it refers to a missing row, or another row still refers to it",
+            model=model_name,
+        )
+    if kind == "not_null":
+        column = _PG_COLUMN.search(text) or _MYSQL_COLUMN.search(text) or _SQLITE_COLUMNS.search(text)
+        null_field = column.groups()[0].split(".")[-1] if column else None
+        what = f"{model_name}.{null_field}" if null_field else f"a field of {model_name}"
+        return IntegrityError(f"{what} cannot be null", model=model_name, field=null_field)
+    if kind == "check":
+        check = constraint or (text.split("failed:", 1)[1].strip() if "failed:" in text else "(unnamed)")
+        return IntegrityError(f"{model_name} violates check constraint {check}", model=model_name)
+    return IntegrityError(f"{model_name}: integrity error: {_first_line(text)}", model=model_name)
+
+
+@contextlib.contextmanager
+def wrap_sqlalchemy_exception(model: type[Any], *, enabled: bool = True) -> Iterator[None]:
+    """Re-raise SQLAlchemy errors inside the block as dbops errors about ``model``."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if not enabled:
+        yield
+        return
+    try:
+        yield
+    except DbopsError:
+        raise
+    except SQLAlchemyError as error:
+        raise translate_error(error, model) from error

@@ -1,0 +1,955 @@
+"""The repository logic, written once against a sync ``Session``.
+
+``SQLAlchemySyncRepository`` runs it directly; ``SQLAlchemyAsyncRepository`` runs the very same methods inside
+``AsyncSession.run_sync`` (SQLAlchemy's greenlet bridge), so both behave identically by construction.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from dbops.errors import NotFoundError, RepositoryError
+from dbops.filters import column_for
+from dbops.repository._errors import wrap_sqlalchemy_exception
+from dbops.repository._statements import (
+    FilterArg,
+    LoadSpec,
+    ModelInfo,
+    OrderingPair,
+    apply_filters,
+    apply_order_by,
+    chunks,
+    loader_options,
+    model_info,
+    rows_per_statement,
+    upsert_statement,
+)
+from dbops.types.datetime import utcnow
+
+if TYPE_CHECKING:
+    import contextlib
+
+    from sqlalchemy import ColumnElement, Dialect, Select
+    from sqlalchemy.orm import Session, scoped_session
+    from sqlalchemy.sql.base import ExecutableOption
+
+__all__ = ["SQLAlchemySyncRepository"]
+
+ModelT = TypeVar("ModelT")
+
+_UNSET: Any = object()
+
+
+def _describe(filters: Sequence[Any], kwargs: dict[str, Any]) -> str:
+    parts = [repr(f) for f in filters] + [f"{k}={v!r}" for k, v in kwargs.items()]
+    return ", ".join(parts) if parts else "no filters"
+
+
+class SQLAlchemySyncRepository(Generic[ModelT]):
+    """CRUD for one model on a sync ``Session``.
+
+    ``class AuthorRepo(SQLAlchemySyncRepository[Author]): model_type = Author``, then
+    ``AuthorRepo(session=session).list(...)``.
+
+    Every method takes dbops filters (``dbops.filters``), SQLAlchemy expressions and ``field=value`` keyword
+    filters; ``load=`` eager-loads relationships (``load=[Author.books]``). ``auto_commit`` commits after a
+    write (default: flush only), ``auto_refresh`` reloads written rows, ``auto_expunge`` detaches results.
+    Errors come out as ``NotFoundError``, ``DuplicateKeyError``, ``ForeignKeyError``, ``IntegrityError``,
+    ``FilterError`` or ``RepositoryError`` (``dbops.errors``), naming the model and field.
+    """
+
+    model_type: ClassVar[type[Any]]
+    """The mapped class this repository manages (set it on your subclass)."""
+    id_attribute: ClassVar[str] = "id"
+    """The attribute ``get``/``update``/``delete`` look items up by."""
+    match_fields: ClassVar[builtins.list[str] | str | None] = None
+    """Default fields ``upsert``/``get_or_upsert`` match existing rows on (default: ``id_attribute``)."""
+    count_with_window_function: ClassVar[bool] = False
+    """``list_and_count`` in one query (``count(*) OVER ()``) instead of a count query plus a list query."""
+
+    def __init__(
+        self,
+        *,
+        session: Session | scoped_session[Session],
+        statement: Select[Any] | None = None,
+        auto_expunge: bool = False,
+        auto_refresh: bool = True,
+        auto_commit: bool = False,
+        order_by: OrderingPair | builtins.list[OrderingPair] | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+        wrap_exceptions: bool = True,
+        count_with_window_function: bool | None = None,
+        model_type: type[ModelT] | None = None,
+    ) -> None:
+        if model_type is not None:
+            self.model_type = model_type  # type: ignore[misc]
+        if getattr(self, "model_type", None) is None:
+            raise RepositoryError(f"{type(self).__name__} needs a model: set model_type = <YourModel> on the class")
+        self.session = session
+        self.statement = statement
+        self.auto_expunge = auto_expunge
+        self.auto_refresh = auto_refresh
+        self.auto_commit = auto_commit
+        self.order_by = order_by
+        self.execution_options = dict(execution_options or {})
+        self.wrap_exceptions = wrap_exceptions
+        if count_with_window_function is not None:
+            self.count_with_window_function = count_with_window_function  # type: ignore[misc]
+        with self._wrap():
+            self._load_options: builtins.list[ExecutableOption] = loader_options(self.model_type, load)
+
+    # -- plumbing ------------------------------------------------------------------------------------
+
+    @property
+    def _info(self) -> ModelInfo:
+        return model_info(self.model_type)
+
+    @property
+    def _dialect(self) -> Dialect:
+        return self.session.get_bind(mapper=self._info.mapper).dialect
+
+    def _wrap(self) -> contextlib.AbstractContextManager[None]:
+        return wrap_sqlalchemy_exception(self.model_type, enabled=self.wrap_exceptions)
+
+    def _select(
+        self, statement: Select[Any] | None, load: LoadSpec, execution_options: dict[str, Any] | None
+    ) -> Select[Any]:
+        from sqlalchemy import select
+
+        if statement is None:
+            statement = self.statement if self.statement is not None else select(self.model_type)
+        options = loader_options(self.model_type, load) if load is not None else self._load_options
+        if options:
+            statement = statement.options(*options)
+        merged = {**self.execution_options, **(execution_options or {})}
+        if merged:
+            statement = statement.execution_options(**merged)
+        return statement
+
+    def _column(self, name: str | None) -> ColumnElement[Any]:
+        return column_for(self.model_type, name or self.id_attribute, filter_name=type(self).__name__)
+
+    def _all(self, statement: Select[Any]) -> builtins.list[ModelT]:
+        return builtins.list(self.session.execute(statement).unique().scalars().all())
+
+    def _finish(
+        self,
+        items: Iterable[ModelT],
+        *,
+        auto_commit: bool | None = None,
+        auto_refresh: bool | None = None,
+        auto_expunge: bool | None = None,
+        attribute_names: Iterable[str] | None = None,
+        write: bool = True,
+    ) -> None:
+        """Flush (or commit), refresh and expunge after a write, honouring the per-call overrides."""
+        items = builtins.list(items)
+        if write:
+            if self.auto_commit if auto_commit is None else auto_commit:
+                self.session.commit()
+            else:
+                self.session.flush()
+        if write and (self.auto_refresh if auto_refresh is None else auto_refresh):
+            for item in items:
+                self.session.refresh(item, attribute_names=builtins.list(attribute_names) if attribute_names else None)
+        if self.auto_expunge if auto_expunge is None else auto_expunge:
+            for item in items:
+                self.session.expunge(item)
+
+    def _set_values(self, data: Any) -> dict[str, Any]:
+        """The column attributes ``data`` (a model instance or a dict) sets, by attribute name."""
+        info = self._info
+        column_keys = {c.key for c in info.columns} or {p.key for p in info.mapper.column_attrs}
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - column_keys - set(info.relationships))
+            if unknown:
+                from dbops.errors import FilterError
+
+                raise FilterError(
+                    f"{self.model_type.__name__} has no field {unknown[0]!r}",
+                    model=self.model_type.__name__,
+                    field=unknown[0],
+                )
+            return {k: v for k, v in data.items() if k in column_keys}
+        return {k: v for k, v in vars(data).items() if k in column_keys}
+
+    def _match_names(self, match_fields: builtins.list[str] | str | None) -> builtins.list[str]:
+        fields = match_fields if match_fields is not None else self.match_fields
+        if fields is None:
+            return [self.id_attribute]
+        names = [fields] if isinstance(fields, str) else builtins.list(fields)
+        for name in names:
+            self._column(name)  # validates
+        return names
+
+    def _with_for_update(self, statement: Select[Any], with_for_update: Any) -> Select[Any]:
+        if not with_for_update:
+            return statement
+        return statement.with_for_update(**(with_for_update if isinstance(with_for_update, dict) else {}))
+
+    def _pk_in(self, values: Sequence[Any]) -> ColumnElement[bool]:
+        from sqlalchemy import tuple_
+
+        info = self._info
+        columns = [self._column(name) for name in info.primary_key]
+        if len(columns) == 1:
+            return columns[0].in_(values)
+        return tuple_(*columns).in_(values)
+
+    def _pk_of(self, item: Any) -> Any:
+        keys = self._info.primary_key
+        values = tuple(getattr(item, k) for k in keys)
+        return values[0] if len(values) == 1 else values
+
+    # -- reads ---------------------------------------------------------------------------------------
+
+    def get(
+        self,
+        item_id: Any,
+        *,
+        auto_expunge: bool | None = None,
+        statement: Select[Any] | None = None,
+        id_attribute: str | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+        with_for_update: Any = None,
+    ) -> ModelT:
+        """The item whose ``id_attribute`` is ``item_id``; ``NotFoundError`` if there is none."""
+        with self._wrap():
+            column = self._column(id_attribute)
+            select_statement = self._select(statement, load, execution_options).where(column == item_id)
+            found = self._all(self._with_for_update(select_statement, with_for_update))
+            if not found:
+                raise NotFoundError(
+                    f"no {self.model_type.__name__} with {id_attribute or self.id_attribute}={item_id!r}",
+                    model=self.model_type.__name__,
+                    field=id_attribute or self.id_attribute,
+                )
+            self._finish(found[:1], auto_expunge=auto_expunge, write=False)
+            return found[0]
+
+    def get_one_or_none(
+        self,
+        *filters: FilterArg,
+        statement: Select[Any] | None = None,
+        auto_expunge: bool | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+        with_for_update: Any = None,
+        **kwargs: Any,
+    ) -> ModelT | None:
+        """The one item matching the filters, or ``None``; ``RepositoryError`` if several match."""
+        with self._wrap():
+            select_statement = apply_filters(
+                self._select(statement, load, execution_options), self.model_type, filters, kwargs
+            )
+            found = self.session.execute(self._with_for_update(select_statement, with_for_update)).unique()
+            item: ModelT | None = found.scalars().one_or_none()
+            if item is not None:
+                self._finish([item], auto_expunge=auto_expunge, write=False)
+            return item
+
+    def get_one(
+        self,
+        *filters: FilterArg,
+        statement: Select[Any] | None = None,
+        auto_expunge: bool | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+        with_for_update: Any = None,
+        **kwargs: Any,
+    ) -> ModelT:
+        """The one item matching the filters; ``NotFoundError`` if none, ``RepositoryError`` if several."""
+        item = self.get_one_or_none(
+            *filters,
+            statement=statement,
+            auto_expunge=auto_expunge,
+            load=load,
+            execution_options=execution_options,
+            with_for_update=with_for_update,
+            **kwargs,
+        )
+        if item is None:
+            raise NotFoundError(
+                f"no {self.model_type.__name__} matches {_describe(filters, kwargs)}", model=self.model_type.__name__
+            )
+        return item
+
+    def count(
+        self,
+        *filters: FilterArg,
+        statement: Select[Any] | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> int:
+        """How many items match the filters (pagination and ordering filters are ignored)."""
+        from sqlalchemy import func, select
+
+        with self._wrap():
+            base = statement if statement is not None else self.statement
+            filtered = apply_filters(
+                base if base is not None else select(self.model_type),
+                self.model_type,
+                filters,
+                kwargs,
+                pagination=False,
+                ordering=False,
+            )
+            if base is None:
+                count_statement = filtered.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+            else:  # a custom statement may group, join or be distinct: count its rows as a subquery
+                count_statement = select(func.count()).select_from(filtered.order_by(None).subquery())
+            merged = {**self.execution_options, **(execution_options or {})}
+            if merged:
+                count_statement = count_statement.execution_options(**merged)
+            return int(self.session.execute(count_statement).scalar_one())
+
+    def exists(
+        self,
+        *filters: FilterArg,
+        statement: Select[Any] | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> bool:
+        """Whether any item matches the filters."""
+        from sqlalchemy import literal, select
+
+        with self._wrap():
+            base = statement if statement is not None else self.statement
+            filtered = apply_filters(
+                base if base is not None else select(self.model_type),
+                self.model_type,
+                filters,
+                kwargs,
+                pagination=False,
+                ordering=False,
+            )
+            probe = select(literal(1)).select_from(filtered.order_by(None).limit(1).subquery())
+            return self.session.execute(probe).first() is not None
+
+    def list(
+        self,
+        *filters: FilterArg,
+        statement: Select[Any] | None = None,
+        auto_expunge: bool | None = None,
+        order_by: OrderingPair | builtins.list[OrderingPair] | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> builtins.list[ModelT]:
+        """The items matching the filters (``LimitOffset`` pages, ``OrderBy`` sorts)."""
+        with self._wrap():
+            select_statement = self._select(statement, load, execution_options)
+            select_statement = apply_order_by(select_statement, self.model_type, order_by or self.order_by)
+            items = self._all(apply_filters(select_statement, self.model_type, filters, kwargs))
+            self._finish(items, auto_expunge=auto_expunge, write=False)
+            return items
+
+    def list_and_count(
+        self,
+        *filters: FilterArg,
+        statement: Select[Any] | None = None,
+        auto_expunge: bool | None = None,
+        count_with_window_function: bool | None = None,
+        order_by: OrderingPair | builtins.list[OrderingPair] | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> tuple[builtins.list[ModelT], int]:
+        """A page of items and the total number matching the filters (ignoring pagination)."""
+        from sqlalchemy import func
+
+        window = self.count_with_window_function if count_with_window_function is None else count_with_window_function
+        with self._wrap():
+            if window:
+                select_statement = self._select(statement, load, execution_options)
+                select_statement = apply_order_by(select_statement, self.model_type, order_by or self.order_by)
+                select_statement = apply_filters(select_statement, self.model_type, filters, kwargs)
+                rows = self.session.execute(select_statement.add_columns(func.count().over())).unique().all()
+                if rows:
+                    items = [row[0] for row in rows]
+                    self._finish(items, auto_expunge=auto_expunge, write=False)
+                    return items, int(rows[0][1])
+                return [], self.count(*filters, statement=statement, execution_options=execution_options, **kwargs)
+            total = self.count(*filters, statement=statement, execution_options=execution_options, **kwargs)
+            if total == 0:
+                return [], 0
+            items = self.list(
+                *filters,
+                statement=statement,
+                auto_expunge=auto_expunge,
+                order_by=order_by,
+                load=load,
+                execution_options=execution_options,
+                **kwargs,
+            )
+            return items, total
+
+    # -- single-item writes --------------------------------------------------------------------------
+
+    def add(
+        self,
+        data: ModelT,
+        *,
+        auto_commit: bool | None = None,
+        auto_expunge: bool | None = None,
+        auto_refresh: bool | None = None,
+    ) -> ModelT:
+        """Insert ``data`` (a model instance) and return it with its generated values."""
+        with self._wrap():
+            self.session.add(data)
+            self._finish([data], auto_commit=auto_commit, auto_refresh=auto_refresh, auto_expunge=auto_expunge)
+            return data
+
+    def update(
+        self,
+        data: ModelT,
+        *,
+        attribute_names: Iterable[str] | None = None,
+        with_for_update: Any = None,
+        auto_commit: bool | None = None,
+        auto_expunge: bool | None = None,
+        auto_refresh: bool | None = None,
+        id_attribute: str | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+    ) -> ModelT:
+        """Write the fields ``data`` sets onto the stored item with the same id (a partial update).
+
+        ``data`` may be the loaded item itself (changed in place) or a new instance carrying the id and only
+        the fields to change: ``repo.update(Author(id=author_id, name="new"))`` leaves ``dob`` alone.
+        """
+        from sqlalchemy import inspect
+
+        with self._wrap():
+            if inspect(data).session is self.session:
+                item = data
+            else:
+                id_name = id_attribute or self.id_attribute
+                values = self._set_values(data)
+                item_id = values.get(id_name)
+                if item_id is None:
+                    raise RepositoryError(
+                        f"cannot update a {self.model_type.__name__} without its {id_name}",
+                        model=self.model_type.__name__,
+                        field=id_name,
+                    )
+                item = self.get(
+                    item_id,
+                    id_attribute=id_name,
+                    load=load,
+                    execution_options=execution_options,
+                    with_for_update=with_for_update,
+                )
+                for key, value in values.items():
+                    if key != id_name and key not in self._info.primary_key:
+                        setattr(item, key, value)
+            self._finish(
+                [item],
+                auto_commit=auto_commit,
+                auto_refresh=auto_refresh,
+                auto_expunge=auto_expunge,
+                attribute_names=attribute_names,
+            )
+            return item
+
+    def upsert(
+        self,
+        data: ModelT,
+        *,
+        attribute_names: Iterable[str] | None = None,
+        with_for_update: Any = None,
+        auto_expunge: bool | None = None,
+        auto_commit: bool | None = None,
+        auto_refresh: bool | None = None,
+        match_fields: builtins.list[str] | str | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+    ) -> ModelT:
+        """Update the item matching ``data`` on ``match_fields`` (default: the id) with its set fields, or insert it."""
+        from sqlalchemy import inspect
+
+        with self._wrap():
+            if inspect(data).session is self.session:
+                self._finish([data], auto_commit=auto_commit, auto_refresh=auto_refresh, auto_expunge=auto_expunge)
+                return data
+            match = self._match_names(match_fields)
+            values = self._set_values(data)
+            existing = None
+            if all(values.get(name) is not None for name in match):
+                existing = self.get_one_or_none(
+                    load=load,
+                    execution_options=execution_options,
+                    with_for_update=with_for_update,
+                    **{name: values[name] for name in match},
+                )
+            if existing is None:
+                return self.add(data, auto_commit=auto_commit, auto_expunge=auto_expunge, auto_refresh=auto_refresh)
+            for key, value in values.items():
+                if key not in match and key not in self._info.primary_key:
+                    setattr(existing, key, value)
+            self._finish(
+                [existing],
+                auto_commit=auto_commit,
+                auto_refresh=auto_refresh,
+                auto_expunge=auto_expunge,
+                attribute_names=attribute_names,
+            )
+            return existing
+
+    def get_or_upsert(
+        self,
+        *filters: FilterArg,
+        match_fields: builtins.list[str] | str | None = None,
+        upsert: bool = True,
+        attribute_names: Iterable[str] | None = None,
+        with_for_update: Any = None,
+        auto_commit: bool | None = None,
+        auto_expunge: bool | None = None,
+        auto_refresh: bool | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> tuple[ModelT, bool]:
+        """The item matching ``kwargs`` (only ``match_fields`` of them, if given), created from ``kwargs`` if
+        missing; with ``upsert=True`` an existing item gets the other ``kwargs`` values. Returns ``(item, created)``."""
+        with self._wrap():
+            names = [match_fields] if isinstance(match_fields, str) else match_fields
+            match = {k: v for k, v in kwargs.items() if names is None or k in names}
+            existing = self.get_one_or_none(
+                *filters, load=load, execution_options=execution_options, with_for_update=with_for_update, **match
+            )
+            if existing is None:
+                self._set_values(kwargs)  # validates the field names
+                created = self.add(
+                    self.model_type(**kwargs),
+                    auto_commit=auto_commit,
+                    auto_expunge=auto_expunge,
+                    auto_refresh=auto_refresh,
+                )
+                return created, True
+            if upsert:
+                changed = self._apply(existing, kwargs)
+                self._finish(
+                    [existing],
+                    auto_commit=auto_commit,
+                    auto_refresh=auto_refresh if changed else False,
+                    auto_expunge=auto_expunge,
+                    attribute_names=attribute_names,
+                    write=changed,
+                )
+            else:
+                self._finish([existing], auto_expunge=auto_expunge, write=False)
+            return existing, False
+
+    def get_and_update(
+        self,
+        *filters: FilterArg,
+        match_fields: builtins.list[str] | str | None = None,
+        attribute_names: Iterable[str] | None = None,
+        with_for_update: Any = None,
+        auto_commit: bool | None = None,
+        auto_expunge: bool | None = None,
+        auto_refresh: bool | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> tuple[ModelT, bool]:
+        """The item matching ``kwargs`` (or ``match_fields`` of them), updated with the other ``kwargs``;
+        ``NotFoundError`` if missing. Returns ``(item, updated)``."""
+        with self._wrap():
+            names = [match_fields] if isinstance(match_fields, str) else match_fields
+            match = {k: v for k, v in kwargs.items() if names is None or k in names}
+            existing = self.get_one(
+                *filters, load=load, execution_options=execution_options, with_for_update=with_for_update, **match
+            )
+            changed = self._apply(existing, kwargs)
+            self._finish(
+                [existing],
+                auto_commit=auto_commit,
+                auto_refresh=auto_refresh if changed else False,
+                auto_expunge=auto_expunge,
+                attribute_names=attribute_names,
+                write=changed,
+            )
+            return existing, changed
+
+    def _apply(self, item: ModelT, values: dict[str, Any]) -> bool:
+        changed = False
+        for key, value in self._set_values(values).items():
+            if getattr(item, key) != value:
+                setattr(item, key, value)
+                changed = True
+        return changed
+
+    def delete(
+        self,
+        item_id: Any,
+        *,
+        auto_commit: bool | None = None,
+        auto_expunge: bool | None = None,
+        id_attribute: str | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+    ) -> ModelT:
+        """Delete the item with ``item_id`` (ORM cascades apply) and return it; ``NotFoundError`` if missing."""
+        with self._wrap():
+            item = self.get(item_id, id_attribute=id_attribute, load=load, execution_options=execution_options)
+            self.session.delete(item)
+            self._finish([item], auto_commit=auto_commit, auto_refresh=False, auto_expunge=False)
+            return item
+
+    # -- bulk writes ---------------------------------------------------------------------------------
+
+    def add_many(
+        self,
+        data: builtins.list[ModelT],
+        *,
+        auto_commit: bool | None = None,
+        auto_expunge: bool | None = None,
+    ) -> builtins.list[ModelT]:
+        """Insert many instances with bulk ``INSERT`` statements and return them, attached to the session.
+
+        Python-side defaults (ids, timestamps) are computed once per row and sent with it; columns the database
+        generates (autoincrement ids, server defaults) come back through ``RETURNING`` where the dialect has
+        it. Instances carrying related objects, or models the bulk path can't write (inheritance,
+        context-sensitive defaults), go through the unit of work instead.
+        """
+        if not data:
+            return []
+        with self._wrap():
+            if not self._bulk_insert(data):
+                self.session.add_all(data)
+                self.session.flush()
+            expunge = self.auto_expunge if auto_expunge is None else auto_expunge
+            if self.auto_commit if auto_commit is None else auto_commit:
+                self.session.commit()
+            if expunge:
+                for item in data:
+                    if item in self.session:
+                        self.session.expunge(item)
+            return data
+
+    def _bulk_insert(self, items: Sequence[Any]) -> bool:
+        from sqlalchemy import insert
+        from sqlalchemy.orm import make_transient_to_detached
+        from sqlalchemy.orm.base import instance_state
+
+        info = self._info
+        if not info.bulk_ok or info.table is None:
+            return False
+        for item in items:
+            if type(item) is not self.model_type:
+                return False
+            state = instance_state(item)
+            if state.key is not None or state.session_id is not None:
+                return False
+            values = item.__dict__
+            if any(values.get(name) for name in info.relationships):
+                return False
+        dialect = self._dialect
+        now = utcnow()
+        audit = {"created_at", "updated_at"} if info.has_updated_at else set()
+        groups: dict[tuple[str, ...], builtins.list[tuple[Any, dict[str, Any]]]] = defaultdict(builtins.list)
+        for item in items:
+            values = item.__dict__
+            row: dict[str, Any] = {}
+            for column in info.columns:
+                if column.key in values:
+                    row[column.name] = values[column.key]
+                elif column.key in audit:
+                    row[column.name] = now
+                elif column.default is not None:
+                    row[column.name] = column.default()
+                elif not column.server_generated:
+                    row[column.name] = None
+            groups[tuple(row)].append((item, row))
+        returning_needed = any(c.server_generated and c.name not in keys for keys in groups for c in info.columns)
+        if returning_needed and not (
+            dialect.insert_executemany_returning and dialect.insert_executemany_returning_sort_by_parameter_order
+        ):
+            return False
+        table = info.table
+        for keys, members in groups.items():
+            returned = [c for c in info.columns if c.server_generated and c.name not in keys]
+            statement = insert(table)
+            if returned:
+                statement = statement.returning(*(table.c[c.name] for c in returned), sort_by_parameter_order=True)
+            for chunk in chunks(members, rows_per_statement(dialect, len(keys))):
+                result = self.session.execute(statement, [row for _, row in chunk])
+                if returned:
+                    for (_, row), values_back in zip(chunk, result.all(), strict=True):
+                        row.update({c.name: v for c, v in zip(returned, values_back, strict=True)})
+        by_name = {c.name: c.key for c in info.columns}
+        for item, row in (member for members in groups.values() for member in members):
+            values = item.__dict__
+            for name, value in row.items():
+                values[by_name[name]] = value
+            make_transient_to_detached(item)
+            self.session.add(item)
+        return True
+
+    def update_many(
+        self,
+        data: builtins.list[ModelT] | builtins.list[dict[str, Any]],
+        *,
+        auto_commit: bool | None = None,
+        auto_expunge: bool | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+    ) -> builtins.list[ModelT]:
+        """Update many items by primary key with one bulk ``UPDATE`` per set of fields, then return them.
+
+        Each element is a model instance or a dict carrying the primary key and only the fields to change.
+        ``updated_at`` is stamped. ``NotFoundError`` names ids that don't exist.
+        """
+        from sqlalchemy import and_, bindparam, inspect, update
+
+        if not data:
+            return []
+        info = self._info
+        with self._wrap():
+            if not info.bulk_ok or info.table is None:
+                raise RepositoryError(f"update_many can't bulk-write {self.model_type.__name__} (inheritance mapping)")
+            table = info.table
+            now = utcnow()
+            by_key = {c.key: c.name for c in info.columns}
+            groups: dict[tuple[str, ...], builtins.list[dict[str, Any]]] = defaultdict(builtins.list)
+            ids: builtins.list[Any] = []
+            for element in data:
+                if not isinstance(element, dict) and inspect(element).session is self.session:
+                    self.session.flush([element])
+                values = self._set_values(element)
+                missing = [k for k in info.primary_key if values.get(k) is None]
+                if missing:
+                    raise RepositoryError(
+                        f"update_many: a {self.model_type.__name__} without its {missing[0]} can't be updated",
+                        model=self.model_type.__name__,
+                        field=missing[0],
+                    )
+                if info.has_updated_at and "updated_at" not in values:
+                    values["updated_at"] = now
+                params = {f"pk_{by_key[k]}": values[k] for k in info.primary_key}
+                params.update({by_key[k]: v for k, v in values.items() if k not in info.primary_key})
+                ids.append(tuple(values[k] for k in info.primary_key))
+                groups[tuple(sorted(params))].append(params)
+            condition = and_(*(table.c[by_key[k]] == bindparam(f"pk_{by_key[k]}") for k in info.primary_key))
+            statement = update(table).where(condition)
+            dialect = self._dialect
+            for keys, members in groups.items():
+                if len(keys) == len(info.primary_key):
+                    continue  # nothing to set
+                for chunk in chunks(members, rows_per_statement(dialect, len(keys))):
+                    self.session.execute(statement, builtins.list(chunk))
+            items = self._reload(ids, load, execution_options)
+            expunge = self.auto_expunge if auto_expunge is None else auto_expunge
+            if self.auto_commit if auto_commit is None else auto_commit:
+                self.session.commit()
+            if expunge:
+                for item in items:
+                    self.session.expunge(item)
+            return items
+
+    def _reload(
+        self, ids: Sequence[tuple[Any, ...]], load: LoadSpec, execution_options: dict[str, Any] | None
+    ) -> builtins.list[ModelT]:
+        """The items with these primary keys, freshly loaded, in order; ``NotFoundError`` if any is missing."""
+        single = len(self._info.primary_key) == 1
+        keys = [i[0] for i in ids] if single else builtins.list(ids)
+        found: dict[Any, ModelT] = {}
+        base = self._select(None, load, execution_options).execution_options(populate_existing=True)
+        for chunk in chunks(keys, rows_per_statement(self._dialect, len(self._info.primary_key))):
+            for item in self._all(base.where(self._pk_in(chunk))):
+                found[self._pk_of(item)] = item
+        missing = [k for k in keys if k not in found]
+        if missing:
+            raise NotFoundError(
+                f"no {self.model_type.__name__} with {'/'.join(self._info.primary_key)}={missing[0]!r}"
+                + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""),
+                model=self.model_type.__name__,
+            )
+        return [found[k] for k in keys]
+
+    def upsert_many(
+        self,
+        data: builtins.list[ModelT],
+        *,
+        auto_expunge: bool | None = None,
+        auto_commit: bool | None = None,
+        match_fields: builtins.list[str] | str | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+    ) -> builtins.list[ModelT]:
+        """Insert or update many items in bulk ``INSERT ... ON CONFLICT DO UPDATE`` (PostgreSQL, SQLite) or
+        ``ON DUPLICATE KEY UPDATE`` (MariaDB/MySQL) statements; returns the stored items in input order.
+
+        Rows match on ``match_fields`` (default: the id), which must be the primary key or a unique
+        constraint; matched rows get only the fields each instance sets (plus ``updated_at``). Instances
+        without match values are inserted. Models the bulk path can't write fall back to ``upsert`` per item.
+        """
+        if not data:
+            return []
+        with self._wrap():
+            match = self._match_names(match_fields)
+            info = self._info
+            dialect = self._dialect
+            relationships_set = any(item.__dict__.get(r) for item in data for r in info.relationships)
+            bulk = (
+                info.bulk_ok
+                and info.table is not None
+                and dialect.name in ("postgresql", "sqlite", "mysql", "mariadb")
+                and frozenset(match) in info.unique_sets()
+                and all(type(item) is self.model_type for item in data)
+                and not relationships_set
+            )
+            if not bulk:
+                items = [
+                    self.upsert(
+                        item, match_fields=match, load=load, execution_options=execution_options, auto_refresh=False
+                    )
+                    for item in data
+                ]
+            else:
+                items = self._bulk_upsert(data, match, load, execution_options)
+            expunge = self.auto_expunge if auto_expunge is None else auto_expunge
+            if self.auto_commit if auto_commit is None else auto_commit:
+                self.session.commit()
+            if expunge:
+                for item in items:
+                    if item in self.session:
+                        self.session.expunge(item)
+            return items
+
+    def _bulk_upsert(
+        self,
+        data: Sequence[Any],
+        match: builtins.list[str],
+        load: LoadSpec,
+        execution_options: dict[str, Any] | None,
+    ) -> builtins.list[ModelT]:
+        from sqlalchemy import select, tuple_
+
+        info = self._info
+        assert info.table is not None
+        table = info.table
+        dialect = self._dialect
+        by_key = {c.key: c.name for c in info.columns}
+        now = utcnow()
+        audit = {"created_at", "updated_at"} if info.has_updated_at else set()
+        protected = set(match) | set(info.primary_key) | {"created_at"}
+        groups: dict[tuple[str, ...], builtins.list[dict[str, Any]]] = defaultdict(builtins.list)
+        order: builtins.list[tuple[str, Any]] = []  # ("new", item) or ("match", key)
+        inserts: builtins.list[Any] = []
+        for item in data:
+            given = {k: v for k, v in item.__dict__.items() if k in by_key}
+            row: dict[str, Any] = {}
+            for column in info.columns:
+                if column.key in given:
+                    row[column.name] = given[column.key]
+                elif column.key in audit:
+                    row[column.name] = now
+                elif column.default is not None:
+                    row[column.name] = column.default()
+                elif not column.server_generated:
+                    row[column.name] = None
+            if any(row.get(by_key[m]) is None for m in match):
+                inserts.append(item)
+                order.append(("new", item))
+                continue
+            assigned = sorted(by_key[k] for k in given if k not in protected)
+            if info.has_updated_at and "updated_at" not in given:
+                assigned.append(by_key["updated_at"])
+            groups[tuple(assigned)].append(row)
+            order.append(("match", tuple(row[by_key[m]] for m in match)))
+        match_columns = [by_key[m] for m in match]
+        use_returning = dialect.insert_returning and dialect.name in ("postgresql", "sqlite") and load is None
+        found: dict[Any, ModelT] = {}
+        for updated, rows in groups.items():
+            for chunk in chunks(rows, rows_per_statement(dialect, len(info.columns))):
+                statement = upsert_statement(dialect, table, builtins.list(chunk), match_columns, updated)
+                if use_returning:
+                    orm_statement = (
+                        select(self.model_type)
+                        .from_statement(statement.returning(*table.c))
+                        .execution_options(populate_existing=True)
+                    )
+                    for item in self.session.execute(orm_statement).scalars():
+                        found[tuple(getattr(item, m) for m in match)] = item
+                else:
+                    self.session.execute(statement)
+        if not use_returning and groups:
+            keys = [key for kind, key in order if kind == "match"]
+            columns = [self._column(m) for m in match]
+            base = self._select(None, load, execution_options).execution_options(populate_existing=True)
+            for key_chunk in chunks(keys, rows_per_statement(dialect, len(match))):
+                condition = (
+                    columns[0].in_([k[0] for k in key_chunk]) if len(match) == 1 else tuple_(*columns).in_(key_chunk)
+                )
+                for item in self._all(base.where(condition)):
+                    found[tuple(getattr(item, m) for m in match)] = item
+        if inserts:
+            self.add_many(inserts, auto_commit=False, auto_expunge=False)
+        return [value if kind == "new" else found[value] for kind, value in order]
+
+    def delete_many(
+        self,
+        item_ids: Sequence[Any],
+        *,
+        auto_commit: bool | None = None,
+        auto_expunge: bool | None = None,
+        id_attribute: str | None = None,
+        chunk_size: int | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+    ) -> builtins.list[ModelT]:
+        """Delete the items with these ids in bulk ``DELETE ... WHERE id IN (...)`` statements (chunked) and
+        return them. Database-level cascades apply; ORM-level cascades don't (use ``delete`` for those)."""
+        if not item_ids:
+            return []
+        with self._wrap():
+            column = self._column(id_attribute)
+            size = chunk_size or rows_per_statement(self._dialect, 1)
+            deleted: builtins.list[ModelT] = []
+            base = self._select(None, load, execution_options)
+            for chunk in chunks(builtins.list(item_ids), size):
+                deleted.extend(self._all(base.where(column.in_(chunk))))
+            self._delete_rows(deleted, auto_commit)
+            return deleted
+
+    def delete_where(
+        self,
+        *filters: FilterArg,
+        auto_commit: bool | None = None,
+        auto_expunge: bool | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> builtins.list[ModelT]:
+        """Delete the items matching the filters (in bulk, as ``delete_many``) and return them."""
+        with self._wrap():
+            items = self.list(*filters, load=load, execution_options=execution_options, **kwargs)
+            self._delete_rows(items, auto_commit)
+            return items
+
+    def _delete_rows(self, items: Sequence[ModelT], auto_commit: bool | None) -> None:
+        from sqlalchemy import delete
+
+        info = self._info
+        if items:
+            keys = [self._pk_of(item) for item in items]
+            for chunk in chunks(keys, rows_per_statement(self._dialect, len(info.primary_key))):
+                self.session.execute(
+                    delete(self.model_type).where(self._pk_in(chunk)).execution_options(synchronize_session=False)
+                )
+            for item in items:
+                self.session.expunge(item)
+        if self.auto_commit if auto_commit is None else auto_commit:
+            self.session.commit()
+        else:
+            self.session.flush()

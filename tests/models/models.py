@@ -1,0 +1,53 @@
+"""Models the repository/service tests use (distinct table names: other areas' tests share the metadata)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, Optional
+from uuid import UUID
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dbops import base
+from dbops.types import EncryptedString, JsonB
+
+
+class AuthorModel(base.UUIDAuditBase):
+    __tablename__ = "rt_author"
+
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    dob: Mapped[Optional[datetime.date]]
+    bio: Mapped[Optional[str]] = mapped_column(String(200))
+    books: Mapped[list[BookModel]] = relationship(back_populates="author", lazy="raise")
+
+
+class BookModel(base.UUIDv7AuditBase):
+    __tablename__ = "rt_book"
+    __table_args__ = (CheckConstraint("pages >= 0", name="pages_positive"),)
+
+    title: Mapped[str] = mapped_column(String(100))
+    pages: Mapped[int] = mapped_column(default=0)
+    author_id: Mapped[UUID] = mapped_column(ForeignKey("rt_author.id"))
+    author: Mapped[AuthorModel] = relationship(back_populates="books", lazy="raise")
+
+
+class CounterModel(base.BigIntAuditBase):
+    __tablename__ = "rt_counter"
+    __table_args__ = (UniqueConstraint("kind", "slot"),)
+
+    kind: Mapped[str] = mapped_column(String(20))
+    slot: Mapped[int]
+    value: Mapped[int] = mapped_column(default=0)
+    extra: Mapped[Optional[dict[str, Any]]] = mapped_column(JsonB)
+
+
+class SecretModel(base.UUIDBase):
+    __tablename__ = "rt_secret"
+
+    label: Mapped[str] = mapped_column(String(50))
+    token: Mapped[Optional[str]] = mapped_column(EncryptedString(key="s3cret", length=64))
+    seen_at: Mapped[Optional[datetime.datetime]]
+
+
+TABLES = [AuthorModel.__table__, BookModel.__table__, CounterModel.__table__, SecretModel.__table__]
