@@ -56,7 +56,7 @@ def test_only_local_backends_are_served(tmp_path: Path) -> None:
 
 
 def test_traversal_is_not_served(tmp_path: Path) -> None:
-    client, backend = make_client(tmp_path)
+    client, _ = make_client(tmp_path)
     (tmp_path / "outside.txt").write_text("outside")
     with client:
         response = client.get("/_storage/files/../outside.txt?expires=99999999999&signature=x")
