@@ -60,21 +60,43 @@ class SyncResult:
 
 
 def _identical(item: FileObject, source: StorageBackend, target: StorageBackend, info: ObjectInfo) -> bool:
-    """Is the target's copy the same bytes the row recorded (or the source holds)?"""
+    """Is the target's copy the same bytes the row recorded (or the source holds)?
+
+    Cheapest evidence first: the size, then a SHA-256 the target keeps as metadata, then an MD5 ETag compared
+    with the MD5 recorded at upload (or the source's), and only then reading the target's copy back.
+    """
     expected_size = item.size
     if expected_size is None:
         source_info = source.stat(item.path)
         expected_size = source_info.size if source_info else None
     if expected_size is not None and info.size != expected_size:
         return False
-    expected = item.checksum or source.checksum(item.path)
-    actual = info.checksum or target.checksum(item.path)
-    return actual == expected
+    if info.checksum:
+        return info.checksum == (item.checksum or source.checksum(item.path))
+    if info.md5_etag:
+        recorded = ObjectInfo(path=item.path, size=0, etag=item.etag).md5_etag  # the MD5 taken at upload
+        return info.md5_etag == (recorded or source.digests(item.path)[1])
+    return target.checksum(item.path) == (item.checksum or source.checksum(item.path))
 
 
-def copy_file(item: FileObject, source: StorageBackend, target: StorageBackend, *, dry_run: bool = False) -> int | None:
-    """Copy one file unless the target already holds it; the bytes copied, or ``None`` when skipped."""
-    info = target.stat(item.path)
+Missing = object()
+"""``copy_file(known=...)`` default: look the target file up with ``stat``."""
+
+
+def copy_file(
+    item: FileObject,
+    source: StorageBackend,
+    target: StorageBackend,
+    *,
+    dry_run: bool = False,
+    known: ObjectInfo | object | None = Missing,
+) -> int | None:
+    """Copy one file unless the target already holds it; the bytes copied, or ``None`` when skipped.
+
+    ``known`` is what a listing of the target said about the path (``None``: not there), saving a lookup.
+    """
+    info = target.stat(item.path) if known is Missing else known
+    assert info is None or isinstance(info, ObjectInfo)
     if info is not None and _identical(item, source, target, info):
         return None
     if dry_run:
@@ -89,16 +111,31 @@ def copy_file(item: FileObject, source: StorageBackend, target: StorageBackend, 
             raise StorageError(f"{item.path}: the source holds {written.size} bytes, the row recorded {item.size}")
         if item.checksum and written.checksum and written.checksum != item.checksum:
             raise StorageError(f"{item.path}: the source's checksum differs from the one the row recorded")
-        stored = target.stat(item.path)
-        if stored is None or stored.size != written.size:
-            raise StorageError(f"{item.path}: the copy in {target.key!r} has the wrong size after writing")
-        if target.checksum(item.path) != written.checksum:
-            raise StorageError(f"{item.path}: the copy in {target.key!r} does not match the source's checksum")
+        if not written.verified:  # the server did not confirm the bytes: read the copy back
+            stored = target.stat(item.path)
+            if stored is None or stored.size != written.size:
+                raise StorageError(f"{item.path}: the copy in {target.key!r} has the wrong size after writing")
+            if target.checksum(item.path) != written.checksum:
+                raise StorageError(f"{item.path}: the copy in {target.key!r} does not match the source's checksum")
     except StorageError:
         if info is None:
             target.delete(item.path)  # never leave a bad copy where a re-run would trust it
         raise
     return written.size
+
+
+LISTING_LIMIT = 1_000_000
+"""Up to this many target files are listed up front (one request per 1,000 on S3) instead of looked up one
+by one; a bigger target falls back to a lookup per file, so memory stays bounded."""
+
+
+def list_target(target: StorageBackend, limit: int = LISTING_LIMIT) -> dict[str, ObjectInfo] | None:
+    listed: dict[str, ObjectInfo] = {}
+    for info in target.list():
+        if len(listed) >= limit:
+            return None
+        listed[info.path] = info
+    return listed
 
 
 def sync_files(
@@ -127,6 +164,7 @@ def sync_files(
         reporter.warn("no StoredObject columns in the config's metadata: nothing to sync")
         return result
     batch_size = max(batch_size, jobs)
+    listed = list_target(target_backend)
 
     def work(connection: Connection) -> SyncResult:
         total = sum(count_rows(connection, column) for column in columns)
@@ -136,7 +174,9 @@ def sync_files(
         ):
             for column in columns:
                 for rows in iter_batches(connection, column, batch_size):
-                    _sync_batch(connection, column, rows, pool, source_backend, target_backend, result, update_rows)
+                    _sync_batch(
+                        connection, column, rows, pool, source_backend, target_backend, result, update_rows, listed
+                    )
                     result.rows += len(rows)
                     task.advance(len(rows))
         return result
@@ -156,6 +196,7 @@ def _sync_batch(
     target: StorageBackend,
     result: SyncResult,
     update_rows: bool,
+    listed: dict[str, ObjectInfo] | None,
 ) -> None:
     unique: dict[str, FileObject] = {}
     for row in rows:
@@ -165,7 +206,8 @@ def _sync_batch(
 
     def one(item: FileObject) -> tuple[str, int | None, str | None]:
         try:
-            return item.path, copy_file(item, source, target, dry_run=result.dry_run), None
+            known = Missing if listed is None else listed.get(item.path)
+            return item.path, copy_file(item, source, target, dry_run=result.dry_run, known=known), None
         except StorageError as exc:
             return item.path, None, str(exc)
 

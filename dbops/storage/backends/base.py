@@ -48,6 +48,14 @@ class ObjectInfo:
     checksum: str | None = None
     """SHA-256 hex when the backend stored it alongside the file (obstore, memory); ``None`` otherwise."""
     content_type: str | None = None
+    verified: bool = False
+    """Set by ``put`` when the server confirmed it received exactly the bytes sent (e.g. an S3 MD5 ETag)."""
+
+    @property
+    def md5_etag(self) -> str | None:
+        """The ETag when it is a plain MD5 of the content (single-part S3-style uploads), else ``None``."""
+        etag = (self.etag or "").strip('"').lower()
+        return etag if len(etag) == 32 and all(c in "0123456789abcdef" for c in etag) else None
 
 
 def check_path(path: str, *, backend: str) -> str:
@@ -88,6 +96,7 @@ class HashingIterator:
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self._chunks = iter(chunks)
         self._hash = hashlib.sha256()
+        self._md5 = hashlib.md5(usedforsecurity=False)
         self.size = 0
 
     def __iter__(self) -> Iterator[bytes]:
@@ -96,12 +105,17 @@ class HashingIterator:
     def __next__(self) -> bytes:
         chunk = next(self._chunks)
         self._hash.update(chunk)
+        self._md5.update(chunk)
         self.size += len(chunk)
         return chunk
 
     @property
     def checksum(self) -> str:
         return self._hash.hexdigest()
+
+    @property
+    def md5(self) -> str:
+        return self._md5.hexdigest()
 
 
 class ChunkReader(io.RawIOBase):
@@ -186,10 +200,14 @@ class StorageBackend:
 
     def checksum(self, path: str) -> str:
         """SHA-256 hex of the stored bytes, read back from the backend (not from recorded metadata)."""
-        digest = hashlib.sha256()
-        for chunk in self.iter_chunks(path):
-            digest.update(chunk)
-        return digest.hexdigest()
+        return self.digests(path)[0]
+
+    def digests(self, path: str) -> tuple[str, str]:
+        """``(sha256, md5)`` hex of the stored bytes, read back in one pass."""
+        chunks = HashingIterator(self.iter_chunks(path))
+        for _ in chunks:
+            pass
+        return chunks.checksum, chunks.md5
 
     # -- async twins ----------------------------------------------------------------------------------------
 

@@ -59,7 +59,9 @@ class FsspecBackend(StorageBackend):
                     handle.write(chunk)
         except OSError as exc:
             raise StorageError(f"backend {self.key!r}: cannot write {path!r}: {exc}") from exc
-        return ObjectInfo(path=path, size=chunks.size, checksum=chunks.checksum, content_type=content_type)
+        return ObjectInfo(
+            path=path, size=chunks.size, checksum=chunks.checksum, etag=f'"{chunks.md5}"', content_type=content_type
+        )
 
     def iter_chunks(self, path: str, *, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         full = self._full(path)

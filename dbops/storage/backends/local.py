@@ -91,6 +91,7 @@ class LocalBackend(StorageBackend):
             size=chunks.size,
             last_modified=datetime.fromtimestamp(stat.st_mtime, timezone.utc),
             checksum=chunks.checksum,
+            etag=f'"{chunks.md5}"',
             content_type=content_type,
         )
 

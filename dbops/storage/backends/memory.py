@@ -36,7 +36,7 @@ class MemoryBackend(StorageBackend):
             size=chunks.size,
             last_modified=datetime.now(timezone.utc),
             checksum=chunks.checksum,
-            etag=chunks.checksum[:32],
+            etag=f'"{chunks.md5}"',
             content_type=content_type,
         )
         with self._lock:

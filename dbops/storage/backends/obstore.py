@@ -7,6 +7,7 @@ Small files go up in one PUT, large ones as a streamed multipart upload (memory 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -108,13 +109,16 @@ class ObstoreBackend(StorageBackend):
                 )
         except Exception as exc:
             raise self._fail("write", path, exc) from exc
-        return ObjectInfo(
+        written = ObjectInfo(
             path=path,
             size=chunks.size,
             etag=result.get("e_tag"),
             checksum=chunks.checksum,
             content_type=content_type,
         )
+        if written.md5_etag == chunks.md5:
+            written = dataclasses.replace(written, verified=True)
+        return written
 
     async def put_async(
         self,
