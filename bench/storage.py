@@ -26,8 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-ACCESS = "bench"
-SECRET = "bench-secret"
+CREDENTIALS = {"access": "bench", "secret": "bench-secret"}
 
 
 def free_port() -> int:
@@ -57,7 +56,11 @@ def make_bucket(endpoint: str, name: str) -> None:
     import boto3
 
     boto3.client(
-        "s3", endpoint_url=endpoint, aws_access_key_id=ACCESS, aws_secret_access_key=SECRET, region_name="us-east-1"
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=CREDENTIALS["access"],
+        aws_secret_access_key=CREDENTIALS["secret"],
+        region_name="us-east-1",
     ).create_bucket(Bucket=name)
 
 
@@ -65,7 +68,11 @@ def s3_backend(key: str, endpoint: str, bucket: str):  # type: ignore[no-untyped
     from dbops.storage import ObstoreBackend
 
     return ObstoreBackend(
-        key, fs=f"s3://{bucket}/", aws_endpoint=endpoint, aws_access_key_id=ACCESS, aws_secret_access_key=SECRET
+        key,
+        fs=f"s3://{bucket}/",
+        aws_endpoint=endpoint,
+        aws_access_key_id=CREDENTIALS["access"],
+        aws_secret_access_key=CREDENTIALS["secret"],
     )
 
 
@@ -148,7 +155,7 @@ def measure_rss(endpoint: str, mode: str, big_mb: int) -> tuple[float, float]:
             [
                 *(sys.executable, __file__, "--rss-child", "--mode", mode, "--workdir", workdir),
                 *("--endpoint", endpoint, "--bucket", bucket, "--big-mb", str(big_mb)),
-                *("--access-key", ACCESS, "--secret-key", SECRET),
+                *("--access-key", CREDENTIALS["access"], "--secret-key", CREDENTIALS["secret"]),
             ],
             capture_output=True,
             text=True,
@@ -172,18 +179,16 @@ def main() -> None:
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
     parser.add_argument("--bucket", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    CREDENTIALS["access"] = args.access_key or CREDENTIALS["access"]
+    CREDENTIALS["secret"] = args.secret_key or CREDENTIALS["secret"]
     if args.rss_child:
-        global ACCESS, SECRET
-        ACCESS, SECRET = args.access_key or ACCESS, args.secret_key or SECRET
         rss_child(args)
         return
 
     from dbops.storage import storages
 
-    global ACCESS, SECRET
     if args.endpoint_url:
         moto, endpoint = None, args.endpoint_url
-        ACCESS, SECRET = args.access_key or ACCESS, args.secret_key or SECRET
     else:
         moto, endpoint = start_moto()
     try:
