@@ -44,33 +44,34 @@ class _UnitOfWork:
     lists: list[Any] = field(default_factory=list)
 
 
+def _events() -> list[tuple[Any, str, Callable[..., Any]]]:
+    return [
+        (Session, "before_flush", _before_flush),
+        (Session, "after_flush_postexec", _after_flush),
+        (Session, "after_commit", _after_commit),
+        (Session, "after_soft_rollback", _after_soft_rollback),
+        (Session, "after_transaction_end", _after_transaction_end),
+        (Mapper, "mapper_configured", _mapper_configured),
+    ]
+
+
 def install() -> None:
     """Listen on every ORM ``Session`` (sync, and the sync session inside ``AsyncSession``); idempotent."""
     global _installed
     with _install_lock:
-        if _installed:
-            return
-        event.listen(Session, "before_flush", _before_flush)
-        event.listen(Session, "after_flush_postexec", _after_flush)
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", _after_soft_rollback)
-        event.listen(Session, "after_transaction_end", _after_transaction_end)
-        event.listen(Mapper, "mapper_configured", _mapper_configured)
-        _installed = True
+        if not _installed:
+            for target, name, listener in _events():
+                event.listen(target, name, listener)
+            _installed = True
 
 
 def uninstall() -> None:
     global _installed
     with _install_lock:
-        if not _installed:
-            return
-        event.remove(Session, "before_flush", _before_flush)
-        event.remove(Session, "after_flush_postexec", _after_flush)
-        event.remove(Session, "after_commit", _after_commit)
-        event.remove(Session, "after_soft_rollback", _after_soft_rollback)
-        event.remove(Session, "after_transaction_end", _after_transaction_end)
-        event.remove(Mapper, "mapper_configured", _mapper_configured)
-        _installed = False
+        if _installed:
+            for target, name, listener in _events():
+                event.remove(target, name, listener)
+            _installed = False
 
 
 def _stored_attribute_keys(mapper: Mapper[Any]) -> tuple[str, ...]:
