@@ -20,9 +20,14 @@ app = typer.Typer(
 
 ModelOption = Annotated[
     list[str] | None,
-    typer.Option("--model", "-m", help="Only this model: module:Class, a class name or a table name (repeatable)."),
+    typer.Option(
+        "--model",
+        "-m",
+        help="Only this model: module:Class, a class name or a table name (repeatable).",
+        metavar="MODEL",
+    ),
 ]
-FormatOption = Annotated[str, typer.Option("--format", help="text or json.")]
+FormatOption = Annotated[str, typer.Option("--format", help="text or json.", metavar="FORMAT")]
 
 
 def _check_format(output_format: str) -> None:
@@ -37,7 +42,7 @@ def check_command(
     ctx: typer.Context,
     model: ModelOption = None,
     output_format: FormatOption = "text",
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Files checked in parallel.", min=1)] = 8,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Files checked in parallel.", min=1, metavar="N")] = 8,
 ) -> None:
     """Check that every file rows reference exists with its recorded size and checksum (exit 1 if not).
 
@@ -78,13 +83,13 @@ def sync_command(
     source: Annotated[str, typer.Option("--from", help="Backend key to copy from.", metavar="KEY")],
     target: Annotated[str, typer.Option("--to", help="Backend key to copy to.", metavar="KEY")],
     model: ModelOption = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Files copied in parallel.", min=1)] = 4,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Files copied in parallel.", min=1, metavar="N")] = 4,
     update_rows: Annotated[
         bool, typer.Option("--update-rows", help="Repoint rows to the target after their files are copied.")
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be copied; change nothing.")] = False,
     batch_size: Annotated[
-        int, typer.Option("--batch-size", help="Rows per batch (and per row-update transaction).", min=1)
+        int, typer.Option("--batch-size", help="Rows per batch (and per row-update transaction).", min=1, metavar="N")
     ] = 200,
     output_format: FormatOption = "text",
 ) -> None:
@@ -131,7 +136,12 @@ def prune_orphans_command(
     ctx: typer.Context,
     backend: Annotated[str, typer.Option("--backend", "-b", help="Backend key to prune.", metavar="KEY")],
     older_than: Annotated[
-        str, typer.Option("--older-than", help="Keep files younger than this (grace for in-flight uploads).")
+        str,
+        typer.Option(
+            "--older-than",
+            help="Keep files younger than this (grace for in-flight uploads): 30m, 2h, 7d.",
+            metavar="DURATION",
+        ),
     ] = "1h",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List the orphans; delete nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "--no-prompt", "-y", help="Delete without asking.")] = False,
