@@ -50,7 +50,7 @@ def composite(db: TestDatabase, rows: int) -> tuple[SQLAlchemySyncConfig, Table,
 
 
 def test_composite_keys_page_through_every_row(db: TestDatabase) -> None:
-    config, table, source, target = composite(db, 23)
+    config, table, _, target = composite(db, 23)
     reporter = RecordingReporter()
     result = sync_files(config, source="src", target="dst", batch_size=4, jobs=2, update_rows=True, reporter=reporter)
     assert (result.rows, result.files, result.copied, result.rows_updated) == (23, 23, 23, 23)
@@ -79,7 +79,7 @@ def test_missing_table_is_a_one_line_error(sqlite_db: TestDatabase) -> None:
     metadata = MetaData()
     Table("never_created", metadata, Column("id", Integer, primary_key=True), Column("f", StoredObject("x")))
     config = SQLAlchemySyncConfig(connection_string=sqlite_db.sync_url, metadata=metadata)
-    with pytest.raises(StorageError, match="cannot read never_created.f: no such table"):
+    with pytest.raises(StorageError, match=r"cannot read never_created\.f: no such table"):
         check_files(config)
 
 
