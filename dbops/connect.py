@@ -47,6 +47,12 @@ def translate_connect_errors(config: AnyConfig) -> Iterator[None]:
             detail = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
             raise ConnectionError(f"cannot connect to {config.describe()}: {redact(detail)}") from error
         raise
+    except exc.DBAPIError as error:
+        # Some drivers (asyncpg) raise their refusals at connect time as plain DBAPIErrors; no statement ran.
+        if error.statement is None or getattr(error, "connection_invalidated", False):
+            detail = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+            raise ConnectionError(f"cannot connect to {config.describe()}: {redact(detail)}") from error
+        raise
     except OSError as error:  # raised directly by some async drivers (asyncpg, asyncmy)
         raise ConnectionError(f"cannot connect to {config.describe()}: {redact(str(error))}") from error
 

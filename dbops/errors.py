@@ -11,11 +11,18 @@ import re
 __all__ = [
     "CheckFailedError",
     "ConfigError",
+    "ConfirmationRequiredError",
     "ConnectionError",
     "DataError",
     "DbopsError",
+    "DuplicateKeyError",
+    "FilterError",
+    "ForeignKeyError",
+    "IntegrityError",
     "LockTimeoutError",
     "MigrationError",
+    "NotFoundError",
+    "RepositoryError",
     "StorageError",
     "StorageNotFoundError",
     "redact",
@@ -126,6 +133,12 @@ class ForeignKeyError(IntegrityError):
 
 class FilterError(RepositoryError):
     """A filter, ``load=`` option or keyword filter names a field the model does not have, or is invalid."""
+
+    exit_code = 2
+
+
+class ConfirmationRequiredError(DbopsError):
+    """A destructive command needs a yes, and stdin is not a terminal to ask on (pass ``--yes``)."""
 
     exit_code = 2
 

@@ -9,9 +9,10 @@ __all__ = ["register"]
 
 def register(app: typer.Typer) -> None:
     """Add every area's commands to ``app`` (a nameless add_typer merges them at the root)."""
-    from dbops.cli import info
+    from dbops.cli import info, migrations
 
     app.add_typer(info.app)
+    app.add_typer(migrations.app)
     from dbops.cli import storage
 
     app.add_typer(storage.app, name="storage")

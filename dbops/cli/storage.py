@@ -170,10 +170,15 @@ def prune_orphans_command(
         f"{scan.recent} unreferenced file(s) younger than {older_than} kept"
     )
     if scan.orphans and not dry_run:
-        if not confirm(f"Delete {len(scan.orphans)} orphaned file(s) from {backend}?", assume_yes=yes):
-            from dbops.errors import StorageError
+        if not yes and not sys.stdin.isatty():
+            from dbops.errors import ConfirmationRequiredError
 
-            raise StorageError("not confirmed: nothing deleted (pass --yes to delete without asking)")
+            raise ConfirmationRequiredError(
+                f"prune-orphans deletes {len(scan.orphans)} file(s) from {backend}: pass --yes to confirm "
+                f"(stdin is not a terminal)"
+            )
+        if not confirm(f"Delete {len(scan.orphans)} orphaned file(s) from {backend}?", assume_yes=yes):
+            raise typer.Abort()
         delete_orphans(scan, reporter=reporter)
         summary += f"; deleted {scan.deleted}"
     if output_format == "json":

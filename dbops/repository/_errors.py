@@ -57,13 +57,21 @@ _SQLITE_COLUMNS = re.compile(r"failed: (?P<cols>.+)$")
 _PG_OTHER_TABLE = re.compile(r'on table "(?P<table>[^"]+)"\s*$', re.M)
 
 
-def _kind(orig: Any, text: str) -> str | None:
+def _coded_kind(orig: Any) -> str | None:
+    """The constraint kind from a driver's error code (SQLSTATE, MySQL error number), if it has one."""
     code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     if isinstance(code, str) and code in _PG_CODES:
         return _PG_CODES[code]
     args = getattr(orig, "args", ())
     if args and isinstance(args[0], int) and args[0] in _MYSQL_CODES:
         return _MYSQL_CODES[args[0]]
+    return None
+
+
+def _kind(orig: Any, text: str) -> str | None:
+    coded = _coded_kind(orig)
+    if coded is not None:
+        return coded
     for marker, kind in _SQLITE_TEXT:
         if marker in text:
             return kind
@@ -112,6 +120,9 @@ def translate_error(error: Exception, model: type[Any]) -> DbopsError:
     text = str(orig) if orig is not None else str(error)
     if isinstance(error, sa_exc.IntegrityError):
         return _integrity_error(model_name, table, _kind(orig, text), text)
+    if isinstance(error, sa_exc.DBAPIError) and _coded_kind(orig) is not None:
+        # MariaDB reports CHECK failures (4025) as OperationalError.
+        return _integrity_error(model_name, table, _coded_kind(orig), text)
     if isinstance(error, sa_exc.StatementError) and isinstance(orig, (ValueError, TypeError)):
         return RepositoryError(f"{model_name}: {_first_line(str(orig))}", model=model_name)
     column = _MYSQL_COLUMN.search(text)

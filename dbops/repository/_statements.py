@@ -159,6 +159,7 @@ class InsertColumn:
     name: str  # the column name
     default: Callable[[], Any] | None  # a Python-side default, context free
     server_generated: bool  # the database fills it in (server default, autoincrement, SQL expression default)
+    required: bool = False  # NOT NULL with no default of any kind: an INSERT must carry a value
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,8 @@ def _model_info(model: type[Any]) -> ModelInfo:
             or getattr(column.default, "is_clause_element", False)
             or (column.primary_key and column is table._autoincrement_column)
         )
-        columns.append(InsertColumn(prop.key, column.name, default, server))
+        required = not column.nullable and default is None and not server and column.default is None
+        columns.append(InsertColumn(prop.key, column.name, default, server, required))
     if table is not None and len(columns) != len(table.columns):
         bulk_ok = False  # columns the mapper doesn't know about (e.g. excluded properties)
     keys = {c.key for c in columns}

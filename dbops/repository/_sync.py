@@ -844,10 +844,16 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         audit = {"created_at", "updated_at"} if info.has_updated_at else set()
         protected = set(match) | set(info.primary_key) | {"created_at"}
         groups: dict[tuple[str, ...], builtins.list[dict[str, Any]]] = defaultdict(builtins.list)
-        order: builtins.list[tuple[str, Any]] = []  # ("new", item) or ("match", key)
+        order: builtins.list[tuple[str, Any]] = []  # ("new", item), ("match", key) or ("partial", item)
         inserts: builtins.list[Any] = []
+        partial: builtins.list[Any] = []
         for item in data:
             given = {k: v for k, v in item.__dict__.items() if k in by_key}
+            if any(column.required and column.key not in given for column in info.columns):
+                # Too incomplete to be inserted, so only an update of an existing row: upserted one by one.
+                partial.append(item)
+                order.append(("partial", item))
+                continue
             row: dict[str, Any] = {}
             for column in info.columns:
                 if column.key in given:
@@ -895,7 +901,16 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
                     found[tuple(getattr(item, m) for m in match)] = item
         if inserts:
             self.add_many(inserts, auto_commit=False, auto_expunge=False)
-        return [value if kind == "new" else found[value] for kind, value in order]
+        updated_partial = {
+            id(item): self.upsert(
+                item, match_fields=match, load=load, execution_options=execution_options, auto_refresh=False
+            )
+            for item in partial
+        }
+        return [
+            value if kind == "new" else updated_partial[id(value)] if kind == "partial" else found[value]
+            for kind, value in order
+        ]
 
     def delete_many(
         self,

@@ -284,7 +284,7 @@ def test_prune_orphans(app: App) -> None:
 
     refused = app.cli("prune-orphans", "--backend", "local")  # no terminal: no confirmation
     assert refused.exit_code == 2
-    assert "not confirmed" in refused.stderr
+    assert "prune-orphans deletes 1 file(s) from local: pass --yes to confirm" in refused.stderr
     assert app.local.exists("old/orphan.txt")
 
     done = app.cli("prune-orphans", "--backend", "local", "--yes", "--format", "json")

@@ -1,0 +1,544 @@
+"""Migration commands: thin skins over ``dbops.migrations`` (the engine does the work).
+
+Revisions like ``-1`` are arguments, not options, so ``dbops downgrade -1`` works as typed. Destructive
+commands (``downgrade``, ``stamp``) ask first; ``--yes``/``--no-prompt`` answers for CI, and without a
+terminal and without ``--yes`` they refuse (exit 2).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from dbops.cli.state import get_state
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from dbops.cli.state import CliState
+    from dbops.migrations.results import MigrationRunResult, RevisionInfo
+    from dbops.progress import ProgressTask, Reporter
+
+app = typer.Typer()
+
+# "-1" is a revision, not an unknown option.
+RELATIVE = {"ignore_unknown_options": True}
+
+LockTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--lock-timeout", min=0, metavar="SECONDS", help="Give up (exit 3) if the migration lock is busy this long."
+    ),
+]
+Sql = Annotated[bool, typer.Option("--sql", help="Print the SQL instead of running it (offline mode).")]
+Yes = Annotated[bool, typer.Option("--yes", "--no-prompt", "-y", help="Don't ask for confirmation.")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would change, change nothing.")]
+Format = Annotated[str, typer.Option("--format", help="text or json.", metavar="FORMAT")]
+
+
+class _LazyReporter:
+    """The Rich reporter, created on first message (a no-op upgrade never imports Rich)."""
+
+    def __init__(self, state: CliState) -> None:
+        self._state = state
+        self._reporter: Reporter | None = None
+
+    def _get(self) -> Reporter:
+        if self._reporter is None:
+            from dbops.cli.render import RichReporter
+
+            self._reporter = RichReporter(quiet=self._state.quiet)
+        return self._reporter
+
+    def info(self, message: str) -> None:
+        if not self._state.quiet:
+            self._get().info(message)
+
+    def warn(self, message: str) -> None:
+        self._get().warn(message)
+
+    def progress(self, description: str, total: int | None) -> AbstractContextManager[ProgressTask]:
+        return self._get().progress(description, total)
+
+
+def _note(state: CliState, message: str) -> None:
+    """A short status line on stderr (plain text, so cheap paths stay cheap)."""
+    if not state.quiet:
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()
+
+
+def _check_format(output_format: str) -> None:
+    if output_format not in ("text", "json"):
+        raise typer.BadParameter(f"--format must be text or json, not {output_format!r}")
+
+
+def _confirm(question: str, *, yes: bool, command: str) -> None:
+    from dbops.cli.render import confirm
+    from dbops.errors import ConfirmationRequiredError
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise ConfirmationRequiredError(
+            f"{command} changes the database: pass --yes to confirm (stdin is not a terminal)"
+        )
+    if not confirm(question, assume_yes=False):
+        raise typer.Abort()
+
+
+def _render_run(state: CliState, result: MigrationRunResult, *, verb: str) -> None:
+    if result.sql is not None:
+        _out(result.sql)
+        return
+    if result.dry_run:
+        for step in result.steps:
+            _out(f"would {step}")
+        if not result.steps:
+            _note(state, f"Nothing to {verb}.")
+        return
+    if not result.steps:
+        _note(state, "Already at head." if verb == "upgrade" else f"Nothing to {verb}.")
+        return
+    done = {"upgrade": "Applied", "downgrade": "Reverted", "stamp": "Stamped"}[verb]
+    count = len(result.steps)
+    noun = "revision" if verb == "stamp" else ("migration" if count == 1 else "migrations")
+    _note(state, f"{done} {count if verb != 'stamp' else ''} {noun} on {result.config}.".replace("  ", " "))
+
+
+def _revision_lines(revisions: list[RevisionInfo], *, verbose: bool) -> None:
+    for info in revisions:
+        _out(info.line())
+        if verbose:
+            _out(f"    path: {info.path}")
+            if info.branch_labels:
+                _out(f"    branches: {', '.join(info.branch_labels)}")
+            if info.depends_on:
+                _out(f"    depends on: {', '.join(info.depends_on)}")
+            if info.long_doc and info.long_doc != info.message:
+                for line in info.long_doc.splitlines():
+                    _out(f"    {line}")
+
+
+def _json_revisions(revisions: list[RevisionInfo]) -> None:
+    from dbops.cli.render import print_json
+
+    print_json([info.to_dict() for info in revisions])
+
+
+@app.command("init")
+def init_command(
+    ctx: typer.Context,
+    directory: Annotated[
+        str | None, typer.Argument(help="Where to create it (default: the config's script_location).")
+    ] = None,
+    multidb: Annotated[
+        bool, typer.Option("--multidb", help="Initialise every config, each at its own script_location.")
+    ] = False,
+    template: Annotated[str, typer.Option("--template", "-t", help="Template name (see list-templates).")] = "dbops",
+    package: Annotated[bool, typer.Option("--package", help="Also write __init__.py files.")] = False,
+) -> None:
+    """Create a migrations directory (env.py, script.py.mako, versions/) for the config.
+
+    The env.py works for sync and async configs and for any bind key; no alembic.ini is needed.
+
+    Example: dbops --config examples/app.py:db init examples/migrations
+    """
+    from dbops.migrations import commands
+
+    state = get_state(ctx)
+    reporter = _LazyReporter(state)
+    if multidb:
+        if directory is not None:
+            raise typer.BadParameter("--multidb uses each config's script_location: give no DIRECTORY")
+        results = commands.init_all(state.configs(), template=template, package=package, reporter=reporter)
+    else:
+        results = [commands.init(state.config(), directory, template=template, package=package, reporter=reporter)]
+    for result in results:
+        _out(f"Created {result.directory} for {result.config}")
+
+
+@app.command("make-migrations")
+def make_migrations_command(
+    ctx: typer.Context,
+    message: Annotated[str | None, typer.Option("--message", "-m", help="What the revision does.")] = None,
+    autogenerate: Annotated[
+        bool, typer.Option("--autogenerate/--no-autogenerate", help="Compare the models with the database.")
+    ] = True,
+    empty: Annotated[bool, typer.Option("--empty", help="Write a revision without operations, to fill in.")] = False,
+    head: Annotated[str, typer.Option("--head", help="Revision to base the new one on.")] = "head",
+    splice: Annotated[bool, typer.Option("--splice", help="Allow a non-head --head (start a branch).")] = False,
+    branch_label: Annotated[str | None, typer.Option("--branch-label", help="Label a new branch.")] = None,
+    version_path: Annotated[str | None, typer.Option("--version-path", help="Directory for the file.")] = None,
+    rev_id: Annotated[str | None, typer.Option("--rev-id", help="Revision id (default: random).")] = None,
+    depends_on: Annotated[str | None, typer.Option("--depends-on", help="Revisions it depends on.")] = None,
+) -> None:
+    """Write a new revision from the differences between the models and the database.
+
+    Refuses to write a revision without operations unless --empty is given.
+
+    Example: dbops --config examples/app.py:db make-migrations -m "add books"
+    """
+    from dbops.migrations import commands
+
+    state = get_state(ctx)
+    result = commands.make_migrations(
+        state.config(),
+        message or "",
+        autogenerate=autogenerate,
+        empty=empty,
+        head=head,
+        splice=splice,
+        branch_label=branch_label,
+        version_path=version_path,
+        rev_id=rev_id,
+        depends_on=depends_on,
+        reporter=_LazyReporter(state),
+    )
+    _out(f"Wrote {result.path} (revision {result.revision})")
+    for operation in result.operations:
+        _out(f"  {operation}")
+
+
+@app.command("upgrade", context_settings=RELATIVE)
+def upgrade_command(
+    ctx: typer.Context,
+    revision: Annotated[str, typer.Argument(help="Target: head, a revision id, +1, branch@head.")] = "head",
+    sql: Sql = False,
+    lock_timeout: LockTimeout = None,
+) -> None:
+    """Upgrade the database to a revision (default: head), under the migration lock.
+
+    Example: dbops --config examples/app.py:db upgrade +1
+    """
+    from dbops.migrations import commands
+
+    state = get_state(ctx)
+    result = commands.upgrade(
+        state.config(), revision, sql=sql, lock_timeout=lock_timeout, reporter=_LazyReporter(state)
+    )
+    _render_run(state, result, verb="upgrade")
+
+
+@app.command("downgrade", context_settings=RELATIVE)
+def downgrade_command(
+    ctx: typer.Context,
+    revision: Annotated[str, typer.Argument(help="Target: -1, base, a revision id (FROM:TO with --sql).")],
+    sql: Sql = False,
+    yes: Yes = False,
+    dry_run: DryRun = False,
+    lock_timeout: LockTimeout = None,
+) -> None:
+    """Downgrade the database to a revision, under the migration lock (asks first unless --yes).
+
+    Example: dbops --config examples/app.py:db downgrade -1 --yes
+    """
+    from dbops.migrations import commands
+
+    state = get_state(ctx)
+    config = state.config()
+    if not (sql or dry_run):
+        _confirm(f"Downgrade {config.describe()} to {revision}?", yes=yes, command="downgrade")
+    result = commands.downgrade(
+        config, revision, sql=sql, dry_run=dry_run, lock_timeout=lock_timeout, reporter=_LazyReporter(state)
+    )
+    _render_run(state, result, verb="downgrade")
+
+
+def _stamp(
+    ctx: typer.Context,
+    revisions: list[str],
+    sql: bool,
+    purge: bool,
+    yes: bool,
+    dry_run: bool,
+    lock_timeout: float | None,
+) -> None:
+    from dbops.migrations import commands
+
+    state = get_state(ctx)
+    config = state.config()
+    if not (sql or dry_run):
+        _confirm(f"Stamp {config.describe()} as {', '.join(revisions)}?", yes=yes, command="stamp")
+    result = commands.stamp(
+        config,
+        revisions,
+        sql=sql,
+        purge=purge,
+        dry_run=dry_run,
+        lock_timeout=lock_timeout,
+        reporter=_LazyReporter(state),
+    )
+    _render_run(state, result, verb="stamp")
+
+
+StampRevisions = Annotated[list[str], typer.Argument(help="Revision(s) to record: head, base, an id, -1.")]
+Purge = Annotated[bool, typer.Option("--purge", help="Empty the version table first.")]
+
+
+@app.command("stamp-migration", context_settings=RELATIVE)
+def stamp_migration_command(
+    ctx: typer.Context,
+    revisions: StampRevisions,
+    sql: Sql = False,
+    purge: Purge = False,
+    yes: Yes = False,
+    dry_run: DryRun = False,
+    lock_timeout: LockTimeout = None,
+) -> None:
+    """Mark a revision as current without running migrations (alias: stamp; asks first unless --yes).
+
+    Example: dbops --config examples/app.py:db stamp-migration head --yes
+    """
+    _stamp(ctx, revisions, sql, purge, yes, dry_run, lock_timeout)
+
+
+@app.command("stamp", context_settings=RELATIVE)
+def stamp_command(
+    ctx: typer.Context,
+    revisions: StampRevisions,
+    sql: Sql = False,
+    purge: Purge = False,
+    yes: Yes = False,
+    dry_run: DryRun = False,
+    lock_timeout: LockTimeout = None,
+) -> None:
+    """Mark a revision as current without running migrations (alias of stamp-migration).
+
+    Example: dbops --config examples/app.py:db stamp base --yes
+    """
+    _stamp(ctx, revisions, sql, purge, yes, dry_run, lock_timeout)
+
+
+@app.command("merge-migrations")
+def merge_command(
+    ctx: typer.Context,
+    revisions: Annotated[list[str] | None, typer.Argument(help="Revisions to merge (default: all heads).")] = None,
+    message: Annotated[str | None, typer.Option("--message", "-m", help="Message of the merge revision.")] = None,
+    branch_label: Annotated[str | None, typer.Option("--branch-label", help="Label for the merge.")] = None,
+    rev_id: Annotated[str | None, typer.Option("--rev-id", help="Revision id (default: random).")] = None,
+) -> None:
+    """Write a revision that merges several heads into one.
+
+    Example: dbops --config examples/app.py:db merge-migrations -m "merge branches"
+    """
+    from dbops.migrations import commands
+
+    state = get_state(ctx)
+    result = commands.merge(
+        state.config(), revisions or ["heads"], message=message, branch_label=branch_label, rev_id=rev_id
+    )
+    _out(f"Wrote {result.path} (revision {result.revision}, merges {', '.join(result.down_revisions)})")
+
+
+def _current(ctx: typer.Context, output_format: str, verbose: bool) -> None:
+    from dbops.migrations import commands
+
+    _check_format(output_format)
+    state = get_state(ctx)
+    result = commands.current(state.config())
+    if output_format == "json":
+        from dbops.cli.render import print_json
+
+        print_json(
+            {
+                "config": result.config,
+                "current": [info.to_dict() for info in result.current],
+                "unknown": result.unknown,
+                "heads": result.heads,
+                "at_head": result.at_head,
+            }
+        )
+        return
+    if not result.current and not result.unknown:
+        _out("<base> (no revision applied)")
+    _revision_lines(result.current, verbose=verbose)
+    for revision in result.unknown:
+        _out(f"{revision} (not in the migrations directory)")
+    if not result.at_head:
+        _note(state, f"Not at head: heads are {', '.join(result.heads) or '<none>'}.")
+
+
+CurrentFormat = Annotated[str, typer.Option("--format", help="text or json.", metavar="FORMAT")]
+VerboseLines = Annotated[bool, typer.Option("--verbose", "-v", help="Show paths and full messages.")]
+
+
+@app.command("show-current-revision")
+def show_current_revision_command(
+    ctx: typer.Context, output_format: CurrentFormat = "text", verbose: VerboseLines = False
+) -> None:
+    """Show the revision the database is at (alias: current).
+
+    Example: dbops --config examples/app.py:db show-current-revision
+    """
+    _current(ctx, output_format, verbose)
+
+
+@app.command("current")
+def current_command(ctx: typer.Context, output_format: CurrentFormat = "text", verbose: VerboseLines = False) -> None:
+    """Show the revision the database is at (alias of show-current-revision).
+
+    Example: dbops --config examples/app.py:db current --format json
+    """
+    _current(ctx, output_format, verbose)
+
+
+@app.command("history", context_settings=RELATIVE)
+def history_command(
+    ctx: typer.Context,
+    rev_range: Annotated[str | None, typer.Option("--rev-range", "-r", help="FROM:TO, e.g. base:head.")] = None,
+    verbose: VerboseLines = False,
+    output_format: Format = "text",
+) -> None:
+    """List the revisions, newest first.
+
+    Example: dbops --config examples/app.py:db history --verbose
+    """
+    from dbops.migrations import commands
+
+    _check_format(output_format)
+    revisions = commands.history(get_state(ctx).config(), rev_range)
+    if output_format == "json":
+        _json_revisions(revisions)
+    else:
+        _revision_lines(revisions, verbose=verbose)
+
+
+@app.command("heads")
+def heads_command(ctx: typer.Context, verbose: VerboseLines = False, output_format: Format = "text") -> None:
+    """List the head revisions.
+
+    Example: dbops --config examples/app.py:db heads
+    """
+    from dbops.migrations import commands
+
+    _check_format(output_format)
+    revisions = commands.heads(get_state(ctx).config())
+    if output_format == "json":
+        _json_revisions(revisions)
+    else:
+        _revision_lines(revisions, verbose=verbose)
+
+
+@app.command("branches")
+def branches_command(ctx: typer.Context, verbose: VerboseLines = False, output_format: Format = "text") -> None:
+    """List the revisions where history branches.
+
+    Example: dbops --config examples/app.py:db branches
+    """
+    from dbops.migrations import commands
+
+    _check_format(output_format)
+    revisions = commands.branches(get_state(ctx).config())
+    if output_format == "json":
+        _json_revisions(revisions)
+    else:
+        _revision_lines(revisions, verbose=verbose)
+
+
+@app.command("show", context_settings=RELATIVE)
+def show_command(
+    ctx: typer.Context,
+    revision: Annotated[str, typer.Argument(help="A revision id (or prefix), head, heads, branch@head.")],
+    output_format: Format = "text",
+) -> None:
+    """Show a revision: id, parents, message, file.
+
+    Example: dbops --config examples/app.py:db show head
+    """
+    from dbops.migrations import commands
+
+    _check_format(output_format)
+    revisions = commands.show(get_state(ctx).config(), revision)
+    if output_format == "json":
+        _json_revisions(revisions)
+    else:
+        _revision_lines(revisions, verbose=True)
+
+
+@app.command("edit")
+def edit_command(
+    ctx: typer.Context,
+    revision: Annotated[str, typer.Argument(help="A revision id (or prefix) or head.")],
+) -> None:
+    """Open a revision file in $EDITOR.
+
+    Example: EDITOR=vim dbops --config examples/app.py:db edit head
+    """
+    from dbops.migrations import commands
+
+    path = commands.edit(get_state(ctx).config(), revision)
+    _note(get_state(ctx), f"Edited {path}")
+
+
+@app.command("ensure-version")
+def ensure_version_command(ctx: typer.Context, sql: Sql = False) -> None:
+    """Create the version table if it doesn't exist yet.
+
+    Example: dbops --config examples/app.py:db ensure-version
+    """
+    from dbops.migrations import commands
+
+    state = get_state(ctx)
+    config = state.config()
+    output = commands.ensure_version(config, sql=sql)
+    if output is not None:
+        _out(output)
+    else:
+        _note(state, f"Version table {config.alembic_config.version_table_name} is present on {config.describe()}.")
+
+
+@app.command("list-templates")
+def list_templates_command(ctx: typer.Context) -> None:
+    """List the templates init can write.
+
+    Example: dbops --config examples/app.py:db list-templates
+    """
+    from dbops.migrations import commands
+
+    for template in commands.list_templates(get_state(ctx).config()):
+        _out(f"{template.name}\t{template.description}")
+
+
+@app.command("check")
+def check_command(ctx: typer.Context, output_format: Format = "text") -> None:
+    """Exit 1 if the models and the database differ or revisions are unapplied, listing what differs.
+
+    Example: dbops --config examples/app.py:db check --format json
+    """
+    from dbops.errors import CheckFailedError
+    from dbops.migrations import commands
+
+    _check_format(output_format)
+    state = get_state(ctx)
+    result = commands.check(state.config())
+    if output_format == "json":
+        from dbops.cli.render import print_json
+
+        print_json(result.to_dict())
+    else:
+        _render_check(result)
+    if not result.ok:
+        raise CheckFailedError(
+            f"{len(result.differences)} difference(s) between the models and the database, "
+            f"{len(result.unapplied)} unapplied revision(s) on {result.config}"
+        )
+    _note(state, f"{result.config}: models, database and migrations agree.")
+
+
+def _render_check(result: Any) -> None:
+    if result.unapplied:
+        _out("Unapplied revisions:")
+        for info in result.unapplied:
+            _out(f"  {info.revision}  {info.message}")
+    if result.differences:
+        _out("Differences between the models and the database:")
+        for difference in result.differences:
+            _out(f"  {difference.detail}")

@@ -1,0 +1,795 @@
+"""The migration engine: one plain function per command, ``(config, ...) -> small result``.
+
+Alembic does the migrating; this module configures it in memory from the dbops config, takes the migration
+lock, routes Alembic's "Running upgrade a -> b" log lines to the Reporter and turns Alembic's and the
+driver's exceptions into one-line ``DbopsError``s. Nothing here prints or prompts.
+
+Every function runs outside any event loop: when called from async code it moves to a worker thread, since
+env.py files (Advanced Alchemy's among them) may call ``asyncio.run`` themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import io
+import logging
+import shutil
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from dbops.errors import DbopsError, MigrationError, redact
+from dbops.migrations.results import (
+    CheckResult,
+    CurrentResult,
+    InitResult,
+    MigrationRunResult,
+    RevisionInfo,
+    RevisionResult,
+    Step,
+    TemplateInfo,
+)
+from dbops.progress import NullReporter, Reporter
+
+if TYPE_CHECKING:
+    from alembic.script import Script, ScriptDirectory
+    from sqlalchemy import Connection
+
+    from dbops.config import AnyConfig
+    from dbops.migrations.alembic_config import DbopsAlembicConfig
+
+__all__ = [
+    "branches",
+    "check",
+    "current",
+    "downgrade",
+    "edit",
+    "ensure_version",
+    "heads",
+    "history",
+    "init",
+    "list_templates",
+    "make_migrations",
+    "merge",
+    "show",
+    "stamp",
+    "upgrade",
+]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+DEFAULT_TEMPLATE = "dbops"
+_QUIET_LOG_PREFIXES = ("Context impl", "Will assume", "Generating static SQL")
+
+
+def outside_event_loop(fn: Callable[P, T]) -> Callable[P, T]:
+    """Run ``fn`` in this thread, or in a fresh one when this thread is running an event loop."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return fn(*args, **kwargs)
+        outcome: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                outcome["value"] = fn(*args, **kwargs)
+            except BaseException as error:
+                outcome["error"] = error
+
+        thread = threading.Thread(target=target, name=f"dbops-{fn.__name__}")
+        thread.start()
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        value: T = outcome["value"]
+        return value
+
+    return wrapper
+
+
+# -- plumbing ---------------------------------------------------------------------------------------------
+
+
+def _alembic_config(
+    config: AnyConfig, *, output_buffer: io.StringIO | None = None, attributes: dict[str, Any] | None = None
+) -> DbopsAlembicConfig:
+    from dbops.migrations.alembic_config import DbopsAlembicConfig
+
+    return DbopsAlembicConfig(config, output_buffer=output_buffer, stdout=io.StringIO(), attributes=attributes)
+
+
+def _first_line(error: BaseException) -> str:
+    orig = getattr(error, "orig", None)
+    text = str(orig if orig is not None else error).strip()
+    return redact(text.splitlines()[0] if text else type(error).__name__)
+
+
+@contextlib.contextmanager
+def _translate_errors(config: AnyConfig, action: str) -> Iterator[None]:
+    """Alembic's CommandError and database errors become one-line MigrationErrors naming the config."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from dbops.connect import translate_connect_errors
+
+    try:
+        with translate_connect_errors(config):
+            yield
+    except DbopsError:
+        raise
+    except CommandError as error:
+        raise MigrationError(f"{action} failed for {config.describe()}: {_first_line(error)}") from error
+    except SQLAlchemyError as error:
+        raise MigrationError(f"{action} failed for {config.describe()}: {_first_line(error)}") from error
+
+
+class _ReporterHandler(logging.Handler):
+    def __init__(self, reporter: Reporter) -> None:
+        super().__init__(logging.INFO)
+        self.reporter = reporter
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = redact(record.getMessage())
+        if record.levelno >= logging.WARNING:
+            self.reporter.warn(message)
+        elif not message.startswith(_QUIET_LOG_PREFIXES):
+            self.reporter.info(message)
+
+
+@contextlib.contextmanager
+def _alembic_logs_to(reporter: Reporter) -> Iterator[None]:
+    """Send Alembic's log lines ("Running upgrade a -> b, msg") to the reporter, and only there."""
+    logger = logging.getLogger("alembic")
+    handler = _ReporterHandler(reporter)
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
+def _missing_directory(config: AnyConfig) -> MigrationError:
+    location = config.alembic_config.script_location
+    return MigrationError(
+        f"no migrations directory at {location} for config {config.describe()}: run `dbops init {location}` "
+        "or set alembic_config.script_location"
+    )
+
+
+def _script_directory(config: AnyConfig, alembic_config: DbopsAlembicConfig) -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    location = Path(config.alembic_config.script_location)
+    if location.is_dir() and not (location / "env.py").is_file():
+        raise _missing_directory(config)
+    try:
+        return ScriptDirectory.from_config(alembic_config)
+    except CommandError as error:
+        if "doesn't exist" in str(error) or "not a directory" in str(error).lower():
+            raise _missing_directory(config) from error
+        raise MigrationError(f"cannot read the migrations of {config.describe()}: {_first_line(error)}") from error
+
+
+def _uses_dbops_env(script: ScriptDirectory) -> bool:
+    env = Path(script.env_py_location)
+    try:
+        return "dbops.migrations" in env.read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
+def _info(script: Script, current: Sequence[str] = ()) -> RevisionInfo:
+    down = script.down_revision
+    return RevisionInfo(
+        revision=script.revision,
+        down_revisions=tuple(down) if isinstance(down, (tuple, list)) else ((down,) if down else ()),
+        message=(script.doc or "").strip(),
+        path=str(script.path),
+        is_head=script.is_head,
+        is_branch_point=script.is_branch_point,
+        is_merge_point=script.is_merge_point,
+        branch_labels=tuple(sorted(script.branch_labels)),
+        depends_on=tuple(script.dependencies or ())
+        if not isinstance(script.dependencies, str)
+        else (script.dependencies,),
+        long_doc=(script.longdoc or "").strip(),
+        is_current=script.revision in current,
+    )
+
+
+def _version_options(config: AnyConfig) -> dict[str, Any]:
+    settings = config.alembic_config
+    options: dict[str, Any] = {
+        "version_table": settings.version_table_name,
+        "version_table_schema": settings.version_table_schema,
+        "compare_type": settings.compare_type,
+        "compare_server_default": settings.compare_server_default,
+        "target_metadata": config.get_metadata(),
+    }
+    if settings.include_object is not None:
+        options["include_object"] = settings.include_object
+    return options
+
+
+def _read_current(config: AnyConfig) -> tuple[str, ...]:
+    """The revisions in the version table (empty when there is none), through Alembic's own reader."""
+    from alembic.runtime.migration import MigrationContext
+
+    from dbops.connect import run_sync
+
+    def read(connection: Connection) -> tuple[str, ...]:
+        context = MigrationContext.configure(connection, opts=_version_options(config))
+        heads = context.get_current_heads()
+        connection.rollback()
+        return tuple(heads)
+
+    return run_sync(config, read)
+
+
+# -- init / templates ---------------------------------------------------------------------------------------
+
+
+def list_templates(config: AnyConfig) -> list[TemplateInfo]:
+    """The templates ``init`` can write (``alembic_config.template_path`` or dbops' own)."""
+    from dbops.migrations.alembic_config import TEMPLATES_DIR
+
+    root = Path(config.alembic_config.template_path or TEMPLATES_DIR)
+    if not root.is_dir():
+        raise MigrationError(f"template_path {root} of {config.describe()} is not a directory")
+    found = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+        readme = folder / "README"
+        description = readme.read_text(encoding="utf-8").strip().splitlines()[0] if readme.is_file() else ""
+        found.append(TemplateInfo(folder.name, description, str(folder)))
+    return found
+
+
+def init(
+    config: AnyConfig,
+    directory: str | Path | None = None,
+    *,
+    template: str = DEFAULT_TEMPLATE,
+    package: bool = False,
+    reporter: Reporter | None = None,
+) -> InitResult:
+    """Create a migrations directory (env.py, script.py.mako, versions/) from a template.
+
+    ``directory`` defaults to the config's ``script_location``. No alembic.ini is written: dbops configures
+    Alembic from the config; a template's ``alembic.ini.mako`` is skipped.
+    """
+    reporter = reporter or NullReporter()
+    target = Path(directory if directory is not None else config.alembic_config.script_location)
+    templates = {info.name: info for info in list_templates(config)}
+    if template not in templates:
+        raise MigrationError(f"no template {template!r}; available: {', '.join(sorted(templates)) or 'none'}")
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise MigrationError(f"{target} already exists and is not empty: choose another directory")
+    source = Path(templates[template].directory)
+    written: list[str] = []
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "versions").mkdir(exist_ok=True)
+    for path in sorted(source.iterdir()):
+        if path.is_file() and path.name not in ("alembic.ini.mako", "pyproject.toml.mako"):
+            shutil.copyfile(path, target / path.name)
+            written.append(str(target / path.name))
+    if package:
+        for init_file in (target / "__init__.py", target / "versions" / "__init__.py"):
+            init_file.touch()
+            written.append(str(init_file))
+    matches = _same_path(target, Path(config.alembic_config.script_location))
+    if not matches:
+        reporter.warn(
+            f"{target} is not the config's script_location ({config.alembic_config.script_location}): set "
+            f'alembic_config=AlembicAsyncConfig(script_location="{target}") (or AlembicSyncConfig) in your config'
+        )
+    return InitResult(config.describe(), str(target), template, written, matches)
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    return a.expanduser().resolve() == b.expanduser().resolve()
+
+
+def init_all(
+    configs: Sequence[AnyConfig],
+    *,
+    template: str = DEFAULT_TEMPLATE,
+    package: bool = False,
+    reporter: Reporter | None = None,
+) -> list[InitResult]:
+    """``init --multidb``: a migrations directory for every config, each at its own ``script_location``."""
+    locations: dict[Path, AnyConfig] = {}
+    for config in configs:
+        location = Path(config.alembic_config.script_location).expanduser().resolve()
+        if location in locations:
+            raise MigrationError(
+                f"configs {locations[location].bind_label} and {config.bind_label} share the script_location "
+                f"{config.alembic_config.script_location}: give each bind its own migrations directory"
+            )
+        locations[location] = config
+    return [init(config, template=template, package=package, reporter=reporter) for config in configs]
+
+
+# -- upgrade / downgrade / stamp ----------------------------------------------------------------------------
+
+
+def _step(step: Any, direction: str) -> Step:
+    return Step(
+        direction=direction,
+        from_revisions=tuple(step.from_revisions),
+        to_revisions=tuple(step.to_revisions),
+        message=(step.doc or "").strip() if direction != "stamp" else "",
+    )
+
+
+def _run_environment(
+    config: AnyConfig,
+    command: str,
+    plan: Callable[[ScriptDirectory, Any], list[Any]],
+    *,
+    sql: bool,
+    starting_rev: str | None,
+    destination_rev: str | None,
+    lock_timeout: float | None,
+    reporter: Reporter,
+    direction: str,
+) -> MigrationRunResult:
+    """Run env.py with ``plan(script, current_heads) -> steps`` under the migration lock (online)."""
+    from alembic.runtime.environment import EnvironmentContext
+
+    from dbops.connect import dialect_name
+    from dbops.migrations.lock import LockSettings, server_lock
+
+    result = MigrationRunResult(command=command, config=config.describe())
+    buffer = io.StringIO() if sql else None
+    lock = LockSettings(timeout=lock_timeout, description=config.describe())
+    alembic_config = _alembic_config(config, output_buffer=buffer, attributes={} if sql else {"dbops_lock": lock})
+    script = _script_directory(config, alembic_config)
+
+    def fn(rev: Any, context: Any) -> list[Any]:
+        steps = plan(script, rev)
+        result.steps = [_step(step, direction) for step in steps]
+        return steps
+
+    dialect = dialect_name(config)
+    holder: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    if not sql and dialect != "sqlite":
+        holder = server_lock(config, dialect, lock, reporter)
+    elif not sql and not _uses_dbops_env(script):
+        reporter.warn(f"{script.env_py_location} is not dbops' env.py: SQLite runs without the migration lock")
+    with (
+        _translate_errors(config, command),
+        holder,
+        _alembic_logs_to(reporter),
+        EnvironmentContext(
+            alembic_config,
+            script,
+            fn=fn,
+            as_sql=sql,
+            starting_rev=starting_rev,
+            destination_rev=destination_rev,
+        ),
+    ):
+        script.run_env()
+    if buffer is not None:
+        result.sql = buffer.getvalue()
+    return result
+
+
+def _split_range(revision: str, *, sql: bool) -> tuple[str | None, str]:
+    if ":" not in revision:
+        return None, revision
+    if not sql:
+        raise MigrationError(f"a revision range ({revision}) is only allowed with --sql")
+    start, _, end = revision.partition(":")
+    return start or None, end
+
+
+@outside_event_loop
+def upgrade(
+    config: AnyConfig,
+    revision: str = "head",
+    *,
+    sql: bool = False,
+    lock_timeout: float | None = None,
+    reporter: Reporter | None = None,
+) -> MigrationRunResult:
+    """Apply migrations up to ``revision`` (``head``, a revision id, ``+1``, ``branch@head``, ...).
+
+    With ``sql=True`` nothing touches the database: the SQL is returned in ``result.sql`` (``start:end``
+    ranges allowed). Holds the migration lock for the whole run.
+    """
+    reporter = reporter or NullReporter()
+    if not sql and revision in ("head", "heads") and _already_at_heads(config, single=revision == "head"):
+        return MigrationRunResult(command="upgrade", config=config.describe(), already_current=True)
+    starting_rev, destination = _split_range(revision, sql=sql)
+    result = _run_environment(
+        config,
+        "upgrade",
+        lambda script, rev: script._upgrade_revs(destination, rev),
+        sql=sql,
+        starting_rev=starting_rev,
+        destination_rev=destination,
+        lock_timeout=lock_timeout,
+        reporter=reporter,
+        direction="upgrade",
+    )
+    result.already_current = not sql and not result.steps
+    return result
+
+
+def _already_at_heads(config: AnyConfig, *, single: bool) -> bool:
+    """The no-op fast path: the version table already holds exactly the script heads (no Alembic import)."""
+    from dbops.migrations.fast import current_revisions, script_heads
+
+    heads = script_heads(config)
+    if heads is None or (single and len(heads) != 1):
+        return False
+    return current_revisions(config) == heads
+
+
+@outside_event_loop
+def downgrade(
+    config: AnyConfig,
+    revision: str,
+    *,
+    sql: bool = False,
+    dry_run: bool = False,
+    lock_timeout: float | None = None,
+    reporter: Reporter | None = None,
+) -> MigrationRunResult:
+    """Revert migrations down to ``revision`` (``-1``, ``base``, a revision id, ...); ``sql`` needs ``a:b``."""
+    reporter = reporter or NullReporter()
+    starting_rev, destination = _split_range(revision, sql=sql)
+    if sql and starting_rev is None:
+        raise MigrationError("downgrade --sql needs a range: FROM:TO (e.g. head:base)")
+    if dry_run:
+        return _plan(config, "downgrade", lambda script, rev: script._downgrade_revs(destination, rev), "downgrade")
+    return _run_environment(
+        config,
+        "downgrade",
+        lambda script, rev: script._downgrade_revs(destination, rev),
+        sql=sql,
+        starting_rev=starting_rev,
+        destination_rev=destination,
+        lock_timeout=lock_timeout,
+        reporter=reporter,
+        direction="downgrade",
+    )
+
+
+@outside_event_loop
+def stamp(
+    config: AnyConfig,
+    revision: str | Sequence[str],
+    *,
+    sql: bool = False,
+    purge: bool = False,
+    dry_run: bool = False,
+    lock_timeout: float | None = None,
+    reporter: Reporter | None = None,
+) -> MigrationRunResult:
+    """Record ``revision`` in the version table without running any migration."""
+    reporter = reporter or NullReporter()
+    destinations = (revision,) if isinstance(revision, str) else tuple(revision)
+    starting_rev: str | None = None
+    targets: list[str] = []
+    for destination in destinations:
+        start, target = _split_range(destination, sql=sql)
+        starting_rev = start or starting_rev
+        targets.append(target)
+
+    def plan(script: ScriptDirectory, rev: Any) -> list[Any]:
+        return list(script._stamp_revs(tuple(targets), rev))
+
+    if dry_run:
+        return _plan(config, "stamp", plan, "stamp")
+    if purge and not sql:
+        _purge_versions(config)
+    return _run_environment(
+        config,
+        "stamp",
+        plan,
+        sql=sql,
+        starting_rev=starting_rev,
+        destination_rev=None,
+        lock_timeout=lock_timeout,
+        reporter=reporter,
+        direction="stamp",
+    )
+
+
+def _purge_versions(config: AnyConfig) -> None:
+    from sqlalchemy import column, delete, table
+
+    from dbops.connect import run_sync
+
+    settings = config.alembic_config
+    versions = table(settings.version_table_name, column("version_num"), schema=settings.version_table_schema)
+
+    def purge(connection: Connection) -> None:
+        from sqlalchemy import inspect
+
+        if inspect(connection).has_table(settings.version_table_name, schema=settings.version_table_schema):
+            connection.execute(delete(versions))
+            connection.commit()
+
+    with _translate_errors(config, "stamp --purge"):
+        run_sync(config, purge)
+
+
+def _plan(
+    config: AnyConfig, command: str, plan: Callable[[ScriptDirectory, Any], list[Any]], direction: str
+) -> MigrationRunResult:
+    alembic_config = _alembic_config(config)
+    script = _script_directory(config, alembic_config)
+    with _translate_errors(config, command):
+        heads = _read_current(config)
+        steps = plan(script, heads)
+    return MigrationRunResult(
+        command=command, config=config.describe(), steps=[_step(s, direction) for s in steps], dry_run=True
+    )
+
+
+# -- revisions ----------------------------------------------------------------------------------------------
+
+
+@outside_event_loop
+def make_migrations(
+    config: AnyConfig,
+    message: str,
+    *,
+    autogenerate: bool = True,
+    empty: bool = False,
+    head: str = "head",
+    splice: bool = False,
+    branch_label: str | None = None,
+    version_path: str | None = None,
+    rev_id: str | None = None,
+    depends_on: str | None = None,
+    reporter: Reporter | None = None,
+) -> RevisionResult:
+    """Write a new revision; with ``autogenerate`` its operations are the models' differences from the DB.
+
+    A revision without operations is refused (``MigrationError``) unless ``empty=True``; ``empty=True`` alone
+    skips autogenerate and writes a revision to fill in by hand.
+    """
+    from alembic import command
+
+    from dbops.migrations.check import describe_diff
+
+    reporter = reporter or NullReporter()
+    if empty:
+        autogenerate = False
+    elif not autogenerate:
+        raise MigrationError(
+            "a revision written without --autogenerate has no operations: pass --empty to write one to fill in"
+        )
+    alembic_config = _alembic_config(config)
+    script_directory = _script_directory(config, alembic_config)
+    operations: list[str] = []
+    refused: list[bool] = []
+
+    def directives_hook(context: Any, revision: Any, directives: list[Any]) -> None:
+        if not directives:
+            return
+        script = directives[0]
+        if autogenerate:
+            for ops in script.upgrade_ops_list:
+                operations.extend(describe_diff(diff).detail for diff in ops.as_diffs())
+            if all(ops.is_empty() for ops in script.upgrade_ops_list):
+                directives[:] = []
+                refused.append(True)
+
+    with _translate_errors(config, "make-migrations"), _alembic_logs_to(_Silent(reporter)):
+        written = command.revision(
+            alembic_config,
+            message=message,
+            autogenerate=autogenerate,
+            head=head,
+            splice=splice,
+            branch_label=branch_label,
+            version_path=version_path,
+            rev_id=rev_id,
+            depends_on=depends_on,
+            process_revision_directives=directives_hook,
+        )
+    if refused or not written:
+        raise MigrationError(
+            f"no differences between the models and the database of {config.describe()}: nothing to write "
+            "(pass --empty to write an empty revision)"
+        )
+    del script_directory
+    script = written[0] if isinstance(written, list) else written
+    assert script is not None
+    info = _info(script)
+    return RevisionResult(info.revision, info.path, message, info.down_revisions, operations)
+
+
+class _Silent:
+    """Keeps Alembic's autogenerate chatter ("Detected added table ...") out of the output; warnings pass."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+
+    def info(self, message: str) -> None:
+        return None
+
+    def warn(self, message: str) -> None:
+        self.reporter.warn(message)
+
+    def progress(self, description: str, total: int | None) -> Any:
+        return self.reporter.progress(description, total)
+
+
+def merge(
+    config: AnyConfig,
+    revisions: Sequence[str] = ("heads",),
+    *,
+    message: str | None = None,
+    branch_label: str | None = None,
+    rev_id: str | None = None,
+) -> RevisionResult:
+    """Write a revision that merges ``revisions`` (default: all heads) into one."""
+    from alembic import command
+
+    alembic_config = _alembic_config(config)
+    script_directory = _script_directory(config, alembic_config)
+    if tuple(revisions) == ("heads",) and len(script_directory.get_heads()) < 2:
+        heads = ", ".join(script_directory.get_heads()) or "none"
+        raise MigrationError(f"nothing to merge: there is only one head ({heads})")
+    with _translate_errors(config, "merge-migrations"):
+        written = command.merge(
+            alembic_config, list(revisions), message=message, branch_label=branch_label, rev_id=rev_id
+        )
+    if written is None:
+        raise MigrationError("merge-migrations wrote nothing")
+    info = _info(written)
+    return RevisionResult(info.revision, info.path, message or "", info.down_revisions)
+
+
+# -- inspection ---------------------------------------------------------------------------------------------
+
+
+def history(config: AnyConfig, rev_range: str | None = None) -> list[RevisionInfo]:
+    """Every revision (or those in ``rev_range`` ``a:b``), newest first."""
+    alembic_config = _alembic_config(config)
+    script = _script_directory(config, alembic_config)
+    base, head = "base", "heads"
+    if rev_range:
+        if ":" not in rev_range:
+            raise MigrationError(f"history range must be FROM:TO (got {rev_range!r})")
+        base, _, head = rev_range.partition(":")
+        base, head = base or "base", head or "heads"
+    with _translate_errors(config, "history"):
+        return [_info(s) for s in script.walk_revisions(base=base, head=head)]
+
+
+def heads(config: AnyConfig) -> list[RevisionInfo]:
+    """The head revisions of the migrations directory."""
+    alembic_config = _alembic_config(config)
+    script = _script_directory(config, alembic_config)
+    with _translate_errors(config, "heads"):
+        return [_info(script.get_revision(head)) for head in script.get_heads()]
+
+
+def branches(config: AnyConfig) -> list[RevisionInfo]:
+    """The revisions where history branches (more than one revision revises them)."""
+    alembic_config = _alembic_config(config)
+    script = _script_directory(config, alembic_config)
+    with _translate_errors(config, "branches"):
+        return [_info(s) for s in script.walk_revisions() if s.is_branch_point]
+
+
+def show(config: AnyConfig, revision: str) -> list[RevisionInfo]:
+    """The revision(s) ``revision`` names (an id, a prefix, ``head``, ``heads``, ``branch@head``)."""
+    alembic_config = _alembic_config(config)
+    script = _script_directory(config, alembic_config)
+    with _translate_errors(config, "show"):
+        found = script.get_revisions(revision)
+        if not found:
+            raise MigrationError(f"no revision {revision!r} in {config.alembic_config.script_location}")
+        return [_info(s) for s in found if s is not None]
+
+
+def edit(config: AnyConfig, revision: str) -> Path:
+    """Open the revision file in ``$EDITOR`` / ``$VISUAL``; returns its path."""
+    from alembic.util import open_in_editor
+
+    found = show(config, revision)
+    if len(found) != 1:
+        raise MigrationError(f"{revision!r} names {len(found)} revisions: give one")
+    path = Path(found[0].path)
+    with _translate_errors(config, "edit"):
+        open_in_editor(str(path))
+    return path
+
+
+@outside_event_loop
+def current(config: AnyConfig) -> CurrentResult:
+    """The revisions the database is at (from its version table), and the script heads."""
+    alembic_config = _alembic_config(config)
+    script = _script_directory(config, alembic_config)
+    with _translate_errors(config, "current"):
+        revisions = _read_current(config)
+        known = [_info(s, revisions) for s in (script.get_revision(r) for r in revisions) if s is not None]
+        unknown = [r for r in revisions if r not in {k.revision for k in known}]
+        return CurrentResult(config.describe(), known, unknown, list(script.get_heads()))
+
+
+def _safe_get(script: ScriptDirectory, revision: str) -> Script | None:
+    from alembic.util import CommandError
+
+    try:
+        return script.get_revision(revision)
+    except CommandError:
+        return None
+
+
+@outside_event_loop
+def ensure_version(config: AnyConfig, *, sql: bool = False) -> str | None:
+    """Create the version table if it doesn't exist; with ``sql`` return the DDL instead."""
+    from alembic import command
+
+    buffer = io.StringIO() if sql else None
+    alembic_config = _alembic_config(config, output_buffer=buffer)
+    _script_directory(config, alembic_config)
+    with _translate_errors(config, "ensure-version"):
+        command.ensure_version(alembic_config, sql=sql)
+    return buffer.getvalue() if buffer is not None else None
+
+
+@outside_event_loop
+def check(config: AnyConfig) -> CheckResult:
+    """Compare the models with the database and list unapplied revisions (``result.ok`` when neither)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from dbops.connect import run_sync
+    from dbops.migrations.check import describe_diff
+
+    alembic_config = _alembic_config(config)
+    script = _script_directory(config, alembic_config)
+
+    def compare(connection: Connection) -> tuple[tuple[str, ...], list[Any]]:
+        context = MigrationContext.configure(connection, opts=_version_options(config))
+        revisions = tuple(context.get_current_heads())
+        diffs = compare_metadata(context, config.get_metadata())
+        connection.rollback()
+        return revisions, diffs
+
+    with _translate_errors(config, "check"):
+        revisions, diffs = run_sync(config, compare)
+        for revision in revisions:
+            if _safe_get(script, revision) is None:
+                raise MigrationError(
+                    f"the database of {config.describe()} is at revision {revision}, which is not in "
+                    f"{config.alembic_config.script_location}"
+                )
+        heads = list(script.get_heads())
+        unapplied = [
+            _info(s)
+            for s in script.iterate_revisions("heads", revisions or "base")
+            if s is not None and s.revision not in revisions
+        ]
+        if not revisions:
+            unapplied = [_info(s) for s in script.walk_revisions()]
+    return CheckResult(
+        config=config.describe(),
+        current=list(revisions),
+        heads=heads,
+        differences=[describe_diff(diff) for diff in diffs],
+        unapplied=list(reversed(unapplied)),
+    )

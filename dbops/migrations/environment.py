@@ -1,0 +1,87 @@
+"""What a dbops env.py runs: one function for sync and async configs, any bind, online and offline.
+
+A migrations directory written by ``dbops init`` has a three-line env.py calling ``run_migrations()``. The
+options come from the dbops config Alembic was given (``context.config``): target metadata, version table,
+compare_type, render_as_batch, user_module_prefix, include_object. Keyword arguments override them, and
+anything else ``context.configure`` accepts can be added the same way.
+
+Online, each migration runs in its own transaction where the database has transactional DDL (PostgreSQL), so
+a failing migration leaves the schema as it was. On SQLite the run holds ``BEGIN IMMEDIATE`` (the migration
+lock) and commits once at the end.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy import Connection
+
+__all__ = ["configure_options", "run_migrations"]
+
+
+def configure_options(config: Config) -> dict[str, Any]:
+    """The ``context.configure`` options a dbops config implies (also usable from a hand-written env.py)."""
+    db_config = getattr(config, "dbops_config", None)
+    if db_config is None:
+        from dbops.errors import MigrationError
+
+        raise MigrationError("this env.py is run by dbops: use `dbops upgrade` (not `alembic upgrade`)")
+    settings = db_config.alembic_config
+    options: dict[str, Any] = {
+        "target_metadata": db_config.get_metadata(),
+        "version_table": settings.version_table_name,
+        "version_table_schema": settings.version_table_schema,
+        "version_table_pk": settings.version_table_pk,
+        "compare_type": settings.compare_type,
+        "compare_server_default": settings.compare_server_default,
+        "render_as_batch": settings.render_as_batch,
+        "user_module_prefix": settings.user_module_prefix,
+        "transaction_per_migration": True,
+    }
+    if settings.include_object is not None:
+        options["include_object"] = settings.include_object
+    if settings.version_table_schema:
+        options["include_schemas"] = True
+    return options
+
+
+def run_migrations(**overrides: Any) -> None:
+    """Run the migrations Alembic asked for (call this from env.py)."""
+    from alembic import context
+
+    config = context.config
+    options = configure_options(config)
+    options.update(overrides)
+    if context.is_offline_mode():
+        context.configure(url=config.db_url, literal_binds=True, dialect_opts={"paramstyle": "named"}, **options)  # type: ignore[attr-defined]
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    def work(connection: Connection) -> None:
+        lock = config.attributes.get("dbops_lock")
+        if lock is not None and connection.dialect.name == "sqlite":
+            from dbops.migrations.lock import sqlite_lock
+
+            config.attributes["dbops_lock_on_connection"] = True
+            try:
+                with sqlite_lock(connection, lock):
+                    _run(connection)
+            finally:
+                config.attributes.pop("dbops_lock_on_connection", None)
+        else:
+            _run(connection)
+
+    def _run(connection: Connection) -> None:
+        context.configure(connection=connection, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+        if connection.in_transaction() and not config.attributes.get("dbops_lock_on_connection"):
+            # Work done outside a migration step (ensure-version's CREATE TABLE) is still open: keep it.
+            connection.commit()
+
+    from dbops.connect import run_sync
+
+    run_sync(config.dbops_config, work)  # type: ignore[attr-defined]

@@ -1,0 +1,290 @@
+"""Migration commands through the CLI: argv → exit code → stdout / stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from dbops.cli.app import create_app, run
+from dbops.cli.state import CliState
+from tests.cli_runner import invoke
+from tests.databases import MYSQL_HOST, MYSQL_PORT, PG_HOST, PG_PORT, TestDatabase, require_server
+from tests.migrations.conftest import make_config, table_names, versions
+
+SETTINGS = """
+import sqlalchemy as sa
+from dbops import {cls}, {alembic}
+
+metadata = sa.MetaData()
+author = sa.Table("author", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(50)))
+db = {cls}(connection_string={url!r}, metadata=metadata, alembic_config={alembic}(script_location="migrations"))
+"""
+
+MIGRATION_COMMANDS = [
+    "init",
+    "make-migrations",
+    "upgrade",
+    "downgrade",
+    "merge-migrations",
+    "stamp-migration",
+    "stamp",
+    "show-current-revision",
+    "current",
+    "history",
+    "heads",
+    "branches",
+    "show",
+    "edit",
+    "ensure-version",
+    "list-templates",
+    "check",
+]
+
+
+def project(folder: Path, url: str, *, is_async: bool = False) -> Path:
+    kind = (
+        ("SQLAlchemyAsyncConfig", "AlembicAsyncConfig") if is_async else ("SQLAlchemySyncConfig", "AlembicSyncConfig")
+    )
+    (folder / "settings.py").write_text(SETTINGS.format(cls=kind[0], alembic=kind[1], url=url))
+    return folder
+
+
+def dbops(folder: Path, *argv: str) -> tuple[int, str, str]:
+    result = invoke(["--config", "settings.py:db", *argv], cwd=folder)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def one_line_error(stderr: str, fragment: str) -> None:
+    assert stderr.startswith("Error: "), stderr
+    assert stderr.count("\n") == 1, stderr
+    assert fragment in stderr, stderr
+    assert "Traceback" not in stderr
+
+
+@pytest.fixture
+def migrated(db: TestDatabase, is_async: bool, tmp_path: Path) -> Path:
+    folder = project(tmp_path, db.url(is_async=is_async), is_async=is_async)
+    assert dbops(folder, "init")[0] == 0
+    code, _, err = dbops(folder, "make-migrations", "-m", "add author")
+    assert code == 0, err
+    return folder
+
+
+def test_every_command_has_help_with_example() -> None:
+    from typer.main import get_command
+
+    group = get_command(create_app())
+    for name in MIGRATION_COMMANDS:
+        command = group.commands[name]  # type: ignore[attr-defined]
+        assert command.help and "Example: " in command.help, name
+    for name in MIGRATION_COMMANDS:
+        result = invoke([name, "--help"])
+        assert result.exit_code == 0 and "Example:" in result.stdout, name
+
+
+def test_cycle_through_the_cli(db: TestDatabase, migrated: Path) -> None:
+    code, out, err = dbops(migrated, "upgrade")
+    assert code == 0, err
+    assert "Running upgrade  -> " in err and ", add author" in err
+    assert out == ""
+    assert "author" in table_names(db)
+
+    code, out, err = dbops(migrated, "upgrade")
+    assert (code, out, err) == (0, "", "Already at head.\n")
+
+    code, out, err = dbops(migrated, "current", "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data["at_head"] and data["current"][0]["message"] == "add author"
+    code, out, _ = dbops(migrated, "show-current-revision")
+    assert code == 0 and "(head, current), add author" in out
+
+    code, out, err = dbops(migrated, "check")
+    assert code == 0 and "agree" in err
+
+    code, out, err = dbops(migrated, "downgrade", "-1", "--yes")
+    assert code == 0, err
+    assert "Running downgrade" in err and "author" not in table_names(db)
+    code, out, err = dbops(migrated, "upgrade", "+1")
+    assert code == 0 and "author" in table_names(db)
+
+
+def test_make_migrations_output(migrated: Path) -> None:
+    written = list((migrated / "migrations" / "versions").glob("*_add_author.py"))
+    assert len(written) == 1
+    code, out, err = dbops(migrated, "make-migrations", "-m", "again")
+    # The database is not at head yet, so autogenerate refuses.
+    assert code == 2
+    one_line_error(err, "not up to date")
+    dbops(migrated, "upgrade")
+    code, out, err = dbops(migrated, "make-migrations", "-m", "nothing new")
+    assert code == 2
+    one_line_error(err, "pass --empty")
+    code, out, err = dbops(migrated, "make-migrations", "-m", "by hand", "--empty")
+    assert code == 0 and out.startswith("Wrote ") and "by_hand.py" in out
+    assert "upgrade" not in (out + err).lower()  # no misleading "Starting database upgrade" banner
+
+
+def test_make_migrations_lists_operations(sqlite_db: TestDatabase, tmp_path: Path) -> None:
+    folder = project(tmp_path, sqlite_db.sync_url)
+    dbops(folder, "init")
+    code, out, err = dbops(folder, "make-migrations", "-m", "first")
+    assert code == 0, err
+    assert out.splitlines()[1:] == ["  add table author"]
+    assert err == ""
+
+
+def test_destructive_commands_need_yes_without_a_terminal(db: TestDatabase, migrated: Path) -> None:
+    dbops(migrated, "upgrade")
+    before = versions(db)
+    for argv in (["downgrade", "-1"], ["stamp", "base"], ["stamp-migration", "base"]):
+        code, out, err = dbops(migrated, *argv)
+        assert code == 2
+        one_line_error(err, "pass --yes")
+    assert versions(db) == before and "author" in table_names(db)
+    code, out, err = dbops(migrated, "downgrade", "base", "--dry-run")
+    assert code == 0 and out.startswith("would downgrade ")
+    assert versions(db) == before
+    code, out, err = dbops(migrated, "stamp", "base", "--no-prompt")
+    assert code == 0 and versions(db) == set()
+
+
+@pytest.mark.parametrize("is_async", [False], ids=["sync"])
+def test_check_exit_1_readable_and_json(db: TestDatabase, migrated: Path) -> None:
+    code, out, err = dbops(migrated, "check")
+    assert code == 1
+    assert "Unapplied revisions:" in out and "add author" in out
+    assert "add table author" in out
+    one_line_error(err, "1 unapplied revision")
+    code, out, err = dbops(migrated, "check", "--format", "json")
+    assert code == 1
+    data = json.loads(out)
+    assert data["ok"] is False
+    assert [d["detail"] for d in data["differences"]] == ["add table author"]
+    assert [r["message"] for r in data["unapplied"]] == ["add author"]
+    assert "Traceback" not in err
+
+
+def test_sql_mode_prints_sql_and_changes_nothing(db: TestDatabase, migrated: Path) -> None:
+    code, out, err = dbops(migrated, "upgrade", "--sql")
+    assert code == 0, err
+    assert "CREATE TABLE author" in out
+    assert "author" not in table_names(db)
+
+
+def test_bad_input_one_line_exit_2(sqlite_db: TestDatabase, tmp_path: Path) -> None:
+    folder = project(tmp_path, sqlite_db.sync_url)
+    code, _, err = dbops(folder, "upgrade")
+    assert code == 2
+    one_line_error(err, "no migrations directory at migrations")
+    dbops(folder, "init")
+    for argv in (["upgrade", "nope"], ["downgrade", "nope", "--yes"], ["show", "nope"], ["stamp", "nope", "--yes"]):
+        code, _, err = dbops(folder, *argv)
+        assert code == 2, argv
+        one_line_error(err, "nope")
+    code, _, err = dbops(folder, "init")
+    assert code == 2
+    one_line_error(err, "already exists")
+    code, _, err = dbops(folder, "current", "--format", "yaml")
+    assert code == 2 and "text or json" in err
+    assert table_names(sqlite_db) == set()
+
+
+@pytest.mark.parametrize(
+    ("url", "server"),
+    [
+        (f"postgresql+psycopg://nosuchrole:s3cretpw@{PG_HOST}:{PG_PORT}/postgres", (PG_HOST, PG_PORT)),
+        (f"postgresql+asyncpg://nosuchrole:s3cretpw@{PG_HOST}:{PG_PORT}/postgres", (PG_HOST, PG_PORT)),
+        (f"mysql+pymysql://root:s3cretpw@{MYSQL_HOST}:{MYSQL_PORT}/mysql", (MYSQL_HOST, MYSQL_PORT)),
+        (f"mysql+asyncmy://root:s3cretpw@{MYSQL_HOST}:{MYSQL_PORT}/mysql", (MYSQL_HOST, MYSQL_PORT)),
+        ("postgresql+psycopg://me:s3cretpw@127.0.0.1:1/nowhere", None),
+        ("mysql+pymysql://me:s3cretpw@127.0.0.1:1/nowhere", None),
+    ],
+    ids=[
+        "pg-credentials",
+        "pg-async-credentials",
+        "mariadb-credentials",
+        "mariadb-async-credentials",
+        "pg-down",
+        "mariadb-down",
+    ],
+)
+@pytest.mark.parametrize(
+    "argv", [["upgrade"], ["current"], ["check"], ["downgrade", "-1", "--yes"]], ids=lambda a: a[0]
+)
+def test_unreachable_or_refused_database(
+    tmp_path: Path, url: str, server: tuple[str, int] | None, argv: list[str]
+) -> None:
+    if server is not None:
+        require_server("database", *server)
+    folder = project(tmp_path, url, is_async="async" in url)
+    (folder / "migrations" / "versions").mkdir(parents=True)
+    (folder / "migrations" / "env.py").write_text(
+        "from dbops.migrations.environment import run_migrations\nrun_migrations()\n"
+    )
+    (folder / "migrations" / "versions" / "a1.py").write_text("revision = 'a1'\ndown_revision = None\n")
+    code, _, err = dbops(folder, *argv)
+    assert code == 2, err
+    one_line_error(err, "cannot connect to default (")
+    assert "s3cretpw" not in err and ":***@" in err
+
+
+def test_edit_uses_editor(migrated: Path, tmp_path: Path) -> None:
+    editor = tmp_path / "editor.py"
+    editor.write_text("import sys\nwith open(sys.argv[1], 'a') as f:\n    f.write('# edited\\n')\n")
+    result = invoke(
+        ["--config", "settings.py:db", "edit", "head"], cwd=migrated, env={"EDITOR": f"{sys.executable} {editor}"}
+    )
+    assert result.exit_code == 0, result.stderr
+    written = next((migrated / "migrations" / "versions").glob("*_add_author.py"))
+    assert written.read_text().endswith("# edited\n")
+
+
+def test_history_heads_branches_list_templates(db: TestDatabase, migrated: Path) -> None:
+    code, out, _ = dbops(migrated, "history", "--verbose")
+    assert code == 0 and "(head), add author" in out and "path: " in out
+    code, out, _ = dbops(migrated, "heads", "--format", "json")
+    assert code == 0 and json.loads(out)[0]["message"] == "add author"
+    code, out, _ = dbops(migrated, "branches")
+    assert (code, out) == (0, "")
+    code, out, _ = dbops(migrated, "list-templates")
+    assert code == 0 and out.startswith("dbops\t")
+    code, out, _ = dbops(migrated, "ensure-version")
+    assert code == 0 and "alembic_versions" in table_names(db)
+
+
+def test_multidb_init(sqlite_db: TestDatabase, tmp_path: Path) -> None:
+    (tmp_path / "settings.py").write_text(
+        "from dbops import SQLAlchemySyncConfig, AlembicSyncConfig\n"
+        f"a = SQLAlchemySyncConfig(connection_string={sqlite_db.sync_url!r})\n"
+        "b = SQLAlchemySyncConfig(connection_string='sqlite:///other.sqlite', bind_key='other',"
+        " alembic_config=AlembicSyncConfig(script_location='migrations_other'))\n"
+        "both = [a, b]\n"
+    )
+    result = invoke(["--config", "settings.py:both", "init", "--multidb"], cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "migrations" / "env.py").is_file() and (tmp_path / "migrations_other" / "env.py").is_file()
+    result = invoke(["--config", "settings.py:both", "--bind-key", "other", "upgrade"], cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+
+
+def test_driven_by_a_host_cli(sqlite_db: TestDatabase, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The Litestar plugin drives the same Typer app with preset configs."""
+    import sqlalchemy as sa
+
+    metadata = sa.MetaData()
+    sa.Table("thing", metadata, sa.Column("id", sa.Integer, primary_key=True))
+    config = make_config(sqlite_db.sync_url, is_async=False, metadata=metadata, script_location=str(tmp_path / "m"))
+    state = CliState(preset_configs=[config])
+    assert run(["init"], prog_name="litestar database", state=state) == 0
+    assert (
+        run(["make-migrations", "-m", "thing"], prog_name="litestar database", state=CliState(preset_configs=[config]))
+        == 0
+    )
+    assert run(["upgrade"], prog_name="litestar database", state=CliState(preset_configs=[config])) == 0
+    assert "thing" in table_names(sqlite_db)
+    assert run(["downgrade", "-1"], prog_name="litestar database", state=CliState(preset_configs=[config])) == 2
+    captured = capsys.readouterr()
+    assert "pass --yes" in captured.err

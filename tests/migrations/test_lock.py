@@ -1,0 +1,153 @@
+"""The migration lock: concurrent deploys apply each migration once; a busy lock times out with exit 3."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from dbops.errors import LockTimeoutError
+from dbops.migrations import commands
+from dbops.migrations.lock import _lock_key, lock_name
+from tests.cli_runner import invoke
+from tests.databases import TestDatabase
+from tests.migrations.conftest import ConfigFactory, table_names, versions, write_revision
+
+SETTINGS = """
+from dbops import {cls}, {alembic}
+db = {cls}(connection_string={url!r}, alembic_config={alembic}(script_location="migrations"))
+"""
+
+
+def write_project(folder: Path, db: TestDatabase, is_async: bool, *, slow: bool = True) -> None:
+    cls, alembic = (
+        ("SQLAlchemyAsyncConfig", "AlembicAsyncConfig") if is_async else ("SQLAlchemySyncConfig", "AlembicSyncConfig")
+    )
+    (folder / "settings.py").write_text(SETTINGS.format(cls=cls, alembic=alembic, url=db.url(is_async=is_async)))
+    migrations = folder / "migrations"
+    (migrations / "versions").mkdir(parents=True)
+    (migrations / "env.py").write_text("from dbops.migrations.environment import run_migrations\n\nrun_migrations()\n")
+    pause = "time.sleep(0.4); " if slow else ""
+    write_revision(
+        migrations,
+        "r1",
+        None,
+        pause + 'op.create_table("runs", sa.Column("rev", sa.String(10), nullable=False)); '
+        "op.execute(\"INSERT INTO runs (rev) VALUES ('r1')\")",
+    )
+    for previous, revision in (("r1", "r2"), ("r2", "r3")):
+        write_revision(
+            migrations, revision, previous, pause + f"op.execute(\"INSERT INTO runs (rev) VALUES ('{revision}')\")"
+        )
+
+
+def runs(db: TestDatabase) -> list[str]:
+    engine = sa.create_engine(db.sync_url)
+    try:
+        with engine.connect() as connection:
+            return sorted(connection.execute(sa.text("SELECT rev FROM runs")).scalars())
+    finally:
+        engine.dispose()
+
+
+def test_two_concurrent_upgrades_apply_each_migration_once(db: TestDatabase, is_async: bool, tmp_path: Path) -> None:
+    write_project(tmp_path, db, is_async)
+    env = {**os.environ}
+    env.pop("DBOPS_TRACEBACK", None)
+    argv = [sys.executable, "-m", "dbops", "--config", "settings.py:db", "upgrade"]
+    processes = [
+        subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    for process, (_, stderr) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, stderr
+        assert "Traceback" not in stderr
+    assert runs(db) == ["r1", "r2", "r3"]
+    assert versions(db) == {"r3"}
+    # Between them the two processes ran each migration once.
+    running = [line for _, stderr in outputs for line in stderr.splitlines() if line.startswith("Running upgrade")]
+    assert sorted(running) == [
+        "Running upgrade  -> r1, r1",
+        "Running upgrade r1 -> r2, r2",
+        "Running upgrade r2 -> r3, r3",
+    ]
+
+
+@contextlib.contextmanager
+def lock_held_elsewhere(db: TestDatabase, config: object) -> Iterator[None]:
+    """Take the migration lock the way another dbops process would, on a connection of our own."""
+    if db.dialect == "sqlite":
+        assert db.path is not None
+        connection = sqlite3.connect(db.path, isolation_level=None)
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            connection.rollback()
+            connection.close()
+        return
+    engine = sa.create_engine(db.sync_url)
+    name = lock_name(config)  # type: ignore[arg-type]
+    key = _lock_key(db.dialect, name)
+    sql = ("SELECT pg_advisory_lock(:key)", "SELECT pg_advisory_unlock(:key)")
+    if db.dialect != "postgresql":
+        sql = ("SELECT GET_LOCK(:key, 5)", "SELECT RELEASE_LOCK(:key)")
+    try:
+        with engine.connect() as connection:
+            acquired = connection.execute(sa.text(sql[0]), {"key": key}).scalar()
+            assert acquired in ("", 1)  # pg_advisory_lock returns void, GET_LOCK 1
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(sa.text(sql[1]), {"key": key})
+                connection.commit()
+    finally:
+        engine.dispose()
+
+
+def test_busy_lock_times_out(db: TestDatabase, config_factory: ConfigFactory, tmp_path: Path) -> None:
+    config = config_factory()
+    commands.init(config)
+    write_revision(
+        tmp_path / "migrations", "a1", None, 'op.create_table("t1", sa.Column("id", sa.Integer, primary_key=True))'
+    )
+    if db.dialect == "sqlite":
+        commands.ensure_version(config)  # make the file exist before another connection locks it
+    with lock_held_elsewhere(db, config):
+        with pytest.raises(LockTimeoutError, match="migration lock"):
+            commands.upgrade(config, lock_timeout=0.5)
+        with pytest.raises(LockTimeoutError):
+            commands.stamp(config, "a1", lock_timeout=0.2)
+        assert "t1" not in table_names(db)
+    commands.upgrade(config, lock_timeout=5)
+    assert "t1" in table_names(db)
+    with lock_held_elsewhere(db, config), pytest.raises(LockTimeoutError):
+        commands.downgrade(config, "base", lock_timeout=0.2)
+    assert "t1" in table_names(db)
+
+
+@pytest.mark.parametrize("is_async", [False], ids=["sync"])
+def test_cli_lock_timeout_exit_3(
+    db: TestDatabase, is_async: bool, tmp_path: Path, config_factory: ConfigFactory
+) -> None:
+    write_project(tmp_path, db, is_async, slow=False)
+    config = config_factory(script_location=str(tmp_path / "migrations"))
+    if db.dialect == "sqlite":
+        commands.ensure_version(config)
+    with lock_held_elsewhere(db, config):
+        result = invoke(["--config", "settings.py:db", "upgrade", "--lock-timeout", "0.3"], cwd=tmp_path)
+    assert result.exit_code == 3, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and errors[0].startswith("Error: could not take the migration lock")
+    assert result.stderr.splitlines()[-1] == errors[0]
+    assert "Traceback" not in result.stderr
+    assert "runs" not in table_names(db)

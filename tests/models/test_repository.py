@@ -1,0 +1,375 @@
+"""Every repository method, sync and async, on SQLite, PostgreSQL and MariaDB."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from dbops.errors import FilterError, NotFoundError, RepositoryError
+from dbops.filters import (
+    BeforeAfter,
+    CollectionFilter,
+    ComparisonFilter,
+    LimitOffset,
+    NotInCollectionFilter,
+    NotInSearchFilter,
+    OnBeforeAfter,
+    OrderBy,
+    SearchFilter,
+)
+from tests.models.harness import Context, run
+from tests.models.models import TABLES, AuthorModel, BookModel, CounterModel
+
+UTC = datetime.timezone.utc
+
+
+async def _authors(ctx: Context, count: int = 5) -> list[AuthorModel]:
+    repo = ctx.repo(AuthorModel)
+    return list(
+        await repo.add_many([AuthorModel(name=f"Author {i}", dob=datetime.date(1950 + i, 1, 1)) for i in range(count)])
+    )
+
+
+def test_add_and_single_item_reads(db, is_async):
+    async def body(ctx: Context) -> None:
+        repo = ctx.repo(AuthorModel)
+        author = await repo.add(AuthorModel(name="Ann", dob=datetime.date(1970, 5, 1)))
+        assert isinstance(author.id, uuid.UUID)
+        assert author.created_at.tzinfo is not None and author.created_at == author.updated_at
+        await ctx.session.commit()
+
+        assert (await repo.get(author.id)).name == "Ann"
+        assert (await repo.get("Ann", id_attribute="name")).id == author.id
+        assert (await repo.get_one(name="Ann")).id == author.id
+        assert (await repo.get_one(AuthorModel.name == "Ann")).id == author.id
+        assert await repo.get_one_or_none(name="Bob") is None
+        assert await repo.count() == 1
+        assert await repo.count(name="Bob") == 0
+        assert await repo.exists(name="Ann") is True
+        assert await repo.exists(SearchFilter("name", "zzz")) is False
+
+        with pytest.raises(NotFoundError, match=r"no AuthorModel with id="):
+            await repo.get(uuid.uuid4())
+        with pytest.raises(NotFoundError, match=r"no AuthorModel matches name='Bob'"):
+            await repo.get_one(name="Bob")
+        await repo.add(AuthorModel(name="Anna"))
+        with pytest.raises(RepositoryError, match="more than one AuthorModel"):
+            await repo.get_one(SearchFilter("name", "Ann"))
+
+    run(db, is_async, TABLES, body)
+
+
+def test_list_filters_and_pagination(db, is_async):
+    async def body(ctx: Context) -> None:
+        authors = await _authors(ctx, 6)
+        repo = ctx.repo(AuthorModel)
+
+        async def names(*filters, **kwargs):
+            return [a.name for a in await repo.list(*filters, OrderBy("name"), **kwargs)]
+
+        assert await names() == [f"Author {i}" for i in range(6)]
+        assert await names(SearchFilter("name", "author 1", ignore_case=True)) == ["Author 1"]
+        assert await names(SearchFilter({"name", "bio"}, "Author 2")) == ["Author 2"]
+        assert len(await names(NotInSearchFilter("name", "Author 1"))) == 5
+        assert await names(CollectionFilter("id", [authors[0].id, authors[3].id])) == ["Author 0", "Author 3"]
+        assert await names(CollectionFilter("id", [])) == []
+        assert await names(CollectionFilter("id", None)) == [f"Author {i}" for i in range(6)]
+        assert len(await names(NotInCollectionFilter("id", [authors[0].id]))) == 5
+        assert await names(ComparisonFilter("dob", "ge", datetime.date(1954, 1, 1))) == ["Author 4", "Author 5"]
+        assert await names(ComparisonFilter("name", "in", ["Author 1", "x"])) == ["Author 1"]
+        assert await names(LimitOffset(limit=2, offset=2)) == ["Author 2", "Author 3"]
+        assert await names(name=["Author 1", "Author 5"]) == ["Author 1", "Author 5"]
+        assert await names(bio=None, name="Author 0") == ["Author 0"]
+        desc = await repo.list(OrderBy("dob", "desc"), LimitOffset(2, 0))
+        assert [a.name for a in desc] == ["Author 5", "Author 4"]
+        assert [a.name for a in await repo.list(LimitOffset(1, 0), order_by=("name", True))] == ["Author 5"]
+
+        past = datetime.datetime(2000, 1, 1, tzinfo=UTC)
+        future = datetime.datetime.now(UTC) + datetime.timedelta(days=1)
+        assert len(await names(BeforeAfter("created_at", before=future, after=past))) == 6
+        assert await names(BeforeAfter("created_at", before=past)) == []
+        assert len(await names(OnBeforeAfter("created_at", on_or_after=authors[0].created_at))) == 6
+
+        for window in (False, True):
+            page, total = await repo.list_and_count(
+                SearchFilter("name", "Author"), OrderBy("name"), LimitOffset(2, 4), count_with_window_function=window
+            )
+            assert total == 6 and [a.name for a in page] == ["Author 4", "Author 5"]
+            page, total = await repo.list_and_count(LimitOffset(2, 10), count_with_window_function=window)
+            assert page == [] and total == 6
+            page, total = await repo.list_and_count(name="nobody", count_with_window_function=window)
+            assert page == [] and total == 0
+
+    run(db, is_async, TABLES, body)
+
+
+def test_add_many_bulk(db, is_async):
+    async def body(ctx: Context) -> None:
+        repo = ctx.repo(AuthorModel)
+        given_id = uuid.uuid4()
+        items = [AuthorModel(name=f"n{i:05d}") for i in range(12_001)] + [AuthorModel(id=given_id, name="given")]
+        added = await repo.add_many(items)
+        assert added == items  # the same instances come back, with their generated values
+        assert added[-1].id == given_id
+        assert len({a.id for a in added}) == len(items)  # more rows than one statement takes: chunked
+        assert all(a.created_at == a.updated_at == added[0].created_at for a in added)
+        assert await repo.count() == len(items)
+        await ctx.session.commit()
+        stored = await repo.get(added[5].id)
+        assert stored is added[5]  # attached to the session's identity map
+        assert stored.name == "n00005"
+
+        counters = ctx.repo(CounterModel)
+        rows = await counters.add_many([CounterModel(kind="k", slot=i, extra={"i": i}) for i in range(7)])
+        ids = [c.id for c in rows]
+        assert all(isinstance(i, int) for i in ids) and ids == sorted(ids) and len(set(ids)) == 7
+        fresh = await counters.list(OrderBy("slot"))
+        assert [(c.id, c.slot, c.extra) for c in fresh] == [(c.id, c.slot, {"i": c.slot}) for c in rows]
+        assert await counters.add_many([]) == []
+
+    run(db, is_async, TABLES, body)
+
+
+def test_add_many_with_related_objects_uses_the_unit_of_work(db, is_async):
+    async def body(ctx: Context) -> None:
+        authors = ctx.repo(AuthorModel)
+        author = AuthorModel(name="Ann", books=[BookModel(title="A"), BookModel(title="B")])
+        await authors.add_many([author])
+        books = ctx.repo(BookModel)
+        stored = await books.list(OrderBy("title"))
+        assert [(b.title, b.author_id) for b in stored] == [("A", author.id), ("B", author.id)]
+
+    run(db, is_async, TABLES, body)
+
+
+def test_update_is_partial_and_touches_updated_at(db, is_async):
+    async def body(ctx: Context) -> None:
+        repo = ctx.repo(AuthorModel)
+        author = await repo.add(AuthorModel(name="Ann", dob=datetime.date(1970, 1, 1), bio="b"))
+        await ctx.session.commit()
+        created = author.created_at
+        updated = await repo.update(AuthorModel(id=author.id, name="Anne"))
+        assert (updated.name, updated.dob, updated.bio) == ("Anne", datetime.date(1970, 1, 1), "b")
+        assert updated.created_at == created and updated.updated_at > created
+        await ctx.session.commit()
+
+        updated.bio = None  # an attached instance changed in place
+        again = await repo.update(updated)
+        assert again is updated and (await repo.get_one(name="Anne")).bio is None
+
+        with pytest.raises(NotFoundError, match="no AuthorModel with id="):
+            await repo.update(AuthorModel(id=uuid.uuid4(), name="ghost"))
+        with pytest.raises(RepositoryError, match="cannot update a AuthorModel without its id"):
+            await repo.update(AuthorModel(name="no id"))
+
+    run(db, is_async, TABLES, body)
+
+
+def test_update_many(db, is_async):
+    async def body(ctx: Context) -> None:
+        authors = await _authors(ctx, 4)
+        await ctx.session.commit()
+        repo = ctx.repo(AuthorModel)
+        before = authors[0].updated_at
+        result = await repo.update_many(
+            [
+                {"id": authors[0].id, "bio": "first"},
+                {"id": authors[1].id, "bio": "second", "name": "Renamed"},
+                AuthorModel(id=authors[2].id, bio="third"),
+            ]
+        )
+        assert [(a.id, a.bio) for a in result] == [
+            (authors[0].id, "first"),
+            (authors[1].id, "second"),
+            (authors[2].id, "third"),
+        ]
+        assert result[1].name == "Renamed" and result[0].name == "Author 0"  # untouched fields stay
+        assert result[0].updated_at > before
+        assert (await repo.get(authors[3].id)).bio is None
+        first_id = authors[0].id
+        with pytest.raises(NotFoundError, match="no AuthorModel with id="):
+            await repo.update_many([{"id": uuid.uuid4(), "bio": "x"}])
+        await ctx.session.rollback()
+        with pytest.raises(FilterError, match="AuthorModel has no field 'nope'"):
+            await repo.update_many([{"id": first_id, "nope": 1}])
+        with pytest.raises(RepositoryError, match="without its id"):
+            await repo.update_many([{"bio": "x"}])
+
+    run(db, is_async, TABLES, body)
+
+
+def test_upsert(db, is_async):
+    async def body(ctx: Context) -> None:
+        repo = ctx.repo(AuthorModel)
+        created = await repo.upsert(AuthorModel(name="Ann", bio="one"))
+        assert await repo.count() == 1
+        same = await repo.upsert(AuthorModel(id=created.id, name="Ann B"))
+        assert same.id == created.id and same.name == "Ann B" and same.bio == "one"
+        by_name = await repo.upsert(AuthorModel(name="Ann B", bio="two"), match_fields="name")
+        assert by_name.id == created.id and by_name.bio == "two"
+        assert await repo.count() == 1
+
+    run(db, is_async, TABLES, body)
+
+
+def test_upsert_many(db, is_async):
+    async def body(ctx: Context) -> None:
+        authors = await _authors(ctx, 3)
+        await ctx.session.commit()
+        repo = ctx.repo(AuthorModel)
+        created_at = authors[0].created_at
+        result = await repo.upsert_many(
+            [
+                AuthorModel(id=authors[0].id, bio="updated"),
+                AuthorModel(name="New one"),
+                AuthorModel(id=authors[2].id, name="Renamed"),
+            ]
+        )
+        assert [a.name for a in result] == ["Author 0", "New one", "Renamed"]
+        assert result[0].bio == "updated" and result[0].created_at == created_at
+        assert result[0].updated_at > created_at
+        assert result[0].dob == datetime.date(1950, 1, 1)  # fields the input didn't set stay
+        assert await repo.count() == 4
+
+        counters = ctx.repo(CounterModel)
+        await counters.add_many([CounterModel(kind="a", slot=i, value=i) for i in range(3)])
+        merged = await counters.upsert_many(
+            [CounterModel(kind="a", slot=1, value=100), CounterModel(kind="b", slot=1, value=7)],
+            match_fields=["kind", "slot"],
+        )
+        assert [(c.kind, c.slot, c.value) for c in merged] == [("a", 1, 100), ("b", 1, 7)]
+        assert isinstance(merged[1].id, int)
+        assert await counters.count() == 4
+        # with load= the rows are re-selected with the eager loads applied
+        loaded = await repo.upsert_many([AuthorModel(id=authors[1].id, bio="b")], load=[AuthorModel.books])
+        assert loaded[0].books == [] and loaded[0].bio == "b"
+        # a match on fields without a unique constraint takes the per-item path
+        slow = await counters.upsert_many([CounterModel(kind="zz", slot=5, value=100)], match_fields=["value"])
+        assert (slow[0].id, slow[0].kind, slow[0].slot) == (merged[0].id, "zz", 5)
+        assert await counters.count() == 4
+
+    run(db, is_async, TABLES, body)
+
+
+def test_get_or_upsert_and_get_and_update(db, is_async):
+    async def body(ctx: Context) -> None:
+        repo = ctx.repo(AuthorModel)
+        author, created = await repo.get_or_upsert(name="Ann", bio="x")
+        assert created is True and author.bio == "x"
+        again, created = await repo.get_or_upsert(match_fields=["name"], name="Ann", bio="y")
+        assert created is False and again.id == author.id and again.bio == "y"
+        kept, created = await repo.get_or_upsert(match_fields="name", upsert=False, name="Ann", bio="z")
+        assert created is False and kept.bio == "y"
+
+        updated, changed = await repo.get_and_update(match_fields="name", name="Ann", bio="w")
+        assert changed is True and updated.bio == "w"
+        same, changed = await repo.get_and_update(match_fields="name", name="Ann", bio="w")
+        assert changed is False and same.id == author.id
+        with pytest.raises(NotFoundError):
+            await repo.get_and_update(match_fields="name", name="Nobody", bio="w")
+        with pytest.raises(FilterError, match="AuthorModel has no field 'age'"):
+            await repo.get_or_upsert(name="Bob", age=3)
+
+    run(db, is_async, TABLES, body)
+
+
+def test_deletes(db, is_async):
+    async def body(ctx: Context) -> None:
+        authors = await _authors(ctx, 6)
+        repo = ctx.repo(AuthorModel)
+        deleted = await repo.delete(authors[0].id)
+        assert deleted.name == "Author 0"
+        with pytest.raises(NotFoundError):
+            await repo.delete(authors[0].id)
+        removed = await repo.delete_many([authors[1].id, authors[2].id, uuid.uuid4()], chunk_size=1)
+        assert sorted(a.name for a in removed) == ["Author 1", "Author 2"]
+        assert await repo.delete_many([]) == []
+        where = await repo.delete_where(SearchFilter("name", "Author 3"))
+        assert [a.name for a in where] == ["Author 3"]
+        kw = await repo.delete_where(name="Author 4")
+        assert [a.name for a in kw] == ["Author 4"]
+        assert [a.name for a in await repo.list()] == ["Author 5"]
+        await ctx.session.commit()
+        assert await repo.count() == 1
+
+    run(db, is_async, TABLES, body)
+
+
+def test_load_relationships(db, is_async):
+    async def body(ctx: Context) -> None:
+        authors = await _authors(ctx, 2)
+        books = ctx.repo(BookModel)
+        await books.add_many([BookModel(title=f"B{i}", author_id=authors[0].id) for i in range(3)])
+        await ctx.session.commit()
+        ctx.raw_session.expunge_all()
+
+        loaded = ctx.repo(AuthorModel, load=[AuthorModel.books])
+        author = await loaded.get(authors[0].id)
+        assert sorted(b.title for b in author.books) == ["B0", "B1", "B2"]
+        plain = ctx.repo(AuthorModel)
+        by_name = await plain.list(OrderBy("name"), load="books")
+        assert [len(a.books) for a in by_name] == [3, 0]
+        with_option = await plain.get(authors[1].id, load=[selectinload(AuthorModel.books)])
+        assert with_option.books == []
+        book = await books.get_one(title="B0", load=[BookModel.author])
+        assert book.author.name == "Author 0"
+        statement = select(BookModel).where(BookModel.pages == 0)
+        assert await books.count(statement=statement) == 3
+        assert len(await books.list(statement=statement, title="B1")) == 1
+
+        with pytest.raises(FilterError, match="AuthorModel has no relationship 'novels'"):
+            await plain.list(load="novels")
+        with pytest.raises(FilterError, match="belongs to BookModel, not AuthorModel"):
+            await plain.list(load=[BookModel.author])
+        with pytest.raises(FilterError, match="is not a relationship of AuthorModel"):
+            ctx.repo(AuthorModel, load=[AuthorModel.name])
+
+    run(db, is_async, TABLES, body)
+
+
+def test_auto_commit_expunge_refresh(db, is_async):
+    async def body(ctx: Context) -> None:
+        repo = ctx.repo(AuthorModel, auto_commit=True, auto_expunge=True)
+        author = await repo.add(AuthorModel(name="Ann"))
+        assert author not in ctx.raw_session
+        await ctx.session.rollback()  # nothing to roll back: auto_commit committed
+        assert await ctx.repo(AuthorModel).count() == 1
+
+        flushed = ctx.repo(AuthorModel)
+        await flushed.add(AuthorModel(name="Bob"), auto_refresh=False)
+        assert await flushed.count() == 2
+        await ctx.session.rollback()  # only flushed: rolled back
+        assert await flushed.count() == 1
+
+    run(db, is_async, TABLES, body)
+
+
+def test_filter_validation(db, is_async):
+    async def body(ctx: Context) -> None:
+        repo = ctx.repo(AuthorModel)
+        with pytest.raises(FilterError, match=r"SearchFilter: AuthorModel has no field 'title' \(fields: bio, "):
+            await repo.list(SearchFilter("title", "x"))
+        with pytest.raises(FilterError, match=r"OrderBy: AuthorModel\.books is a relationship, not a column"):
+            await repo.list(OrderBy("books"))
+        with pytest.raises(FilterError, match="keyword filter: AuthorModel has no field 'age'"):
+            await repo.count(age=3)
+        with pytest.raises(FilterError, match="is not a filter or SQL expression"):
+            await repo.list("name = 'x'")
+        with pytest.raises(FilterError, match="order_by: AuthorModel has no field 'nope'"):
+            await repo.list(order_by=("nope", False))
+
+    run(db, is_async, TABLES, body)
+
+
+def test_repository_needs_a_model(sqlite_db):
+    from dbops.repository import SQLAlchemySyncRepository
+
+    class NoModel(SQLAlchemySyncRepository[AuthorModel]):
+        pass
+
+    with pytest.raises(RepositoryError, match="NoModel needs a model: set model_type"):
+        NoModel(session=None)  # type: ignore[arg-type]
