@@ -35,13 +35,32 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_moto() -> tuple[subprocess.Popen[bytes], str]:
+MOTO_WITH_LATENCY = """
+import sys, time
+from moto.server import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import run_simple
+
+app = DomainDispatcherApplication(create_backend_app)
+delay = float(sys.argv[2]) / 1000
+
+
+def delayed(environ, start_response):
+    time.sleep(delay)  # the round trip a request to a real S3 endpoint takes
+    return app(environ, start_response)
+
+
+run_simple("127.0.0.1", int(sys.argv[1]), delayed, threaded=True)
+"""
+
+
+def start_moto(latency_ms: float = 0) -> tuple[subprocess.Popen[bytes], str]:
+    """moto in server mode in its own process; ``latency_ms`` delays every request like a network would."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    if latency_ms:
+        command = [sys.executable, "-c", MOTO_WITH_LATENCY, str(port), str(latency_ms)]
+    else:
+        command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(300):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -170,6 +189,13 @@ def main() -> None:
     parser.add_argument("--size-kb", type=int, default=256, help="size of each file in KB (issue: 256)")
     parser.add_argument("--big-mb", type=int, default=256, help="size of the single big file in MB (issue: 1024)")
     parser.add_argument("--skip-peer-rss", action="store_true", help="don't measure the peer's RSS (it needs RAM)")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=20,
+        help="per-request delay added by the moto server, standing in for the network round trip to S3 "
+        "(0: raw localhost moto, which is CPU-bound and cannot show parallel speed-up on a small machine)",
+    )
     parser.add_argument("--endpoint-url", help="an S3 endpoint to use instead of moto (e.g. MinIO)")
     parser.add_argument("--access-key", default=None, help="access key for --endpoint-url")
     parser.add_argument("--secret-key", default=None, help="secret key for --endpoint-url")
@@ -190,7 +216,7 @@ def main() -> None:
     if args.endpoint_url:
         moto, endpoint = None, args.endpoint_url
     else:
-        moto, endpoint = start_moto()
+        moto, endpoint = start_moto(args.latency_ms)
     try:
         with tempfile.TemporaryDirectory() as workdir:
             print(f"setting up {args.files} files x {args.size_kb} KB ...", file=sys.stderr)
@@ -230,7 +256,8 @@ def main() -> None:
     ]
     if peer_rss is not None:
         rows.append((f"peer peak RSS, one {args.big_mb} MB file", f"{peer_rss:.0f} MB", f"{peer_rss / rss:.1f}x dbops"))
-    print(f"storage sync: {args.files} files x {args.size_kb} KB, local disk -> S3 (moto server)\n")
+    where = args.endpoint_url or f"moto server, {args.latency_ms:g} ms added per request"
+    print(f"storage sync: {args.files} files x {args.size_kb} KB, local disk -> S3 ({where})\n")
     width = max(len(row[0]) for row in rows)
     for name, value, ratio in rows:
         print(f"{name:<{width}}  {value:>10}  {ratio}")
