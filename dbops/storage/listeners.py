@@ -123,6 +123,8 @@ def _items(values: Any) -> list[FileObject]:
 
 
 def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    if session.info.get("dbops.file_object_listener") is False:
+        return  # the config set enable_file_object_listener=False
     savepoint = session.get_nested_transaction()
     uow: _UnitOfWork | None = session.info.get(STATE_KEY)
     for obj in list(session.new) + list(session.dirty):

@@ -316,3 +316,25 @@ def test_unsaved_file_through_core_insert_is_refused(run: Runner, s3: ObstoreBac
 
     with pytest.raises(sa_exc.StatementError, match="has not been saved"):
         run(core)
+
+
+def test_config_can_turn_the_listener_off(sqlite_db: TestDatabase) -> None:
+    backend = storages.register_backend(MemoryBackend("docs"))
+    config = SQLAlchemySyncConfig(
+        connection_string=sqlite_db.sync_url, metadata=Base.metadata, enable_file_object_listener=False
+    )
+    Base.metadata.create_all(config.get_engine())
+    with config.get_session() as session:
+        session.add(Document(name="pending", file=new_file("p.txt", b"p")))
+        with pytest.raises(sa_exc.StatementError, match="has not been saved"):
+            session.commit()
+        session.rollback()
+        document = Document(name="saved", file=new_file("s.txt", b"s").save())
+        session.add(document)
+        session.commit()
+        old = document.file
+        assert old is not None
+        document.file = new_file("t.txt", b"t").save()
+        session.commit()
+    assert backend.exists(old.path), "without the listener, replaced files are left alone"
+    config.dispose()
