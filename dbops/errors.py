@@ -143,6 +143,12 @@ class ConfirmationRequiredError(DbopsError):
     exit_code = 2
 
 
+class StartupError(DbopsError):
+    """A Litestar app could not start its database (``create_all`` failed for a reason other than connecting)."""
+
+    exit_code = 2
+
+
 class StorageNotFoundError(StorageError):
     """A stored file does not exist in its backend."""
 

@@ -1,0 +1,127 @@
+"""The seed's migration workflow through ``litestar database``: init, make-migrations, upgrade, current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.databases import TestDatabase
+from tests.plugin.helpers import run_litestar, write_module
+
+pytest.importorskip("dbops.migrations", reason="the migration commands land with the core migrations work")
+
+APP = """
+from pathlib import Path
+
+from litestar import Litestar
+from sqlalchemy import MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from litestar_dbops import AlembicAsyncConfig, AlembicSyncConfig, SQLAlchemyPlugin
+from litestar_dbops import SQLAlchemyAsyncConfig, SQLAlchemySyncConfig
+
+HERE = Path(__file__).resolve().parent
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+class Widget(Base):
+    __tablename__ = "widget"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(50))
+
+
+IS_ASYNC = {is_async}
+Config = SQLAlchemyAsyncConfig if IS_ASYNC else SQLAlchemySyncConfig
+Alembic = AlembicAsyncConfig if IS_ASYNC else AlembicSyncConfig
+config = Config(
+    connection_string="{url}",
+    metadata=Base.metadata,
+    alembic_config=Alembic(script_location=str(HERE / "migrations")),
+)
+app = Litestar(plugins=[SQLAlchemyPlugin(config=config)])
+"""
+
+SEED_COMMANDS = [
+    "downgrade",
+    "init",
+    "make-migrations",
+    "merge-migrations",
+    "show-current-revision",
+    "stamp-migration",
+    "upgrade",
+]
+
+
+def test_init_make_migrations_upgrade_through_litestar(db: TestDatabase, is_async: bool, tmp_path: Path) -> None:
+    name = write_module(tmp_path, APP.format(is_async=is_async, url=db.url(is_async=is_async)))
+    app = ["--app", f"{name}:app"]
+
+    listing = run_litestar([*app, "database", "--help"], app_dir=tmp_path)
+    assert listing.exit_code == 0, listing.output
+    assert all(command in listing.stdout for command in SEED_COMMANDS)
+
+    init = run_litestar([*app, "database", "init"], app_dir=tmp_path)
+    assert init.exit_code == 0, init.output
+    assert (tmp_path / "migrations" / "env.py").is_file()
+
+    made = run_litestar([*app, "database", "make-migrations", "-m", "widgets"], app_dir=tmp_path)
+    assert made.exit_code == 0, made.output
+    assert len(list((tmp_path / "migrations" / "versions").glob("*.py"))) == 1
+
+    upgraded = run_litestar([*app, "db", "upgrade"], app_dir=tmp_path)
+    assert upgraded.exit_code == 0, upgraded.output
+    engine = sa.create_engine(db.sync_url)
+    assert "widget" in sa.inspect(engine).get_table_names()
+    engine.dispose()
+
+    current = run_litestar([*app, "database", "show-current-revision"], app_dir=tmp_path)
+    assert current.exit_code == 0, current.output
+    revision = next((tmp_path / "migrations" / "versions").glob("*.py")).read_text()
+    assert any(
+        line.split("=")[1].strip().strip("'\"") in current.stdout
+        for line in revision.splitlines()
+        if line.startswith("revision")
+    )
+
+
+def test_unknown_revision_is_one_line_exit_2(sqlite_db: TestDatabase, tmp_path: Path) -> None:
+    name = write_module(tmp_path, APP.format(is_async=False, url=sqlite_db.sync_url))
+    run_litestar(["--app", f"{name}:app", "database", "init"], app_dir=tmp_path)
+    result = run_litestar(["--app", f"{name}:app", "database", "upgrade", "nosuchrev"], app_dir=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output
+
+
+def test_a_real_litestar_process_upgrades_the_example_quietly(tmp_path: Path) -> None:
+    """``litestar --app examples.app:create_app database upgrade`` as a user runs it, in its own process."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    shutil.copytree(
+        REPO_ROOT / "examples", tmp_path / "examples", ignore=shutil.ignore_patterns("*.sqlite", "__pycache__")
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "litestar", "--app", "examples.app:create_app", "database", "upgrade"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={key: value for key, value in os.environ.items() if key != "DATABASE_URL"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Running upgrade  -> 0001, authors and books" in done.stderr
+    # Loading the app runs Litestar's logging setup; Alembic's INFO chatter must not come through it.
+    assert "INFO" not in done.stderr and "alembic.runtime" not in done.stderr
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'examples' / 'app.sqlite'}")
+    assert {"author", "book"} <= set(sa.inspect(engine).get_table_names())
+    engine.dispose()
