@@ -1,13 +1,12 @@
 """The seed's "File Object Storage" example with dbops names, on an S3 endpoint given by the test.
 
-Differences from the seed, until the later issues land: the service comes from a plain ``Provide`` with
-``auto_commit=True`` (``providers.create_service_dependencies`` and the plugin's autocommit handler are not
-in main yet), and listing takes no filters.
+It runs with the plugin (``SQLAlchemyPlugin``, ``before_send_handler="autocommit"``) as in the seed. The one
+difference: the service comes from a plain ``Provide`` over the plugin's ``db_session``, because
+``providers.create_service_dependencies`` (a later issue) is not in main yet, so listing takes no filters.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated, Any, Optional, Union
 from uuid import UUID
 
@@ -16,11 +15,12 @@ from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
+from litestar_dbops import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from pydantic import BaseModel, Field, computed_field
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dbops import base, repository, service
-from dbops.config import AsyncSessionConfig, SQLAlchemyAsyncConfig
 from dbops.types import FileObject
 from dbops.types.file_object.data_type import StoredObject
 
@@ -72,16 +72,15 @@ def create_app(connection_string: str) -> tuple[Litestar, SQLAlchemyAsyncConfig]
     alchemy_config = SQLAlchemyAsyncConfig(
         connection_string=connection_string,
         session_config=AsyncSessionConfig(expire_on_commit=False),
-        metadata=DocumentModel.metadata,
+        before_send_handler="autocommit",
     )
 
-    async def provide_documents_service() -> AsyncIterator[DocumentService]:
-        async with alchemy_config.get_session() as session:
-            yield DocumentService(session=session, auto_commit=True)
+    def provide_documents_service(db_session: AsyncSession) -> DocumentService:
+        return DocumentService(session=db_session)
 
     class DocumentController(Controller):
         path = "/documents"
-        dependencies = {"documents_service": Provide(provide_documents_service)}
+        dependencies = {"documents_service": Provide(provide_documents_service, sync_to_thread=False)}
 
         @get(path="/")
         async def list_documents(self, documents_service: DocumentService) -> service.OffsetPagination[Document]:
@@ -138,4 +137,5 @@ def create_app(connection_string: str) -> tuple[Litestar, SQLAlchemyAsyncConfig]
         async def delete_document(self, documents_service: DocumentService, document_id: UUID) -> None:
             _ = await documents_service.delete(document_id)
 
-    return Litestar(route_handlers=[DocumentController]), alchemy_config
+    app = Litestar(route_handlers=[DocumentController], plugins=[SQLAlchemyPlugin(config=alchemy_config)])
+    return app, alchemy_config
