@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -54,21 +55,19 @@ class App:
     def cli(self, *argv: str) -> CliResult:
         return invoke(["--config", "storage_app.py:config", "storage", *argv], cwd=self.path)
 
-    def documents(self) -> list[Document]:
+    def _all(self, model: type[Any]) -> list[Any]:
         engine = create_engine(self.db.sync_url, poolclass=NullPool)
         try:
             with Session(engine) as session:
-                return list(session.scalars(select(Document).order_by(Document.id)))
+                return list(session.scalars(select(model).order_by(model.id)))
         finally:
             engine.dispose()
 
+    def documents(self) -> list[Document]:
+        return self._all(Document)
+
     def galleries(self) -> list[Gallery]:
-        engine = create_engine(self.db.sync_url, poolclass=NullPool)
-        try:
-            with Session(engine) as session:
-                return list(session.scalars(select(Gallery).order_by(Gallery.id)))
-        finally:
-            engine.dispose()
+        return self._all(Gallery)
 
 
 def make_app(tmp_path: Path, db: TestDatabase, s3_server: S3Server, *, is_async: bool = False) -> App:
