@@ -55,6 +55,16 @@ def translate_connect_errors(config: AnyConfig) -> Iterator[None]:
         raise
     except OSError as error:  # raised directly by some async drivers (asyncpg, asyncmy)
         raise ConnectionError(f"cannot connect to {config.describe()}: {redact(str(error))}") from error
+    except Exception as error:
+        # SQLAlchemy 2.0 lets some async drivers' connect-time refusals through unwrapped (asyncpg's
+        # InvalidAuthorizationSpecificationError); recognise them by their package and message.
+        if type(error).__module__.split(".", 1)[0] in _DRIVER_PACKAGES and _is_connect_error(error):
+            detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise ConnectionError(f"cannot connect to {config.describe()}: {redact(detail)}") from error
+        raise
+
+
+_DRIVER_PACKAGES = frozenset({"asyncpg", "asyncmy", "aiosqlite", "aiomysql", "psycopg", "psycopg2", "pymysql"})
 
 
 def _is_connect_error(error: Exception) -> bool:

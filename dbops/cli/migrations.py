@@ -94,7 +94,12 @@ def _confirm(question: str, *, yes: bool, command: str) -> None:
         raise typer.Abort()
 
 
-def _render_run(state: CliState, result: MigrationRunResult, *, verb: str) -> None:
+def _render_run(state: CliState, result: MigrationRunResult, *, verb: str, output_format: str) -> None:
+    if output_format == "json":
+        from dbops.cli.render import print_json
+
+        print_json(result.to_dict())
+        return
     if result.sql is not None:
         _out(result.sql)
         return
@@ -127,17 +132,20 @@ def _revision_lines(revisions: list[RevisionInfo], *, verbose: bool) -> None:
                     _out(f"    {line}")
 
 
-def _json_revisions(revisions: list[RevisionInfo]) -> None:
-    from dbops.cli.render import print_json
+def _print_revisions(revisions: list[RevisionInfo], output_format: str, *, verbose: bool) -> None:
+    if output_format == "json":
+        from dbops.cli.render import print_json
 
-    print_json([info.to_dict() for info in revisions])
+        print_json([info.to_dict() for info in revisions])
+    else:
+        _revision_lines(revisions, verbose=verbose)
 
 
 @app.command("init")
 def init_command(
     ctx: typer.Context,
     directory: Annotated[
-        str | None, typer.Argument(help="Where to create it (default: the config's script_location).")
+        str | None, typer.Argument(help="Where to create it (default: the config's script_location).", metavar="DIR")
     ] = None,
     multidb: Annotated[
         bool, typer.Option("--multidb", help="Initialise every config, each at its own script_location.")
@@ -170,7 +178,11 @@ def make_migrations_command(
     ctx: typer.Context,
     message: Annotated[str | None, typer.Option("--message", "-m", help="What the revision does.")] = None,
     autogenerate: Annotated[
-        bool, typer.Option("--autogenerate/--no-autogenerate", help="Compare the models with the database.")
+        bool,
+        typer.Option(
+            "--autogenerate/--no-autogenerate",
+            help="Compare the models with the database (--no-autogenerate needs --empty).",
+        ),
     ] = True,
     empty: Annotated[bool, typer.Option("--empty", help="Write a revision without operations, to fill in.")] = False,
     head: Annotated[str, typer.Option("--head", help="Revision to base the new one on.")] = "head",
@@ -210,9 +222,12 @@ def make_migrations_command(
 @app.command("upgrade", context_settings=RELATIVE)
 def upgrade_command(
     ctx: typer.Context,
-    revision: Annotated[str, typer.Argument(help="Target: head, a revision id, +1, branch@head.")] = "head",
+    revision: Annotated[
+        str, typer.Argument(help="Target: head, a revision id, +1, branch@head.", metavar="REV")
+    ] = "head",
     sql: Sql = False,
     lock_timeout: LockTimeout = None,
+    output_format: Format = "text",
 ) -> None:
     """Upgrade the database to a revision (default: head), under the migration lock.
 
@@ -220,21 +235,25 @@ def upgrade_command(
     """
     from dbops.migrations import commands
 
+    _check_format(output_format)
     state = get_state(ctx)
     result = commands.upgrade(
         state.config(), revision, sql=sql, lock_timeout=lock_timeout, reporter=_LazyReporter(state)
     )
-    _render_run(state, result, verb="upgrade")
+    _render_run(state, result, verb="upgrade", output_format=output_format)
 
 
 @app.command("downgrade", context_settings=RELATIVE)
 def downgrade_command(
     ctx: typer.Context,
-    revision: Annotated[str, typer.Argument(help="Target: -1, base, a revision id (FROM:TO with --sql).")],
+    revision: Annotated[
+        str, typer.Argument(help="Target: -1, base, a revision id (FROM:TO with --sql).", metavar="REV")
+    ],
     sql: Sql = False,
     yes: Yes = False,
     dry_run: DryRun = False,
     lock_timeout: LockTimeout = None,
+    output_format: Format = "text",
 ) -> None:
     """Downgrade the database to a revision, under the migration lock (asks first unless --yes).
 
@@ -242,6 +261,7 @@ def downgrade_command(
     """
     from dbops.migrations import commands
 
+    _check_format(output_format)
     state = get_state(ctx)
     config = state.config()
     if not (sql or dry_run):
@@ -249,7 +269,7 @@ def downgrade_command(
     result = commands.downgrade(
         config, revision, sql=sql, dry_run=dry_run, lock_timeout=lock_timeout, reporter=_LazyReporter(state)
     )
-    _render_run(state, result, verb="downgrade")
+    _render_run(state, result, verb="downgrade", output_format=output_format)
 
 
 def _stamp(
@@ -260,9 +280,11 @@ def _stamp(
     yes: bool,
     dry_run: bool,
     lock_timeout: float | None,
+    output_format: str,
 ) -> None:
     from dbops.migrations import commands
 
+    _check_format(output_format)
     state = get_state(ctx)
     config = state.config()
     if not (sql or dry_run):
@@ -276,10 +298,12 @@ def _stamp(
         lock_timeout=lock_timeout,
         reporter=_LazyReporter(state),
     )
-    _render_run(state, result, verb="stamp")
+    _render_run(state, result, verb="stamp", output_format=output_format)
 
 
-StampRevisions = Annotated[list[str], typer.Argument(help="Revision(s) to record: head, base, an id, -1.")]
+StampRevisions = Annotated[
+    list[str], typer.Argument(help="Revision(s) to record: head, base, an id, -1.", metavar="REV")
+]
 Purge = Annotated[bool, typer.Option("--purge", help="Empty the version table first.")]
 
 
@@ -292,12 +316,13 @@ def stamp_migration_command(
     yes: Yes = False,
     dry_run: DryRun = False,
     lock_timeout: LockTimeout = None,
+    output_format: Format = "text",
 ) -> None:
     """Mark a revision as current without running migrations (alias: stamp; asks first unless --yes).
 
     Example: dbops --config examples/app.py:db stamp-migration head --yes
     """
-    _stamp(ctx, revisions, sql, purge, yes, dry_run, lock_timeout)
+    _stamp(ctx, revisions, sql, purge, yes, dry_run, lock_timeout, output_format)
 
 
 @app.command("stamp", context_settings=RELATIVE)
@@ -309,18 +334,21 @@ def stamp_command(
     yes: Yes = False,
     dry_run: DryRun = False,
     lock_timeout: LockTimeout = None,
+    output_format: Format = "text",
 ) -> None:
     """Mark a revision as current without running migrations (alias of stamp-migration).
 
     Example: dbops --config examples/app.py:db stamp base --yes
     """
-    _stamp(ctx, revisions, sql, purge, yes, dry_run, lock_timeout)
+    _stamp(ctx, revisions, sql, purge, yes, dry_run, lock_timeout, output_format)
 
 
 @app.command("merge-migrations")
 def merge_command(
     ctx: typer.Context,
-    revisions: Annotated[list[str] | None, typer.Argument(help="Revisions to merge (default: all heads).")] = None,
+    revisions: Annotated[
+        list[str] | None, typer.Argument(help="Revisions to merge (default: all heads).", metavar="REV")
+    ] = None,
     message: Annotated[str | None, typer.Option("--message", "-m", help="Message of the merge revision.")] = None,
     branch_label: Annotated[str | None, typer.Option("--branch-label", help="Label for the merge.")] = None,
     rev_id: Annotated[str | None, typer.Option("--rev-id", help="Revision id (default: random).")] = None,
@@ -405,10 +433,7 @@ def history_command(
 
     _check_format(output_format)
     revisions = commands.history(get_state(ctx).config(), rev_range)
-    if output_format == "json":
-        _json_revisions(revisions)
-    else:
-        _revision_lines(revisions, verbose=verbose)
+    _print_revisions(revisions, output_format, verbose=verbose)
 
 
 @app.command("heads")
@@ -421,10 +446,7 @@ def heads_command(ctx: typer.Context, verbose: VerboseLines = False, output_form
 
     _check_format(output_format)
     revisions = commands.heads(get_state(ctx).config())
-    if output_format == "json":
-        _json_revisions(revisions)
-    else:
-        _revision_lines(revisions, verbose=verbose)
+    _print_revisions(revisions, output_format, verbose=verbose)
 
 
 @app.command("branches")
@@ -437,16 +459,15 @@ def branches_command(ctx: typer.Context, verbose: VerboseLines = False, output_f
 
     _check_format(output_format)
     revisions = commands.branches(get_state(ctx).config())
-    if output_format == "json":
-        _json_revisions(revisions)
-    else:
-        _revision_lines(revisions, verbose=verbose)
+    _print_revisions(revisions, output_format, verbose=verbose)
 
 
 @app.command("show", context_settings=RELATIVE)
 def show_command(
     ctx: typer.Context,
-    revision: Annotated[str, typer.Argument(help="A revision id (or prefix), head, heads, branch@head.")],
+    revision: Annotated[
+        str, typer.Argument(help="A revision id (or prefix), head, heads, branch@head.", metavar="REV")
+    ],
     output_format: Format = "text",
 ) -> None:
     """Show a revision: id, parents, message, file.
@@ -457,16 +478,13 @@ def show_command(
 
     _check_format(output_format)
     revisions = commands.show(get_state(ctx).config(), revision)
-    if output_format == "json":
-        _json_revisions(revisions)
-    else:
-        _revision_lines(revisions, verbose=True)
+    _print_revisions(revisions, output_format, verbose=True)
 
 
 @app.command("edit")
 def edit_command(
     ctx: typer.Context,
-    revision: Annotated[str, typer.Argument(help="A revision id (or prefix) or head.")],
+    revision: Annotated[str, typer.Argument(help="A revision id (or prefix) or head.", metavar="REV")],
 ) -> None:
     """Open a revision file in $EDITOR.
 

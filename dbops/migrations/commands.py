@@ -10,13 +10,10 @@ env.py files (Advanced Alchemy's among them) may call ``asyncio.run`` themselves
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import io
-import logging
-import shutil
-import threading
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -40,6 +37,7 @@ if TYPE_CHECKING:
 
     from dbops.config import AnyConfig
     from dbops.migrations.alembic_config import DbopsAlembicConfig
+    from dbops.migrations.lock import LockSettings
 
 __all__ = [
     "branches",
@@ -71,10 +69,11 @@ def outside_event_loop(fn: Callable[P, T]) -> Callable[P, T]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
+        asyncio = sys.modules.get("asyncio")  # not imported yet: no loop can be running
+        if asyncio is None or not _loop_running(asyncio):
             return fn(*args, **kwargs)
+        import threading
+
         outcome: dict[str, Any] = {}
 
         def target() -> None:
@@ -92,6 +91,14 @@ def outside_event_loop(fn: Callable[P, T]) -> Callable[P, T]:
         return value
 
     return wrapper
+
+
+def _loop_running(asyncio: Any) -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 # -- plumbing ---------------------------------------------------------------------------------------------
@@ -130,24 +137,21 @@ def _translate_errors(config: AnyConfig, action: str) -> Iterator[None]:
         raise MigrationError(f"{action} failed for {config.describe()}: {_first_line(error)}") from error
 
 
-class _ReporterHandler(logging.Handler):
-    def __init__(self, reporter: Reporter) -> None:
-        super().__init__(logging.INFO)
-        self.reporter = reporter
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = redact(record.getMessage())
-        if record.levelno >= logging.WARNING:
-            self.reporter.warn(message)
-        elif not message.startswith(_QUIET_LOG_PREFIXES):
-            self.reporter.info(message)
-
-
 @contextlib.contextmanager
 def _alembic_logs_to(reporter: Reporter) -> Iterator[None]:
     """Send Alembic's log lines ("Running upgrade a -> b, msg") to the reporter, and only there."""
+    import logging
+
+    class ReporterHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            message = redact(record.getMessage())
+            if record.levelno >= logging.WARNING:
+                reporter.warn(message)
+            elif not message.startswith(_QUIET_LOG_PREFIXES):
+                reporter.info(message)
+
     logger = logging.getLogger("alembic")
-    handler = _ReporterHandler(reporter)
+    handler = ReporterHandler(logging.INFO)
     level, propagate = logger.level, logger.propagate
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
@@ -186,9 +190,10 @@ def _script_directory(config: AnyConfig, alembic_config: DbopsAlembicConfig) -> 
 def _uses_dbops_env(script: ScriptDirectory) -> bool:
     env = Path(script.env_py_location)
     try:
-        return "dbops.migrations" in env.read_text(encoding="utf-8")
+        text = env.read_text(encoding="utf-8")
     except OSError:
         return False
+    return "dbops.migrations.environment" in text and "run_migrations(" in text
 
 
 def _info(script: Script, current: Sequence[str] = ()) -> RevisionInfo:
@@ -211,17 +216,9 @@ def _info(script: Script, current: Sequence[str] = ()) -> RevisionInfo:
 
 
 def _version_options(config: AnyConfig) -> dict[str, Any]:
-    settings = config.alembic_config
-    options: dict[str, Any] = {
-        "version_table": settings.version_table_name,
-        "version_table_schema": settings.version_table_schema,
-        "compare_type": settings.compare_type,
-        "compare_server_default": settings.compare_server_default,
-        "target_metadata": config.get_metadata(),
-    }
-    if settings.include_object is not None:
-        options["include_object"] = settings.include_object
-    return options
+    from dbops.migrations.environment import options_for
+
+    return options_for(config)
 
 
 def _read_current(config: AnyConfig) -> tuple[str, ...]:
@@ -277,6 +274,8 @@ def init(
         raise MigrationError(f"no template {template!r}; available: {', '.join(sorted(templates)) or 'none'}")
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise MigrationError(f"{target} already exists and is not empty: choose another directory")
+    import shutil
+
     source = Path(templates[template].directory)
     written: list[str] = []
     target.mkdir(parents=True, exist_ok=True)
@@ -344,7 +343,7 @@ def _run_environment(
     destination_rev: str | None,
     lock_timeout: float | None,
     reporter: Reporter,
-    direction: str,
+    purge: bool = False,
 ) -> MigrationRunResult:
     """Run env.py with ``plan(script, current_heads) -> steps`` under the migration lock (online)."""
     from alembic.runtime.environment import EnvironmentContext
@@ -360,7 +359,7 @@ def _run_environment(
 
     def fn(rev: Any, context: Any) -> list[Any]:
         steps = plan(script, rev)
-        result.steps = [_step(step, direction) for step in steps]
+        result.steps = [_step(step, command) for step in steps]
         return steps
 
     dialect = dialect_name(config)
@@ -368,7 +367,7 @@ def _run_environment(
     if not sql and dialect != "sqlite":
         holder = server_lock(config, dialect, lock, reporter)
     elif not sql and not _uses_dbops_env(script):
-        reporter.warn(f"{script.env_py_location} is not dbops' env.py: SQLite runs without the migration lock")
+        holder = _sqlite_file_lock(config, script, lock, reporter)
     with (
         _translate_errors(config, command),
         holder,
@@ -386,6 +385,21 @@ def _run_environment(
     if buffer is not None:
         result.sql = buffer.getvalue()
     return result
+
+
+def _sqlite_file_lock(
+    config: AnyConfig, script: ScriptDirectory, lock: LockSettings, reporter: Reporter
+) -> contextlib.AbstractContextManager[None]:
+    """The SQLite lock for an env.py that opens its own connections: a file lock beside the database."""
+    from sqlalchemy.engine import make_url
+
+    from dbops.migrations.lock import file_lock
+
+    database = make_url(str(config.connection_string)).database
+    if not database or database == ":memory:" or sys.platform == "win32":
+        reporter.warn(f"{script.env_py_location} is not dbops' env.py: this run holds no migration lock")
+        return contextlib.nullcontext()
+    return file_lock(Path(f"{Path(database).resolve()}.dbops-lock"), lock, reporter)
 
 
 def _split_range(revision: str, *, sql: bool) -> tuple[str | None, str]:
@@ -424,7 +438,6 @@ def upgrade(
         destination_rev=destination,
         lock_timeout=lock_timeout,
         reporter=reporter,
-        direction="upgrade",
     )
     result.already_current = not sql and not result.steps
     return result
@@ -432,11 +445,15 @@ def upgrade(
 
 def _already_at_heads(config: AnyConfig, *, single: bool) -> bool:
     """The no-op fast path: the version table already holds exactly the script heads (no Alembic import)."""
-    from dbops.migrations.fast import current_revisions, script_heads
+    from dbops.migrations.fast import current_revisions, current_revisions_direct, script_heads
 
     heads = script_heads(config)
     if heads is None or (single and len(heads) != 1):
         return False
+    direct = current_revisions_direct(config)
+    if direct is not None:
+        return direct == heads
+    # The bare driver could not say: ask through SQLAlchemy, which knows every driver and engine option.
     return current_revisions(config) == heads
 
 
@@ -455,18 +472,21 @@ def downgrade(
     starting_rev, destination = _split_range(revision, sql=sql)
     if sql and starting_rev is None:
         raise MigrationError("downgrade --sql needs a range: FROM:TO (e.g. head:base)")
+
+    def plan(script: ScriptDirectory, rev: Any) -> list[Any]:
+        return list(script._downgrade_revs(destination, rev))
+
     if dry_run:
-        return _plan(config, "downgrade", lambda script, rev: script._downgrade_revs(destination, rev), "downgrade")
+        return _plan(config, "downgrade", plan)
     return _run_environment(
         config,
         "downgrade",
-        lambda script, rev: script._downgrade_revs(destination, rev),
+        plan,
         sql=sql,
         starting_rev=starting_rev,
         destination_rev=destination,
         lock_timeout=lock_timeout,
         reporter=reporter,
-        direction="downgrade",
     )
 
 
@@ -495,9 +515,7 @@ def stamp(
         return list(script._stamp_revs(tuple(targets), rev))
 
     if dry_run:
-        return _plan(config, "stamp", plan, "stamp")
-    if purge and not sql:
-        _purge_versions(config)
+        return _plan(config, "stamp", plan)
     return _run_environment(
         config,
         "stamp",
@@ -507,39 +525,18 @@ def stamp(
         destination_rev=None,
         lock_timeout=lock_timeout,
         reporter=reporter,
-        direction="stamp",
+        purge=purge,
     )
 
 
-def _purge_versions(config: AnyConfig) -> None:
-    from sqlalchemy import column, delete, table
-
-    from dbops.connect import run_sync
-
-    settings = config.alembic_config
-    versions = table(settings.version_table_name, column("version_num"), schema=settings.version_table_schema)
-
-    def purge(connection: Connection) -> None:
-        from sqlalchemy import inspect
-
-        if inspect(connection).has_table(settings.version_table_name, schema=settings.version_table_schema):
-            connection.execute(delete(versions))
-            connection.commit()
-
-    with _translate_errors(config, "stamp --purge"):
-        run_sync(config, purge)
-
-
-def _plan(
-    config: AnyConfig, command: str, plan: Callable[[ScriptDirectory, Any], list[Any]], direction: str
-) -> MigrationRunResult:
+def _plan(config: AnyConfig, command: str, plan: Callable[[ScriptDirectory, Any], list[Any]]) -> MigrationRunResult:
     alembic_config = _alembic_config(config)
     script = _script_directory(config, alembic_config)
     with _translate_errors(config, command):
         heads = _read_current(config)
         steps = plan(script, heads)
     return MigrationRunResult(
-        command=command, config=config.describe(), steps=[_step(s, direction) for s in steps], dry_run=True
+        command=command, config=config.describe(), steps=[_step(s, command) for s in steps], dry_run=True
     )
 
 
@@ -578,7 +575,7 @@ def make_migrations(
             "a revision written without --autogenerate has no operations: pass --empty to write one to fill in"
         )
     alembic_config = _alembic_config(config)
-    script_directory = _script_directory(config, alembic_config)
+    _script_directory(config, alembic_config)  # a clear error when there is no migrations directory
     operations: list[str] = []
     refused: list[bool] = []
 
@@ -611,7 +608,6 @@ def make_migrations(
             f"no differences between the models and the database of {config.describe()}: nothing to write "
             "(pass --empty to write an empty revision)"
         )
-    del script_directory
     script = written[0] if isinstance(written, list) else written
     assert script is not None
     info = _info(script)
@@ -724,7 +720,7 @@ def current(config: AnyConfig) -> CurrentResult:
     script = _script_directory(config, alembic_config)
     with _translate_errors(config, "current"):
         revisions = _read_current(config)
-        known = [_info(s, revisions) for s in (script.get_revision(r) for r in revisions) if s is not None]
+        known = [_info(s, revisions) for s in (_safe_get(script, r) for r in revisions) if s is not None]
         unknown = [r for r in revisions if r not in {k.revision for k in known}]
         return CurrentResult(config.describe(), known, unknown, list(script.get_heads()))
 

@@ -18,16 +18,13 @@ if TYPE_CHECKING:
     from alembic.config import Config
     from sqlalchemy import Connection
 
-__all__ = ["configure_options", "run_migrations"]
+    from dbops.config import AnyConfig
+
+__all__ = ["configure_options", "options_for", "run_migrations"]
 
 
-def configure_options(config: Config) -> dict[str, Any]:
-    """The ``context.configure`` options a dbops config implies (also usable from a hand-written env.py)."""
-    db_config = getattr(config, "dbops_config", None)
-    if db_config is None:
-        from dbops.errors import MigrationError
-
-        raise MigrationError("this env.py is run by dbops: use `dbops upgrade` (not `alembic upgrade`)")
+def options_for(db_config: AnyConfig) -> dict[str, Any]:
+    """The Alembic context options a dbops config implies (metadata, version table, autogenerate settings)."""
     settings = db_config.alembic_config
     options: dict[str, Any] = {
         "target_metadata": db_config.get_metadata(),
@@ -38,13 +35,22 @@ def configure_options(config: Config) -> dict[str, Any]:
         "compare_server_default": settings.compare_server_default,
         "render_as_batch": settings.render_as_batch,
         "user_module_prefix": settings.user_module_prefix,
-        "transaction_per_migration": True,
     }
     if settings.include_object is not None:
         options["include_object"] = settings.include_object
     if settings.version_table_schema:
         options["include_schemas"] = True
     return options
+
+
+def configure_options(config: Config) -> dict[str, Any]:
+    """The ``context.configure`` options for the dbops config Alembic was given (also for hand-written env.py)."""
+    db_config = getattr(config, "dbops_config", None)
+    if db_config is None:
+        from dbops.errors import MigrationError
+
+        raise MigrationError("this env.py is run by dbops: use `dbops upgrade` (not `alembic upgrade`)")
+    return {**options_for(db_config), "transaction_per_migration": True}
 
 
 def run_migrations(**overrides: Any) -> None:

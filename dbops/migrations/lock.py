@@ -7,6 +7,8 @@ migration exactly once: the second waits, then finds nothing left to do.
 - MariaDB/MySQL: a ``GET_LOCK`` name (server-wide, so it includes the database name), on its own connection;
 - SQLite: ``BEGIN IMMEDIATE`` on the migration's own connection (SQLite locks the whole file, so a second
   connection holding the lock would block the migration itself). The whole run is then one transaction.
+  An env.py that is not dbops' own opens its own connections, so there dbops holds an exclusive ``flock`` on
+  ``<database file>.dbops-lock`` instead (POSIX systems).
 
 ``timeout=None`` waits for as long as it takes; otherwise ``LockTimeoutError`` after ``timeout`` seconds.
 """
@@ -19,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbops.errors import LockTimeoutError
@@ -29,7 +32,7 @@ if TYPE_CHECKING:
     from dbops.config import AnyConfig
     from dbops.progress import Reporter
 
-__all__ = ["LockSettings", "lock_name", "server_lock", "sqlite_lock"]
+__all__ = ["LockSettings", "file_lock", "lock_name", "server_lock", "sqlite_lock"]
 
 POLL_SECONDS = 0.1
 
@@ -155,3 +158,28 @@ def sqlite_lock(connection: Connection, settings: LockSettings) -> Iterator[None
         connection.rollback()
         raise
     connection.commit()
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, settings: LockSettings, reporter: Reporter) -> Iterator[None]:
+    """An exclusive ``flock`` on ``path`` (created if missing) while the block runs; polled like the others."""
+    import fcntl
+
+    deadline = None if settings.timeout is None else time.monotonic() + settings.timeout
+    with path.open("a") as handle:
+        announced = False
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise LockTimeoutError(_timeout_message(settings.description, settings.timeout)) from None
+                if not announced:
+                    reporter.info("Waiting for the migration lock (another process is migrating this database)...")
+                    announced = True
+                time.sleep(POLL_SECONDS)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -268,15 +268,15 @@ def _model_info(model: type[Any]) -> ModelInfo:
     )
 
 
-def upsert_statement(
-    dialect: Dialect, table: Table, rows: list[dict[str, Any]], match: Sequence[str], update: Sequence[str]
-) -> Any:
+def upsert_statement(dialect: Dialect, table: Table, match: Sequence[str], update: Sequence[str]) -> Any:
     """``INSERT ... ON CONFLICT (match) DO UPDATE`` (PostgreSQL, SQLite) or ``ON DUPLICATE KEY UPDATE``
-    (MariaDB/MySQL) writing ``rows`` (column-name keyed); ``update`` names the columns to overwrite."""
+    (MariaDB/MySQL); ``update`` names the columns to overwrite. Execute it with a list of column-keyed rows:
+    one statement compiled once, sent as an executemany (batched into multi-row VALUES by the driver or by
+    SQLAlchemy's insertmanyvalues)."""
     if dialect.name in ("postgresql", "sqlite"):
         from sqlalchemy.dialects import postgresql, sqlite
 
-        statement = (postgresql.insert if dialect.name == "postgresql" else sqlite.insert)(table).values(rows)
+        statement = (postgresql.insert if dialect.name == "postgresql" else sqlite.insert)(table)
         if not update:
             return statement.on_conflict_do_nothing(index_elements=list(match))
         return statement.on_conflict_do_update(
@@ -285,7 +285,7 @@ def upsert_statement(
     if dialect.name in ("mysql", "mariadb"):
         from sqlalchemy.dialects.mysql import insert as mysql_insert
 
-        mysql_statement = mysql_insert(table).values(rows)
+        mysql_statement = mysql_insert(table)
         # A no-op assignment keeps "nothing to update" an upsert instead of a duplicate-key error.
         names = list(update) or [match[0]]
         return mysql_statement.on_duplicate_key_update({name: mysql_statement.inserted[name] for name in names})

@@ -656,19 +656,21 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         dialect = self._dialect
         now = utcnow()
         audit = {"created_at", "updated_at"} if info.has_updated_at else set()
+        plan = [(c.key, c.name, c.default, c.server_generated, c.key in audit) for c in info.columns]
         groups: dict[tuple[str, ...], builtins.list[tuple[Any, dict[str, Any]]]] = defaultdict(builtins.list)
         for item in items:
+            # Values the row gets from Python defaults are stored on the instance too, as a flush would.
             values = item.__dict__
             row: dict[str, Any] = {}
-            for column in info.columns:
-                if column.key in values:
-                    row[column.name] = values[column.key]
-                elif column.key in audit:
-                    row[column.name] = now
-                elif column.default is not None:
-                    row[column.name] = column.default()
-                elif not column.server_generated:
-                    row[column.name] = None
+            for key, name, default, server_generated, is_audit in plan:
+                if key in values:
+                    row[name] = values[key]
+                elif is_audit:
+                    row[name] = values[key] = now
+                elif default is not None:
+                    row[name] = values[key] = default()
+                elif not server_generated:
+                    row[name] = values[key] = None
             groups[tuple(row)].append((item, row))
         returning_needed = any(c.server_generated and c.name not in keys for keys in groups for c in info.columns)
         if returning_needed and not (
@@ -684,16 +686,43 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
             for chunk in chunks(members, rows_per_statement(dialect, len(keys))):
                 result = self.session.execute(statement, [row for _, row in chunk])
                 if returned:
-                    for (_, row), values_back in zip(chunk, result.all(), strict=True):
-                        row.update({c.name: v for c, v in zip(returned, values_back, strict=True)})
-        by_name = {c.name: c.key for c in info.columns}
-        for item, row in (member for members in groups.values() for member in members):
-            values = item.__dict__
-            for name, value in row.items():
-                values[by_name[name]] = value
-            make_transient_to_detached(item)
-            self.session.add(item)
+                    for (item, _), values_back in zip(chunk, result.all(), strict=True):
+                        values = item.__dict__
+                        for column, value in zip(returned, values_back, strict=True):
+                            values[column.key] = value
+        self._attach_inserted([item for group in groups.values() for item, _ in group], make_transient_to_detached)
         return True
+
+    def _attach_inserted(self, items: Sequence[Any], make_transient_to_detached: Any) -> None:
+        """Make freshly inserted instances persistent in the session, as a flush would have.
+
+        ``make_transient_to_detached`` + ``Session.add`` per instance is the public way, and costs more than
+        the INSERT itself (the add cascades through relationships, which are empty here). When SQLAlchemy's
+        internals are the ones this was written against (2.0, 2.1), do the same in bulk: identity key,
+        commit the loaded state, add to the identity map.
+        """
+        from sqlalchemy.orm.base import instance_state
+        from sqlalchemy.orm.state import InstanceState
+
+        mapper = self._info.mapper
+        update_impl = getattr(self.session, "_update_impl", None)
+        commit_all = getattr(InstanceState, "_commit_all_states", None)
+        identity_class = getattr(mapper, "_identity_class", None)
+        if update_impl is None or commit_all is None or identity_class is None:
+            for item in items:
+                make_transient_to_detached(item)
+                self.session.add(item)
+            return
+        keys = self._info.primary_key
+        pairs = []
+        for item in items:
+            state = instance_state(item)
+            values = item.__dict__
+            state.key = (identity_class, tuple([values[k] for k in keys]), None)
+            pairs.append((state, values))
+        commit_all(pairs)
+        for state, _ in pairs:
+            update_impl(state)
 
     def update_many(
         self,
@@ -833,7 +862,7 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         load: LoadSpec,
         execution_options: dict[str, Any] | None,
     ) -> builtins.list[ModelT]:
-        from sqlalchemy import select, tuple_
+        from sqlalchemy import tuple_
 
         info = self._info
         assert info.table is not None
@@ -874,22 +903,14 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
             groups[tuple(assigned)].append(row)
             order.append(("match", tuple(row[by_key[m]] for m in match)))
         match_columns = [by_key[m] for m in match]
-        use_returning = dialect.insert_returning and dialect.name in ("postgresql", "sqlite") and load is None
         found: dict[Any, ModelT] = {}
         for updated, rows in groups.items():
+            statement = upsert_statement(dialect, table, match_columns, updated)
             for chunk in chunks(rows, rows_per_statement(dialect, len(info.columns))):
-                statement = upsert_statement(dialect, table, builtins.list(chunk), match_columns, updated)
-                if use_returning:
-                    orm_statement = (
-                        select(self.model_type)
-                        .from_statement(statement.returning(*table.c))
-                        .execution_options(populate_existing=True)
-                    )
-                    for item in self.session.execute(orm_statement).scalars():
-                        found[tuple(getattr(item, m) for m in match)] = item
-                else:
-                    self.session.execute(statement)
-        if not use_returning and groups:
+                self.session.execute(statement, builtins.list(chunk))
+        if groups:
+            # One SELECT per chunk brings the written rows back as ORM objects (with load= options applied),
+            # on every dialect alike; RETURNING from an executemany upsert can't do the eager loads.
             keys = [key for kind, key in order if kind == "match"]
             columns = [self._column(m) for m in match]
             base = self._select(None, load, execution_options).execution_options(populate_existing=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -11,8 +12,12 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-sys.path.insert(0, str(REPO_ROOT / "completions"))
-from generate import FILES, generate  # type: ignore[import-not-found]  # noqa: E402
+_spec = importlib.util.spec_from_file_location("dbops_completions_generate", REPO_ROOT / "completions" / "generate.py")
+assert _spec is not None and _spec.loader is not None
+_generator = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_generator)
+FILES: dict[str, str] = _generator.FILES
+generate = _generator.generate
 
 
 @pytest.mark.parametrize("shell", sorted(FILES))

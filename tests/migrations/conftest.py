@@ -81,7 +81,12 @@ def versions(db: TestDatabase, table: str = "alembic_versions") -> set[str]:
 
 
 def write_revision(
-    directory: Path, revision: str, down: str | None, upgrade: str, downgrade: str = "pass", message: str = ""
+    directory: Path,
+    revision: str,
+    down: str | tuple[str, ...] | None,
+    upgrade: str,
+    downgrade: str = "pass",
+    message: str = "",
 ) -> Path:
     """A hand-written revision file (``upgrade``/``downgrade`` are function bodies)."""
     path = directory / "versions" / f"{revision}.py"

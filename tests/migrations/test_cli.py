@@ -288,3 +288,115 @@ def test_driven_by_a_host_cli(sqlite_db: TestDatabase, tmp_path: Path, capsys: p
     assert run(["downgrade", "-1"], prog_name="litestar database", state=CliState(preset_configs=[config])) == 2
     captured = capsys.readouterr()
     assert "pass --yes" in captured.err
+
+
+@pytest.mark.parametrize("answer", ["y", "n"])
+def test_downgrade_prompts_on_a_terminal(sqlite_db: TestDatabase, tmp_path: Path, answer: str) -> None:
+    """On a terminal, downgrade asks; "y" goes ahead, "n" aborts with exit 1 and changes nothing."""
+    import contextlib
+    import os
+    import pty
+    import subprocess
+
+    folder = project(tmp_path, sqlite_db.sync_url)
+    dbops(folder, "init")
+    dbops(folder, "make-migrations", "-m", "add author")
+    assert dbops(folder, "upgrade")[0] == 0
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dbops", "--config", "settings.py:db", "downgrade", "-1"],
+        cwd=folder,
+        stdin=secondary,
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        env={**os.environ, "TERM": "dumb", "COLUMNS": "200"},
+    )
+    os.close(secondary)
+    seen = b""
+    while b"Downgrade default" not in seen or b"?" not in seen.split(b"Downgrade default", 1)[1]:
+        seen += os.read(primary, 1024)
+    os.write(primary, f"{answer}\n".encode())
+    process.wait(timeout=60)
+    with contextlib.suppress(OSError):  # the terminal closes with the process
+        while os.read(primary, 1024):
+            pass
+    os.close(primary)
+    if answer == "y":
+        assert process.returncode == 0
+        assert "author" not in table_names(sqlite_db)
+    else:
+        assert process.returncode == 1
+        assert "author" in table_names(sqlite_db)
+
+
+def test_init_elsewhere_says_how_to_point_the_config(sqlite_db: TestDatabase, tmp_path: Path) -> None:
+    folder = project(tmp_path, sqlite_db.sync_url)
+    code, _, err = dbops(folder, "init", "alembic")
+    assert code == 0 and (folder / "alembic" / "env.py").is_file()
+    assert "script_location" in err and 'script_location="alembic"' in err
+
+
+def test_quiet_keeps_only_results_and_errors(sqlite_db: TestDatabase, tmp_path: Path) -> None:
+    folder = project(tmp_path, sqlite_db.sync_url)
+    dbops(folder, "init")
+    dbops(folder, "make-migrations", "-m", "add author")
+    code, out, err = dbops(folder, "--quiet", "upgrade")
+    assert (code, out, err) == (0, "", "")
+    assert "author" in table_names(sqlite_db)
+
+
+def test_database_at_an_unknown_revision(sqlite_db: TestDatabase, tmp_path: Path) -> None:
+    folder = project(tmp_path, sqlite_db.sync_url)
+    dbops(folder, "init")
+    dbops(folder, "make-migrations", "-m", "add author")
+    dbops(folder, "upgrade")
+    for path in (folder / "migrations" / "versions").glob("*.py"):
+        path.unlink()
+    revision = versions(sqlite_db).pop()
+    (folder / "migrations" / "versions" / "x1.py").write_text("revision = 'x1'\ndown_revision = None\n")
+    for argv in (["check"], ["upgrade"]):
+        code, _, err = dbops(folder, *argv)
+        assert code == 2, argv
+        one_line_error(err, revision)
+    code, out, err = dbops(folder, "current")
+    assert code == 0 and out.endswith("(not in the migrations directory)\n")
+    assert "Not at head: heads are x1." in err
+
+
+def test_migration_help_and_completion_import_nothing_heavy(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    code = (
+        "import sys, contextlib, io\n"
+        "from dbops.cli.app import run\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    for argv in (['upgrade', '--help'], ['downgrade', '--help'], ['check', '--help']):\n"
+        "        run(argv)\n"
+        "print(sorted(m for m in ('sqlalchemy', 'alembic', 'rich', 'dbops.migrations.commands') if m in sys.modules))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert completed.stdout.strip() == "[]"
+    env = {**os.environ, "_DBOPS_COMPLETE": "complete_bash", "COMP_WORDS": "dbops downgrade --", "COMP_CWORD": "2"}
+    completed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "dbops"], env=env, capture_output=True, text=True, cwd=tmp_path
+    )
+    assert "--lock-timeout" in completed.stdout.split()
+    imported = {line.rsplit("|", 1)[-1].strip() for line in completed.stderr.splitlines() if "|" in line}
+    assert not {"sqlalchemy", "alembic", "rich"} & imported
+
+
+def test_run_results_as_json(sqlite_db: TestDatabase, tmp_path: Path) -> None:
+    folder = project(tmp_path, sqlite_db.sync_url)
+    dbops(folder, "init")
+    dbops(folder, "make-migrations", "-m", "add author", "--rev-id", "a1")
+    code, out, err = dbops(folder, "upgrade", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["steps"] == [
+        {"direction": "upgrade", "from_revisions": [], "to_revisions": ["a1"], "message": "add author"}
+    ]
+    assert json.loads(dbops(folder, "upgrade", "--format", "json")[1])["already_current"] is True
+    code, out, _ = dbops(folder, "stamp", "base", "--yes", "--format", "json")
+    assert code == 0 and json.loads(out)["steps"][0]["direction"] == "stamp"
+    assert versions(sqlite_db) == set()

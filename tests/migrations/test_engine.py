@@ -214,3 +214,20 @@ def test_ensure_version_and_list_templates(db: TestDatabase, config_factory: Con
     commands.ensure_version(config)
     assert "my_versions" in table_names(db)
     assert [t.name for t in commands.list_templates(config)] == ["dbops"]
+
+
+def test_cheap_heads_agree_with_alembic(sqlite_db: TestDatabase, tmp_path: Path, metadata: sa.MetaData) -> None:
+    from dbops.migrations.fast import script_heads
+    from tests.migrations.conftest import make_config
+
+    config = make_config(sqlite_db.sync_url, is_async=False, metadata=metadata, script_location=str(tmp_path / "m"))
+    commands.init(config, package=True)
+    folder = tmp_path / "m"
+    assert script_heads(config) is None  # no revisions yet: let Alembic answer
+    write_revision(folder, "root", None, "pass")
+    for revision, down in (("left", "root"), ("right", "root"), ("merged", ("left", "right"))):
+        assert script_heads(config) == {info.revision for info in commands.heads(config)}
+        write_revision(folder, revision, down, "pass")
+    assert script_heads(config) == {"merged"} == {info.revision for info in commands.heads(config)}
+    (folder / "versions" / "broken.py").write_text("revision = compute()\n")
+    assert script_heads(config) is None

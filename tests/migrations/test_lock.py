@@ -151,3 +151,57 @@ def test_cli_lock_timeout_exit_3(
     assert result.stderr.splitlines()[-1] == errors[0]
     assert "Traceback" not in result.stderr
     assert "runs" not in table_names(db)
+
+
+def test_noop_upgrade_imports_no_alembic(db: TestDatabase, is_async: bool, tmp_path: Path) -> None:
+    """At head, upgrade answers from the version table and the revision files alone (the cheap path)."""
+    write_project(tmp_path, db, is_async, slow=False)
+    first = invoke(["--config", "settings.py:db", "upgrade"], cwd=tmp_path)
+    assert first.exit_code == 0, first.stderr
+    code = (
+        "import sys, contextlib, io\n"
+        "from dbops.cli.app import run\n"
+        "with contextlib.redirect_stderr(io.StringIO()) as err:\n"
+        "    status = run(['--config', 'settings.py:db', 'upgrade'])\n"
+        "print(status, 'alembic' in sys.modules, repr(err.getvalue()))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert completed.stdout.split(" ", 2) == ["0", "False", "'Already at head.\\n'\n"]
+    # One revision behind: the same command takes the full path and applies it.
+    write_revision(tmp_path / "migrations", "r4", "r3", "op.execute(\"INSERT INTO runs (rev) VALUES ('r4')\")")
+    behind = invoke(["--config", "settings.py:db", "upgrade"], cwd=tmp_path)
+    assert behind.exit_code == 0 and "Running upgrade r3 -> r4" in behind.stderr
+    assert runs(db) == ["r1", "r2", "r3", "r4"]
+
+
+FOREIGN_ENV = """
+from alembic import context
+
+config = context.config
+with config.engine.connect() as connection:
+    context.configure(connection=connection, version_table=config.version_table_name)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+def test_sqlite_with_a_foreign_env_py_locks_a_file(sqlite_db: TestDatabase, tmp_path: Path) -> None:
+    """An env.py opening its own connections (Advanced Alchemy's) still runs each migration once on SQLite."""
+    import fcntl
+
+    write_project(tmp_path, sqlite_db, False)
+    (tmp_path / "migrations" / "env.py").write_text(FOREIGN_ENV)
+    argv = [sys.executable, "-m", "dbops", "--config", "settings.py:db", "upgrade"]
+    lock_file = Path(f"{sqlite_db.path}.dbops-lock")
+    with lock_file.open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        blocked = invoke(["--config", "settings.py:db", "upgrade", "--lock-timeout", "0.3"], cwd=tmp_path)
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    assert blocked.exit_code == 3 and "could not take the migration lock" in blocked.stderr
+    processes = [
+        subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    assert runs(sqlite_db) == ["r1", "r2", "r3"]

@@ -13,26 +13,26 @@ from dbops import base
 from dbops.types import EncryptedString, JsonB
 
 
-class AuthorModel(base.UUIDAuditBase):
+class RtAuthorModel(base.UUIDAuditBase):
     __tablename__ = "rt_author"
 
     name: Mapped[str] = mapped_column(String(100), unique=True)
     dob: Mapped[Optional[datetime.date]]
     bio: Mapped[Optional[str]] = mapped_column(String(200))
-    books: Mapped[list[BookModel]] = relationship(back_populates="author", lazy="raise")
+    books: Mapped[list[RtBookModel]] = relationship(back_populates="author", lazy="raise")
 
 
-class BookModel(base.UUIDv7AuditBase):
+class RtBookModel(base.UUIDv7AuditBase):
     __tablename__ = "rt_book"
     __table_args__ = (CheckConstraint("pages >= 0", name="pages_positive"),)
 
     title: Mapped[str] = mapped_column(String(100))
     pages: Mapped[int] = mapped_column(default=0)
     author_id: Mapped[UUID] = mapped_column(ForeignKey("rt_author.id"))
-    author: Mapped[AuthorModel] = relationship(back_populates="books", lazy="raise")
+    author: Mapped[RtAuthorModel] = relationship(back_populates="books", lazy="raise")
 
 
-class CounterModel(base.BigIntAuditBase):
+class RtCounterModel(base.BigIntAuditBase):
     __tablename__ = "rt_counter"
     __table_args__ = (UniqueConstraint("kind", "slot"),)
 
@@ -42,7 +42,7 @@ class CounterModel(base.BigIntAuditBase):
     extra: Mapped[Optional[dict[str, Any]]] = mapped_column(JsonB)
 
 
-class SecretModel(base.UUIDBase):
+class RtSecretModel(base.UUIDBase):
     __tablename__ = "rt_secret"
 
     label: Mapped[str] = mapped_column(String(50))
@@ -50,4 +50,4 @@ class SecretModel(base.UUIDBase):
     seen_at: Mapped[Optional[datetime.datetime]]
 
 
-TABLES = [AuthorModel.__table__, BookModel.__table__, CounterModel.__table__, SecretModel.__table__]
+TABLES = [RtAuthorModel.__table__, RtBookModel.__table__, RtCounterModel.__table__, RtSecretModel.__table__]

@@ -19,7 +19,7 @@ from dbops.metadata import metadata_registry
 from dbops.types import uuid7
 from dbops.types.uuid import uuid7_time_ms
 from tests.models.harness import Context, run
-from tests.models.models import TABLES, AuthorModel, CounterModel, SecretModel
+from tests.models.models import TABLES, RtAuthorModel, RtCounterModel, RtSecretModel
 
 UTC = datetime.timezone.utc
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,14 +65,14 @@ def test_bases_share_the_registry_metadata():
     analytics = metadata_registry.get("models_analytics")
     assert analytics.tables["analytics_event"] is AnalyticsEvent.__table__
     assert "analytics_event" not in default.tables
-    names = {c.name for c in AuthorModel.__table__.constraints} | {i.name for i in AuthorModel.__table__.indexes}
+    names = {c.name for c in RtAuthorModel.__table__.constraints} | {i.name for i in RtAuthorModel.__table__.indexes}
     assert {"pk_rt_author", "uq_rt_author_name"} <= names
-    assert CounterModel.__table__.c.id.autoincrement is True
+    assert RtCounterModel.__table__.c.id.autoincrement is True
     assert [c.name for c in AnalyticsEvent.__table__.columns] == ["id", "kind", "created_at", "updated_at"]
 
 
 def test_to_dict():
-    author = AuthorModel(id=uuid.UUID(int=1), name="Ann")
+    author = RtAuthorModel(id=uuid.UUID(int=1), name="Ann")
     assert author.to_dict() == {
         "id": uuid.UUID(int=1),
         "name": "Ann",
@@ -86,9 +86,9 @@ def test_to_dict():
 
 def test_column_types_round_trip(db, is_async):
     async def body(ctx: Context) -> None:
-        secrets = ctx.repo(SecretModel)
+        secrets = ctx.repo(RtSecretModel)
         seen = datetime.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
-        secret = await secrets.add(SecretModel(label="a", token="hunter2", seen_at=seen))
+        secret = await secrets.add(RtSecretModel(label="a", token="hunter2", seen_at=seen))
         await ctx.session.commit()
         ctx.raw_session.expunge_all()
         loaded = await secrets.get(secret.id)
@@ -103,14 +103,14 @@ def test_column_types_round_trip(db, is_async):
         stored = raw.scalar_one()
         assert "hunter2" not in stored and stored.startswith("gAAAA")  # Fernet ciphertext, not the secret
 
-        counters = ctx.repo(CounterModel)
-        counter = await counters.add(CounterModel(kind="k", slot=1, extra={"a": [1, 2], "b": {"c": None}}))
+        counters = ctx.repo(RtCounterModel)
+        counter = await counters.add(RtCounterModel(kind="k", slot=1, extra={"a": [1, 2], "b": {"c": None}}))
         await ctx.session.commit()
         ctx.raw_session.expunge_all()
         assert (await counters.get(counter.id)).extra == {"a": [1, 2], "b": {"c": None}}
 
-        with pytest.raises(RepositoryError, match=r"SecretModel: DateTimeUTC column got the naive datetime"):
-            await secrets.add(SecretModel(label="b", seen_at=datetime.datetime(2024, 1, 1)))
+        with pytest.raises(RepositoryError, match=r"RtSecretModel: DateTimeUTC column got the naive datetime"):
+            await secrets.add(RtSecretModel(label="b", seen_at=datetime.datetime(2024, 1, 1)))
 
     run(db, is_async, TABLES, body)
 
@@ -122,7 +122,7 @@ def test_native_storage_per_dialect(db):
     engine = create_engine(db.sync_url)
     try:
         with Session(engine) as session:
-            author = AuthorModel(name="Ann")
+            author = RtAuthorModel(name="Ann")
             session.add(author)
             session.commit()
             raw = session.execute(text("SELECT id FROM rt_author")).scalar_one()
@@ -164,7 +164,7 @@ def test_updated_at_is_touched_on_every_change(sqlite_db):
     create_tables(sqlite_db, TABLES)
     engine = create_engine(sqlite_db.sync_url)
     with Session(engine) as session:
-        author = AuthorModel(name="Ann")
+        author = RtAuthorModel(name="Ann")
         session.add(author)
         session.flush()
         first = author.updated_at
@@ -180,7 +180,7 @@ def test_updated_at_is_touched_on_every_change(sqlite_db):
         assert author.updated_at == chosen
         session.commit()
     with Session(engine, info={base.TOUCH_UPDATED_TIMESTAMP_KEY: False}) as session:
-        author = session.scalars(select(AuthorModel)).one()
+        author = session.scalars(select(RtAuthorModel)).one()
         author.bio = "z"
         session.flush()
         assert author.updated_at == chosen  # the session opted out

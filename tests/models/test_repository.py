@@ -22,22 +22,24 @@ from dbops.filters import (
     SearchFilter,
 )
 from tests.models.harness import Context, run
-from tests.models.models import TABLES, AuthorModel, BookModel, CounterModel
+from tests.models.models import TABLES, RtAuthorModel, RtBookModel, RtCounterModel
 
 UTC = datetime.timezone.utc
 
 
-async def _authors(ctx: Context, count: int = 5) -> list[AuthorModel]:
-    repo = ctx.repo(AuthorModel)
+async def _authors(ctx: Context, count: int = 5) -> list[RtAuthorModel]:
+    repo = ctx.repo(RtAuthorModel)
     return list(
-        await repo.add_many([AuthorModel(name=f"Author {i}", dob=datetime.date(1950 + i, 1, 1)) for i in range(count)])
+        await repo.add_many(
+            [RtAuthorModel(name=f"Author {i}", dob=datetime.date(1950 + i, 1, 1)) for i in range(count)]
+        )
     )
 
 
 def test_add_and_single_item_reads(db, is_async):
     async def body(ctx: Context) -> None:
-        repo = ctx.repo(AuthorModel)
-        author = await repo.add(AuthorModel(name="Ann", dob=datetime.date(1970, 5, 1)))
+        repo = ctx.repo(RtAuthorModel)
+        author = await repo.add(RtAuthorModel(name="Ann", dob=datetime.date(1970, 5, 1)))
         assert isinstance(author.id, uuid.UUID)
         assert author.created_at.tzinfo is not None and author.created_at == author.updated_at
         await ctx.session.commit()
@@ -45,19 +47,19 @@ def test_add_and_single_item_reads(db, is_async):
         assert (await repo.get(author.id)).name == "Ann"
         assert (await repo.get("Ann", id_attribute="name")).id == author.id
         assert (await repo.get_one(name="Ann")).id == author.id
-        assert (await repo.get_one(AuthorModel.name == "Ann")).id == author.id
+        assert (await repo.get_one(RtAuthorModel.name == "Ann")).id == author.id
         assert await repo.get_one_or_none(name="Bob") is None
         assert await repo.count() == 1
         assert await repo.count(name="Bob") == 0
         assert await repo.exists(name="Ann") is True
         assert await repo.exists(SearchFilter("name", "zzz")) is False
 
-        with pytest.raises(NotFoundError, match=r"no AuthorModel with id="):
+        with pytest.raises(NotFoundError, match=r"no RtAuthorModel with id="):
             await repo.get(uuid.uuid4())
-        with pytest.raises(NotFoundError, match=r"no AuthorModel matches name='Bob'"):
+        with pytest.raises(NotFoundError, match=r"no RtAuthorModel matches name='Bob'"):
             await repo.get_one(name="Bob")
-        await repo.add(AuthorModel(name="Anna"))
-        with pytest.raises(RepositoryError, match="more than one AuthorModel"):
+        await repo.add(RtAuthorModel(name="Anna"))
+        with pytest.raises(RepositoryError, match="more than one RtAuthorModel"):
             await repo.get_one(SearchFilter("name", "Ann"))
 
     run(db, is_async, TABLES, body)
@@ -66,7 +68,7 @@ def test_add_and_single_item_reads(db, is_async):
 def test_list_filters_and_pagination(db, is_async):
     async def body(ctx: Context) -> None:
         authors = await _authors(ctx, 6)
-        repo = ctx.repo(AuthorModel)
+        repo = ctx.repo(RtAuthorModel)
 
         async def names(*filters, **kwargs):
             return [a.name for a in await repo.list(*filters, OrderBy("name"), **kwargs)]
@@ -109,9 +111,9 @@ def test_list_filters_and_pagination(db, is_async):
 
 def test_add_many_bulk(db, is_async):
     async def body(ctx: Context) -> None:
-        repo = ctx.repo(AuthorModel)
+        repo = ctx.repo(RtAuthorModel)
         given_id = uuid.uuid4()
-        items = [AuthorModel(name=f"n{i:05d}") for i in range(12_001)] + [AuthorModel(id=given_id, name="given")]
+        items = [RtAuthorModel(name=f"n{i:05d}") for i in range(12_001)] + [RtAuthorModel(id=given_id, name="given")]
         added = await repo.add_many(items)
         assert added == items  # the same instances come back, with their generated values
         assert added[-1].id == given_id
@@ -123,8 +125,8 @@ def test_add_many_bulk(db, is_async):
         assert stored is added[5]  # attached to the session's identity map
         assert stored.name == "n00005"
 
-        counters = ctx.repo(CounterModel)
-        rows = await counters.add_many([CounterModel(kind="k", slot=i, extra={"i": i}) for i in range(7)])
+        counters = ctx.repo(RtCounterModel)
+        rows = await counters.add_many([RtCounterModel(kind="k", slot=i, extra={"i": i}) for i in range(7)])
         ids = [c.id for c in rows]
         assert all(isinstance(i, int) for i in ids) and ids == sorted(ids) and len(set(ids)) == 7
         fresh = await counters.list(OrderBy("slot"))
@@ -136,10 +138,10 @@ def test_add_many_bulk(db, is_async):
 
 def test_add_many_with_related_objects_uses_the_unit_of_work(db, is_async):
     async def body(ctx: Context) -> None:
-        authors = ctx.repo(AuthorModel)
-        author = AuthorModel(name="Ann", books=[BookModel(title="A"), BookModel(title="B")])
+        authors = ctx.repo(RtAuthorModel)
+        author = RtAuthorModel(name="Ann", books=[RtBookModel(title="A"), RtBookModel(title="B")])
         await authors.add_many([author])
-        books = ctx.repo(BookModel)
+        books = ctx.repo(RtBookModel)
         stored = await books.list(OrderBy("title"))
         assert [(b.title, b.author_id) for b in stored] == [("A", author.id), ("B", author.id)]
 
@@ -148,11 +150,11 @@ def test_add_many_with_related_objects_uses_the_unit_of_work(db, is_async):
 
 def test_update_is_partial_and_touches_updated_at(db, is_async):
     async def body(ctx: Context) -> None:
-        repo = ctx.repo(AuthorModel)
-        author = await repo.add(AuthorModel(name="Ann", dob=datetime.date(1970, 1, 1), bio="b"))
+        repo = ctx.repo(RtAuthorModel)
+        author = await repo.add(RtAuthorModel(name="Ann", dob=datetime.date(1970, 1, 1), bio="b"))
         await ctx.session.commit()
         created = author.created_at
-        updated = await repo.update(AuthorModel(id=author.id, name="Anne"))
+        updated = await repo.update(RtAuthorModel(id=author.id, name="Anne"))
         assert (updated.name, updated.dob, updated.bio) == ("Anne", datetime.date(1970, 1, 1), "b")
         assert updated.created_at == created and updated.updated_at > created
         await ctx.session.commit()
@@ -161,10 +163,10 @@ def test_update_is_partial_and_touches_updated_at(db, is_async):
         again = await repo.update(updated)
         assert again is updated and (await repo.get_one(name="Anne")).bio is None
 
-        with pytest.raises(NotFoundError, match="no AuthorModel with id="):
-            await repo.update(AuthorModel(id=uuid.uuid4(), name="ghost"))
-        with pytest.raises(RepositoryError, match="cannot update a AuthorModel without its id"):
-            await repo.update(AuthorModel(name="no id"))
+        with pytest.raises(NotFoundError, match="no RtAuthorModel with id="):
+            await repo.update(RtAuthorModel(id=uuid.uuid4(), name="ghost"))
+        with pytest.raises(RepositoryError, match="cannot update a RtAuthorModel without its id"):
+            await repo.update(RtAuthorModel(name="no id"))
 
     run(db, is_async, TABLES, body)
 
@@ -173,13 +175,13 @@ def test_update_many(db, is_async):
     async def body(ctx: Context) -> None:
         authors = await _authors(ctx, 4)
         await ctx.session.commit()
-        repo = ctx.repo(AuthorModel)
+        repo = ctx.repo(RtAuthorModel)
         before = authors[0].updated_at
         result = await repo.update_many(
             [
                 {"id": authors[0].id, "bio": "first"},
                 {"id": authors[1].id, "bio": "second", "name": "Renamed"},
-                AuthorModel(id=authors[2].id, bio="third"),
+                RtAuthorModel(id=authors[2].id, bio="third"),
             ]
         )
         assert [(a.id, a.bio) for a in result] == [
@@ -191,10 +193,10 @@ def test_update_many(db, is_async):
         assert result[0].updated_at > before
         assert (await repo.get(authors[3].id)).bio is None
         first_id = authors[0].id
-        with pytest.raises(NotFoundError, match="no AuthorModel with id="):
+        with pytest.raises(NotFoundError, match="no RtAuthorModel with id="):
             await repo.update_many([{"id": uuid.uuid4(), "bio": "x"}])
         await ctx.session.rollback()
-        with pytest.raises(FilterError, match="AuthorModel has no field 'nope'"):
+        with pytest.raises(FilterError, match="RtAuthorModel has no field 'nope'"):
             await repo.update_many([{"id": first_id, "nope": 1}])
         with pytest.raises(RepositoryError, match="without its id"):
             await repo.update_many([{"bio": "x"}])
@@ -204,12 +206,12 @@ def test_update_many(db, is_async):
 
 def test_upsert(db, is_async):
     async def body(ctx: Context) -> None:
-        repo = ctx.repo(AuthorModel)
-        created = await repo.upsert(AuthorModel(name="Ann", bio="one"))
+        repo = ctx.repo(RtAuthorModel)
+        created = await repo.upsert(RtAuthorModel(name="Ann", bio="one"))
         assert await repo.count() == 1
-        same = await repo.upsert(AuthorModel(id=created.id, name="Ann B"))
+        same = await repo.upsert(RtAuthorModel(id=created.id, name="Ann B"))
         assert same.id == created.id and same.name == "Ann B" and same.bio == "one"
-        by_name = await repo.upsert(AuthorModel(name="Ann B", bio="two"), match_fields="name")
+        by_name = await repo.upsert(RtAuthorModel(name="Ann B", bio="two"), match_fields="name")
         assert by_name.id == created.id and by_name.bio == "two"
         assert await repo.count() == 1
 
@@ -220,13 +222,13 @@ def test_upsert_many(db, is_async):
     async def body(ctx: Context) -> None:
         authors = await _authors(ctx, 3)
         await ctx.session.commit()
-        repo = ctx.repo(AuthorModel)
+        repo = ctx.repo(RtAuthorModel)
         created_at = authors[0].created_at
         result = await repo.upsert_many(
             [
-                AuthorModel(id=authors[0].id, bio="updated"),
-                AuthorModel(name="New one"),
-                AuthorModel(id=authors[2].id, name="Renamed"),
+                RtAuthorModel(id=authors[0].id, bio="updated"),
+                RtAuthorModel(name="New one"),
+                RtAuthorModel(id=authors[2].id, name="Renamed"),
             ]
         )
         assert [a.name for a in result] == ["Author 0", "New one", "Renamed"]
@@ -235,20 +237,20 @@ def test_upsert_many(db, is_async):
         assert result[0].dob == datetime.date(1950, 1, 1)  # fields the input didn't set stay
         assert await repo.count() == 4
 
-        counters = ctx.repo(CounterModel)
-        await counters.add_many([CounterModel(kind="a", slot=i, value=i) for i in range(3)])
+        counters = ctx.repo(RtCounterModel)
+        await counters.add_many([RtCounterModel(kind="a", slot=i, value=i) for i in range(3)])
         merged = await counters.upsert_many(
-            [CounterModel(kind="a", slot=1, value=100), CounterModel(kind="b", slot=1, value=7)],
+            [RtCounterModel(kind="a", slot=1, value=100), RtCounterModel(kind="b", slot=1, value=7)],
             match_fields=["kind", "slot"],
         )
         assert [(c.kind, c.slot, c.value) for c in merged] == [("a", 1, 100), ("b", 1, 7)]
         assert isinstance(merged[1].id, int)
         assert await counters.count() == 4
         # with load= the rows are re-selected with the eager loads applied
-        loaded = await repo.upsert_many([AuthorModel(id=authors[1].id, bio="b")], load=[AuthorModel.books])
+        loaded = await repo.upsert_many([RtAuthorModel(id=authors[1].id, bio="b")], load=[RtAuthorModel.books])
         assert loaded[0].books == [] and loaded[0].bio == "b"
         # a match on fields without a unique constraint takes the per-item path
-        slow = await counters.upsert_many([CounterModel(kind="zz", slot=5, value=100)], match_fields=["value"])
+        slow = await counters.upsert_many([RtCounterModel(kind="zz", slot=5, value=100)], match_fields=["value"])
         assert (slow[0].id, slow[0].kind, slow[0].slot) == (merged[0].id, "zz", 5)
         assert await counters.count() == 4
 
@@ -257,7 +259,7 @@ def test_upsert_many(db, is_async):
 
 def test_get_or_upsert_and_get_and_update(db, is_async):
     async def body(ctx: Context) -> None:
-        repo = ctx.repo(AuthorModel)
+        repo = ctx.repo(RtAuthorModel)
         author, created = await repo.get_or_upsert(name="Ann", bio="x")
         assert created is True and author.bio == "x"
         again, created = await repo.get_or_upsert(match_fields=["name"], name="Ann", bio="y")
@@ -271,7 +273,7 @@ def test_get_or_upsert_and_get_and_update(db, is_async):
         assert changed is False and same.id == author.id
         with pytest.raises(NotFoundError):
             await repo.get_and_update(match_fields="name", name="Nobody", bio="w")
-        with pytest.raises(FilterError, match="AuthorModel has no field 'age'"):
+        with pytest.raises(FilterError, match="RtAuthorModel has no field 'age'"):
             await repo.get_or_upsert(name="Bob", age=3)
 
     run(db, is_async, TABLES, body)
@@ -280,7 +282,7 @@ def test_get_or_upsert_and_get_and_update(db, is_async):
 def test_deletes(db, is_async):
     async def body(ctx: Context) -> None:
         authors = await _authors(ctx, 6)
-        repo = ctx.repo(AuthorModel)
+        repo = ctx.repo(RtAuthorModel)
         deleted = await repo.delete(authors[0].id)
         assert deleted.name == "Author 0"
         with pytest.raises(NotFoundError):
@@ -302,45 +304,45 @@ def test_deletes(db, is_async):
 def test_load_relationships(db, is_async):
     async def body(ctx: Context) -> None:
         authors = await _authors(ctx, 2)
-        books = ctx.repo(BookModel)
-        await books.add_many([BookModel(title=f"B{i}", author_id=authors[0].id) for i in range(3)])
+        books = ctx.repo(RtBookModel)
+        await books.add_many([RtBookModel(title=f"B{i}", author_id=authors[0].id) for i in range(3)])
         await ctx.session.commit()
         ctx.raw_session.expunge_all()
 
-        loaded = ctx.repo(AuthorModel, load=[AuthorModel.books])
+        loaded = ctx.repo(RtAuthorModel, load=[RtAuthorModel.books])
         author = await loaded.get(authors[0].id)
         assert sorted(b.title for b in author.books) == ["B0", "B1", "B2"]
-        plain = ctx.repo(AuthorModel)
+        plain = ctx.repo(RtAuthorModel)
         by_name = await plain.list(OrderBy("name"), load="books")
         assert [len(a.books) for a in by_name] == [3, 0]
-        with_option = await plain.get(authors[1].id, load=[selectinload(AuthorModel.books)])
+        with_option = await plain.get(authors[1].id, load=[selectinload(RtAuthorModel.books)])
         assert with_option.books == []
-        book = await books.get_one(title="B0", load=[BookModel.author])
+        book = await books.get_one(title="B0", load=[RtBookModel.author])
         assert book.author.name == "Author 0"
-        statement = select(BookModel).where(BookModel.pages == 0)
+        statement = select(RtBookModel).where(RtBookModel.pages == 0)
         assert await books.count(statement=statement) == 3
         assert len(await books.list(statement=statement, title="B1")) == 1
 
-        with pytest.raises(FilterError, match="AuthorModel has no relationship 'novels'"):
+        with pytest.raises(FilterError, match="RtAuthorModel has no relationship 'novels'"):
             await plain.list(load="novels")
-        with pytest.raises(FilterError, match="belongs to BookModel, not AuthorModel"):
-            await plain.list(load=[BookModel.author])
-        with pytest.raises(FilterError, match="is not a relationship of AuthorModel"):
-            ctx.repo(AuthorModel, load=[AuthorModel.name])
+        with pytest.raises(FilterError, match="belongs to RtBookModel, not RtAuthorModel"):
+            await plain.list(load=[RtBookModel.author])
+        with pytest.raises(FilterError, match="is not a relationship of RtAuthorModel"):
+            ctx.repo(RtAuthorModel, load=[RtAuthorModel.name])
 
     run(db, is_async, TABLES, body)
 
 
 def test_auto_commit_expunge_refresh(db, is_async):
     async def body(ctx: Context) -> None:
-        repo = ctx.repo(AuthorModel, auto_commit=True, auto_expunge=True)
-        author = await repo.add(AuthorModel(name="Ann"))
+        repo = ctx.repo(RtAuthorModel, auto_commit=True, auto_expunge=True)
+        author = await repo.add(RtAuthorModel(name="Ann"))
         assert author not in ctx.raw_session
         await ctx.session.rollback()  # nothing to roll back: auto_commit committed
-        assert await ctx.repo(AuthorModel).count() == 1
+        assert await ctx.repo(RtAuthorModel).count() == 1
 
-        flushed = ctx.repo(AuthorModel)
-        await flushed.add(AuthorModel(name="Bob"), auto_refresh=False)
+        flushed = ctx.repo(RtAuthorModel)
+        await flushed.add(RtAuthorModel(name="Bob"), auto_refresh=False)
         assert await flushed.count() == 2
         await ctx.session.rollback()  # only flushed: rolled back
         assert await flushed.count() == 1
@@ -350,16 +352,16 @@ def test_auto_commit_expunge_refresh(db, is_async):
 
 def test_filter_validation(db, is_async):
     async def body(ctx: Context) -> None:
-        repo = ctx.repo(AuthorModel)
-        with pytest.raises(FilterError, match=r"SearchFilter: AuthorModel has no field 'title' \(fields: bio, "):
+        repo = ctx.repo(RtAuthorModel)
+        with pytest.raises(FilterError, match=r"SearchFilter: RtAuthorModel has no field 'title' \(fields: bio, "):
             await repo.list(SearchFilter("title", "x"))
-        with pytest.raises(FilterError, match=r"OrderBy: AuthorModel\.books is a relationship, not a column"):
+        with pytest.raises(FilterError, match=r"OrderBy: RtAuthorModel\.books is a relationship, not a column"):
             await repo.list(OrderBy("books"))
-        with pytest.raises(FilterError, match="keyword filter: AuthorModel has no field 'age'"):
+        with pytest.raises(FilterError, match="keyword filter: RtAuthorModel has no field 'age'"):
             await repo.count(age=3)
         with pytest.raises(FilterError, match="is not a filter or SQL expression"):
             await repo.list("name = 'x'")
-        with pytest.raises(FilterError, match="order_by: AuthorModel has no field 'nope'"):
+        with pytest.raises(FilterError, match="order_by: RtAuthorModel has no field 'nope'"):
             await repo.list(order_by=("nope", False))
 
     run(db, is_async, TABLES, body)
@@ -368,7 +370,7 @@ def test_filter_validation(db, is_async):
 def test_repository_needs_a_model(sqlite_db):
     from dbops.repository import SQLAlchemySyncRepository
 
-    class NoModel(SQLAlchemySyncRepository[AuthorModel]):
+    class NoModel(SQLAlchemySyncRepository[RtAuthorModel]):
         pass
 
     with pytest.raises(RepositoryError, match="NoModel needs a model: set model_type"):

@@ -1,5 +1,5 @@
 """The seed's usage (shared/seed/litestar-integration.rst), minus the web layer: models, the service pattern
-with ``repository_type = Repo``, ``load=[AuthorModel.books]``, filters + ``to_schema``, and the
+with ``repository_type = Repo``, ``load=[SeedAuthorModel.books]``, filters + ``to_schema``, and the
 repository-only pattern with pydantic ``TypeAdapter`` and ``OffsetPagination``."""
 
 from __future__ import annotations
@@ -18,23 +18,23 @@ from dbops import base, filters, repository, service
 from tests.models.harness import Context, run
 
 
-class AuthorModel(base.UUIDBase):
+class SeedAuthorModel(base.UUIDBase):
     __tablename__ = "seed_author"
 
     name: Mapped[str]
     dob: Mapped[Optional[datetime.date]]
-    books: Mapped[list[BookModel]] = relationship(back_populates="author", lazy="selectin")
+    books: Mapped[list[SeedBookModel]] = relationship(back_populates="author", lazy="selectin")
 
 
-class BookModel(base.UUIDAuditBase):
+class SeedBookModel(base.UUIDAuditBase):
     __tablename__ = "seed_book"
 
     title: Mapped[str]
     author_id: Mapped[UUID] = mapped_column(ForeignKey("seed_author.id"))
-    author: Mapped[AuthorModel] = relationship(lazy="joined", innerjoin=True, viewonly=True)
+    author: Mapped[SeedAuthorModel] = relationship(lazy="joined", innerjoin=True, viewonly=True)
 
 
-class UserModel(base.UUIDAuditBase, MappedAsDataclass):
+class SeedUserModel(base.UUIDAuditBase, MappedAsDataclass):
     __tablename__ = "seed_user"
 
     first_name: Mapped[str]
@@ -49,7 +49,7 @@ class UserModel(base.UUIDAuditBase, MappedAsDataclass):
         return len(self.full_name)
 
 
-SEED_TABLES = [AuthorModel.__table__, BookModel.__table__, UserModel.__table__]
+SEED_TABLES = [SeedAuthorModel.__table__, SeedBookModel.__table__, SeedUserModel.__table__]
 
 
 class BaseModel(_BaseModel):
@@ -72,39 +72,39 @@ class AuthorUpdate(BaseModel):
     dob: Optional[datetime.date] = None
 
 
-class AuthorService(service.SQLAlchemyAsyncRepositoryService[AuthorModel]):
+class AuthorService(service.SQLAlchemyAsyncRepositoryService[SeedAuthorModel]):
     """Author service."""
 
-    class Repo(repository.SQLAlchemyAsyncRepository[AuthorModel]):
+    class Repo(repository.SQLAlchemyAsyncRepository[SeedAuthorModel]):
         """Author repository."""
 
-        model_type = AuthorModel
+        model_type = SeedAuthorModel
 
     repository_type = Repo
 
 
-class SyncAuthorService(service.SQLAlchemySyncRepositoryService[AuthorModel]):
-    class Repo(repository.SQLAlchemySyncRepository[AuthorModel]):
-        model_type = AuthorModel
+class SyncAuthorService(service.SQLAlchemySyncRepositoryService[SeedAuthorModel]):
+    class Repo(repository.SQLAlchemySyncRepository[SeedAuthorModel]):
+        model_type = SeedAuthorModel
 
     repository_type = Repo
 
 
-class AuthorRepository(repository.SQLAlchemyAsyncRepository[AuthorModel]):
+class AuthorRepository(repository.SQLAlchemyAsyncRepository[SeedAuthorModel]):
     """Author repository."""
 
-    model_type = AuthorModel
+    model_type = SeedAuthorModel
 
 
-class SyncAuthorRepository(repository.SQLAlchemySyncRepository[AuthorModel]):
-    model_type = AuthorModel
+class SyncAuthorRepository(repository.SQLAlchemySyncRepository[SeedAuthorModel]):
+    model_type = SeedAuthorModel
 
 
 def test_seed_service_pattern(db, is_async):
     async def body(ctx: Context) -> None:
-        # providers.create_service_dependencies(AuthorService, "authors_service", load=[AuthorModel.books], ...)
+        # providers.create_service_dependencies(AuthorService, "authors_service", load=[SeedAuthorModel.books], ...)
         service_type: Any = AuthorService if ctx.is_async else SyncAuthorService
-        authors_service = ctx.wrap(service_type(ctx.raw_session, load=[AuthorModel.books]))
+        authors_service = ctx.wrap(service_type(ctx.raw_session, load=[SeedAuthorModel.books]))
 
         # create_author
         to_schema = getattr(authors_service, "_target", authors_service).to_schema  # sync on both services
@@ -112,7 +112,7 @@ def test_seed_service_pattern(db, is_async):
         created = to_schema(obj, schema_type=Author)
         assert created == Author(id=obj.id, name="Agatha Christie", dob=datetime.date(1890, 9, 15))
         await authors_service.create(AuthorCreate(name="Arthur Conan Doyle"))
-        await ctx.repo(BookModel).add(BookModel(title="Poirot", author_id=obj.id))
+        await ctx.repo(SeedBookModel).add(SeedBookModel(title="Poirot", author_id=obj.id))
         await ctx.session.commit()
         ctx.raw_session.expunge_all()  # the next request: a fresh identity map
 
@@ -126,22 +126,22 @@ def test_seed_service_pattern(db, is_async):
         page = to_schema(results, total, filters=page_filters, schema_type=Author)
         assert isinstance(page, service.OffsetPagination)
         assert (page.total, page.limit, page.offset, [a.name for a in page.items]) == (1, 10, 0, ["Agatha Christie"])
-        assert [b.title for b in results[0].books] == ["Poirot"]  # load=[AuthorModel.books]
+        assert [b.title for b in results[0].books] == ["Poirot"]  # load=[SeedAuthorModel.books]
 
         # get_author / update_author (partial) / delete_author
         got = await authors_service.get(obj.id)
         assert to_schema(got, schema_type=Author).name == "Agatha Christie"
         updated = await authors_service.update(AuthorUpdate(name="Dame Agatha"), item_id=obj.id, auto_commit=True)
         assert (updated.name, updated.dob) == ("Dame Agatha", datetime.date(1890, 9, 15))
-        book = await ctx.repo(BookModel).get_one(title="Poirot")
+        book = await ctx.repo(SeedBookModel).get_one(title="Poirot")
         assert book.author.name == "Dame Agatha"  # lazy="joined", innerjoin=True, viewonly=True
-        await ctx.repo(BookModel).delete(book.id)
+        await ctx.repo(SeedBookModel).delete(book.id)
         _ = await authors_service.delete(obj.id)
         await ctx.session.commit()
         assert await authors_service.count() == 1
 
-        users = ctx.repo(UserModel)
-        user = await users.add(UserModel(first_name="Ada", last_name="Lovelace"))
+        users = ctx.repo(SeedUserModel)
+        user = await users.add(SeedUserModel(first_name="Ada", last_name="Lovelace"))
         assert (user.full_name, user.name_length) == ("Ada Lovelace", 12)
         assert user.created_at is not None and user.updated_at is not None
 
@@ -156,7 +156,7 @@ def test_seed_repository_only_pattern(db, is_async):
             return ctx.wrap(repo_type(session=ctx.raw_session))
 
         def provide_author_details_repo() -> Any:
-            return ctx.wrap(repo_type(load=[AuthorModel.books], session=ctx.raw_session))
+            return ctx.wrap(repo_type(load=[SeedAuthorModel.books], session=ctx.raw_session))
 
         def provide_limit_offset_pagination(current_page: int = 1, page_size: int = 10) -> filters.LimitOffset:
             return filters.LimitOffset(page_size, page_size * (current_page - 1))
@@ -164,11 +164,11 @@ def test_seed_repository_only_pattern(db, is_async):
         # create_author
         authors_repo = provide_authors_repo()
         data = AuthorCreate(name="Ursula K. Le Guin", dob=datetime.date(1929, 10, 21))
-        obj = await authors_repo.add(AuthorModel(**data.model_dump(exclude_unset=True, exclude_none=True)))
+        obj = await authors_repo.add(SeedAuthorModel(**data.model_dump(exclude_unset=True, exclude_none=True)))
         await ctx.session.commit()
         assert Author.model_validate(obj).name == "Ursula K. Le Guin"
         for i in range(12):
-            await authors_repo.add(AuthorModel(name=f"Writer {i:02d}"))
+            await authors_repo.add(SeedAuthorModel(name=f"Writer {i:02d}"))
         await ctx.session.commit()
 
         # list_authors
@@ -192,7 +192,7 @@ def test_seed_repository_only_pattern(db, is_async):
         # update_author: a model carrying only the fields the request set
         raw_obj = AuthorUpdate(name="Ursula Le Guin").model_dump(exclude_unset=True, exclude_none=True)
         raw_obj.update({"id": obj.id})
-        updated = await details_repo.update(AuthorModel(**raw_obj))
+        updated = await details_repo.update(SeedAuthorModel(**raw_obj))
         await ctx.session.commit()
         assert (updated.name, updated.dob) == ("Ursula Le Guin", datetime.date(1929, 10, 21))
 

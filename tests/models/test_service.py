@@ -16,19 +16,19 @@ from dbops import SQLAlchemyAsyncConfig, SQLAlchemySyncConfig, repository, servi
 from dbops.errors import FilterError, NotFoundError, RepositoryError
 from dbops.filters import LimitOffset, OrderBy, SearchFilter
 from tests.models.harness import Context, create_tables, run
-from tests.models.models import TABLES, AuthorModel
+from tests.models.models import TABLES, RtAuthorModel
 
 
-class AuthorService(service.SQLAlchemyAsyncRepositoryService[AuthorModel]):
-    class Repo(repository.SQLAlchemyAsyncRepository[AuthorModel]):
-        model_type = AuthorModel
+class AuthorService(service.SQLAlchemyAsyncRepositoryService[RtAuthorModel]):
+    class Repo(repository.SQLAlchemyAsyncRepository[RtAuthorModel]):
+        model_type = RtAuthorModel
 
     repository_type = Repo
 
 
-class SyncAuthorService(service.SQLAlchemySyncRepositoryService[AuthorModel]):
-    class Repo(repository.SQLAlchemySyncRepository[AuthorModel]):
-        model_type = AuthorModel
+class SyncAuthorService(service.SQLAlchemySyncRepositoryService[RtAuthorModel]):
+    class Repo(repository.SQLAlchemySyncRepository[RtAuthorModel]):
+        model_type = RtAuthorModel
 
     repository_type = Repo
 
@@ -82,7 +82,7 @@ def test_create_from_every_input_kind(db, is_async):
         authors = _service(ctx)
         dob = datetime.date(1970, 1, 2)
         created = [
-            await authors.create(AuthorModel(name="model")),
+            await authors.create(RtAuthorModel(name="model")),
             await authors.create({"name": "dict", "dob": dob}),
             await authors.create(AuthorCreate(name="pydantic", dob=dob)),
             await authors.create(AuthorStruct(name="msgspec", dob=dob)),
@@ -96,7 +96,7 @@ def test_create_from_every_input_kind(db, is_async):
         assert [a.name for a in many] == ["m1", "m2"]
         assert await authors.count() == 8
 
-        with pytest.raises(FilterError, match="AuthorModel has no field 'age'"):
+        with pytest.raises(FilterError, match="RtAuthorModel has no field 'age'"):
             await authors.create({"name": "x", "age": 3})
         with pytest.raises(RepositoryError, match="cannot turn a int into model fields"):
             await authors.create(42)
@@ -120,14 +120,14 @@ def test_update_is_partial(db, is_async):
         assert (patched.name, patched.bio) == ("Anne", "b")
         from_dict = await authors.update({"id": author_id, "name": "Annie"})
         assert (from_dict.name, from_dict.bio) == ("Annie", "b")
-        from_model = await authors.update(AuthorModel(name="Anna"), item_id=author_id)
+        from_model = await authors.update(RtAuthorModel(name="Anna"), item_id=author_id)
         assert (from_model.name, from_model.bio) == ("Anna", "b")
 
         with pytest.raises(NotFoundError):
             await authors.update(AuthorUpdate(name="x"), item_id=uuid.uuid4())
-        with pytest.raises(RepositoryError, match="update needs item_id or a 'id' in the data for AuthorModel"):
+        with pytest.raises(RepositoryError, match="update needs item_id or a 'id' in the data for RtAuthorModel"):
             await authors.update({"name": "x"})
-        with pytest.raises(FilterError, match="AuthorModel has no field 'nickname'"):
+        with pytest.raises(FilterError, match="RtAuthorModel has no field 'nickname'"):
             await authors.update({"nickname": "x"}, item_id=author_id)
         many = await authors.update_many([{"id": author_id, "bio": "many"}])
         assert (many[0].name, many[0].bio) == ("Anna", "many")
@@ -244,7 +244,7 @@ def test_service_new_from_config(db, is_async):
 
 
 def test_service_misuse_is_reported():
-    class NoRepo(service.SQLAlchemySyncRepositoryService[AuthorModel]):
+    class NoRepo(service.SQLAlchemySyncRepositoryService[RtAuthorModel]):
         pass
 
     with pytest.raises(RepositoryError, match="NoRepo needs repository_type"):

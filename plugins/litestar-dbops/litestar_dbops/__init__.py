@@ -33,6 +33,7 @@ _EXPORTS: dict[str, str] = {
     "SQLAlchemyInitPlugin": "litestar_dbops.plugin",
     "SQLAlchemyPlugin": "litestar_dbops.plugin",
     "SQLAlchemySerializationPlugin": "litestar_dbops.plugin",
+    "SQLAlchemyDTO": "litestar_dbops.dto",
 }
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "AutocommitHandler",
     "EngineConfig",
     "SQLAlchemyAsyncConfig",
+    "SQLAlchemyDTO",
     "SQLAlchemyInitPlugin",
     "SQLAlchemyPlugin",
     "SQLAlchemySerializationPlugin",
@@ -66,6 +68,7 @@ if TYPE_CHECKING:
         SQLAlchemySyncConfig,
         SyncSessionConfig,
     )
+    from litestar_dbops.dto import SQLAlchemyDTO
     from litestar_dbops.handlers import (
         AutocommitHandler,
         SessionHandler,

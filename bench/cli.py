@@ -1,0 +1,120 @@
+"""CLI speed vs Alembic, measured in the same run: ``uv run --all-extras python bench/cli.py``.
+
+1. ``dbops --help`` vs ``alembic --help`` (target: ratio <= 0.5);
+2. a no-op ``dbops upgrade`` (already at head) vs ``alembic upgrade head`` on the same database, with the same
+   revisions (target: ratio <= 0.7).
+
+Both tools run as their console scripts from this environment; each figure is the median of ``--repeat``
+runs. ``--url`` benchmarks another database (a sync URL, e.g. postgresql+psycopg://postgres@127.0.0.1/x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+REVISION = '''"""step {n}"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "r{n:03d}"
+down_revision = {down!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table("t{n:03d}", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(50)))
+
+
+def downgrade():
+    op.drop_table("t{n:03d}")
+'''
+
+
+def timed(argv: list[str], cwd: Path, repeat: int) -> float:
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
+    subprocess.run(argv, cwd=cwd, env=env, check=True, capture_output=True)  # warm caches, bytecode
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(argv, cwd=cwd, env=env, check=True, capture_output=True)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def setup(folder: Path, url: str, revisions: int) -> None:
+    (folder / "settings.py").write_text(
+        "from dbops import SQLAlchemySyncConfig, AlembicSyncConfig\n"
+        f"db = SQLAlchemySyncConfig(connection_string={url!r}, "
+        "alembic_config=AlembicSyncConfig(script_location='migrations'))\n"
+    )
+    subprocess.run([BIN / "dbops", "--config", "settings.py:db", "init"], cwd=folder, check=True, capture_output=True)
+    # Alembic's own project (generic template, alembic.ini) lives in a folder of its own.
+    (folder / "plain").mkdir()
+    subprocess.run([BIN / "alembic", "init", "alembic"], cwd=folder / "plain", check=True, capture_output=True)
+    ini = (folder / "plain" / "alembic.ini").read_text()
+    (folder / "plain" / "alembic.ini").write_text(
+        ini.replace("driver://user:pass@localhost/dbname", url.replace("%", "%%"))
+    )
+    for n in range(1, revisions + 1):
+        text = REVISION.format(n=n, down=f"r{n - 1:03d}" if n > 1 else None)
+        (folder / "migrations" / "versions" / f"r{n:03d}.py").write_text(text)
+        (folder / "plain" / "alembic" / "versions" / f"r{n:03d}.py").write_text(text)
+    subprocess.run(
+        [BIN / "dbops", "--config", "settings.py:db", "upgrade"], cwd=folder, check=True, capture_output=True
+    )
+    # Alembic keeps its own version table (alembic_version) in the same database; its tables already exist.
+    subprocess.run([BIN / "alembic", "stamp", "head"], cwd=folder / "plain", check=True, capture_output=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--revisions", type=int, default=10, help="revisions in the migrations directory")
+    parser.add_argument("--url", help="sync database URL (default: a temporary SQLite file)")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="dbops-bench-"))
+    try:
+        url = args.url or f"sqlite:///{folder / 'bench.sqlite'}"
+        setup(folder, url, args.revisions)
+        rows = [
+            (
+                "--help",
+                timed([str(BIN / "dbops"), "--help"], folder, args.repeat),
+                timed([str(BIN / "alembic"), "--help"], folder / "plain", args.repeat),
+                0.5,
+            ),
+            (
+                "no-op upgrade",
+                timed([str(BIN / "dbops"), "--config", "settings.py:db", "upgrade"], folder, args.repeat),
+                timed([str(BIN / "alembic"), "upgrade", "head"], folder / "plain", args.repeat),
+                0.7,
+            ),
+        ]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    print(
+        f"database: {'sqlite (temporary file)' if not args.url else args.url.split('@')[-1]}; "
+        f"{args.revisions} revisions; median of {args.repeat} runs"
+    )
+    print(f"{'benchmark':<16}{'dbops s':>10}{'alembic s':>11}{'ratio':>8}{'target':>8}  ok")
+    for name, ours, theirs, target in rows:
+        ratio = ours / theirs
+        print(
+            f"{name:<16}{ours:>10.3f}{theirs:>11.3f}{ratio:>8.2f}{target:>8.2f}  {'yes' if ratio <= target else 'NO'}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,404 @@
+"""SQLAlchemyDTO through Litestar's TestClient: fields, properties, nesting, DTOConfig, and database round trips."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any, Optional
+
+import pytest
+from litestar import Litestar, get, patch, post
+from litestar.dto import DTOConfig, DTOData, dto_field
+from litestar.testing import TestClient
+from litestar_dbops.dto import SQLAlchemyDTO
+from sqlalchemy import Computed, Engine, ForeignKey, String, create_engine, select
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, WriteOnlyMapped, mapped_column, relationship
+
+from dbops.errors import ConfigError
+from tests.databases import TestDatabase
+from tests.providers.dto_models import AuthorModel, Base, BookModel, UserModel
+
+AUTHOR_ID = uuid.UUID("00000000-0000-0000-0000-0000000000a1")
+
+
+def sample_author() -> AuthorModel:
+    author = AuthorModel(id=AUTHOR_ID, name="Ursula Le Guin", dob=None, country="US")
+    author.books = [BookModel(id=1, title="The Dispossessed", author_id=AUTHOR_ID)]
+    return author
+
+
+def schemas(app: Litestar) -> dict[str, Any]:
+    with TestClient(app) as client:
+        result: dict[str, Any] = client.get("/schema/openapi.json").json()["components"]["schemas"]
+    return result
+
+
+def schema_for(app: Litestar, suffix: str) -> dict[str, Any]:
+    (found,) = [schema for name, schema in schemas(app).items() if name.endswith(suffix)]
+    return found
+
+
+def read_app(dto: type[SQLAlchemyDTO[Any]]) -> Litestar:
+    @get("/author", return_dto=dto, sync_to_thread=False)
+    def read_author() -> AuthorModel:
+        return sample_author()
+
+    return Litestar([read_author], debug=False)
+
+
+# --- read: which fields, which types ---------------------------------------------------------------------------
+
+
+def test_read_has_columns_relationships_hybrids_and_properties() -> None:
+    app = read_app(SQLAlchemyDTO[AuthorModel])
+    with TestClient(app) as client:
+        body = client.get("/author").json()
+    assert body == {
+        "id": str(AUTHOR_ID),
+        "name": "Ursula Le Guin",
+        "dob": None,
+        "country": "US",
+        "books": [
+            {
+                "id": 1,
+                "title": "The Dispossessed",
+                "author_id": str(AUTHOR_ID),
+                "author_name": None,  # a column_property, loaded only from the database
+                "shout": "THE DISPOSSESSED",
+            }
+        ],
+        "name_length": 14,
+        "upper_name": "URSULA LE GUIN",
+        "initials": "ULG",
+        "nickname": "Ursula",
+        "shout": "URSULA LE GUIN",
+        "untyped": 1,
+        "price": "1.5",
+    }
+
+
+def test_property_types_come_from_return_annotations() -> None:
+    properties = schema_for(read_app(SQLAlchemyDTO[AuthorModel]), "AuthorModelResponseBody")["properties"]
+    assert properties["name_length"] == {"type": "integer"}
+    assert properties["upper_name"] == {"type": "string"}
+    assert properties["initials"] == {"type": "string"}  # cached_property
+    assert properties["nickname"] == {"type": "string"}
+    assert properties["shout"] == {"type": "string"}  # from the mixin
+    assert properties["untyped"] == {}  # no annotation: Any
+    assert properties["price"] == {}  # annotation not resolvable at runtime: Any
+    assert properties["id"] == {"type": "string", "format": "uuid"}
+    assert "_secret" not in properties
+
+
+def test_nested_relationships_follow_max_nested_depth() -> None:
+    class Flat(SQLAlchemyDTO[AuthorModel]):
+        config = DTOConfig(max_nested_depth=0)
+
+    class Deep(SQLAlchemyDTO[AuthorModel]):
+        config = DTOConfig(max_nested_depth=2, exclude={"books.0.author.books"})
+
+    with TestClient(read_app(Flat)) as client:
+        assert "books" not in client.get("/author").json()
+    author = sample_author()
+    author.books[0].author = author
+
+    @get("/deep", return_dto=Deep, sync_to_thread=False)
+    def deep() -> AuthorModel:
+        return author
+
+    with TestClient(Litestar([deep])) as client:
+        book = client.get("/deep").json()["books"][0]
+    assert book["author"]["name"] == "Ursula Le Guin"
+    assert "books" not in book["author"]
+
+
+def test_properties_shadowed_by_sqlalchemy_attributes_are_skipped() -> None:
+    @get("/book", return_dto=SQLAlchemyDTO[BookModel], sync_to_thread=False)
+    def read_book() -> BookModel:
+        return sample_author().books[0]
+
+    properties = schema_for(Litestar([read_book]), "BookModelResponseBody")["properties"]
+    # TitleMixin.title (an int property) is shadowed by the mapped column
+    assert properties["title"] == {"type": "string"}
+    assert properties["shout"] == {"type": "string"}
+    assert properties["author_name"] == {"type": "string"}
+
+
+# --- write: what can be set --------------------------------------------------------------------------------------
+
+
+def test_properties_and_hybrids_without_setter_are_read_only() -> None:
+    received: list[AuthorModel] = []
+
+    @post("/author", dto=SQLAlchemyDTO[AuthorModel], signature_namespace={"AuthorModel": AuthorModel})
+    async def create(data: AuthorModel) -> None:
+        received.append(data)
+
+    app = Litestar([create])
+    request = schema_for(app, "AuthorModelRequestBody")
+    # neither the hybrid setter (upper_name) nor the plain property setter (nickname) makes a field writable
+    assert set(request["properties"]) == {"id", "name", "dob", "country", "books"}
+    assert request["required"] == ["name"]
+    with TestClient(app) as client:
+        response = client.post(
+            "/author",
+            json={"name": "ann", "nickname": "IGNORED", "initials": "X", "name_length": 99, "shout": "no"},
+        )
+    assert response.status_code == 201, response.text
+    (author,) = received
+    assert author.name == "ann"  # the nickname setter was not called
+    assert author.initials == "a"  # computed, not taken from the body
+    assert author.country == "FR"  # the column's scalar default
+    assert isinstance(author.id, uuid.UUID)  # the column's callable default
+    assert author.books == []
+
+
+def test_hybrid_setter_is_not_used_on_write() -> None:
+    received: list[AuthorModel] = []
+
+    @post("/author", dto=SQLAlchemyDTO[AuthorModel], signature_namespace={"AuthorModel": AuthorModel})
+    async def create(data: AuthorModel) -> None:
+        received.append(data)
+
+    with TestClient(Litestar([create])) as client:
+        assert client.post("/author", json={"name": "x", "upper_name": "BOB"}).status_code == 201
+    assert received[0].name == "x"
+
+
+def test_viewonly_relationship_and_column_property_are_read_only() -> None:
+    @post("/book", dto=SQLAlchemyDTO[BookModel], signature_namespace={"BookModel": BookModel})
+    async def create(data: BookModel) -> None:
+        pass
+
+    request = schema_for(Litestar([create]), "BookModelRequestBody")
+    assert "author_view" not in request["properties"]
+    assert "author_name" not in request["properties"]
+    assert "title" in request["properties"]
+    # an autoincrement integer primary key may be left out
+    assert "id" not in request["required"]
+
+
+def test_dataclass_model_like_the_seed_user_model() -> None:
+    @post("/users", dto=SQLAlchemyDTO[UserModel], signature_namespace={"UserModel": UserModel}, sync_to_thread=False)
+    def create(data: UserModel) -> UserModel:
+        return data
+
+    app = Litestar([create])
+    request = schema_for(app, "UserModelRequestBody")
+    response = schema_for(app, "UserModelResponseBody")
+    # init=False dataclass fields (id, created_at, updated_at) and properties are read-only
+    assert set(request["properties"]) == {"first_name", "last_name", "nickname"}
+    assert set(response["properties"]) == {
+        "id",
+        "created_at",
+        "updated_at",
+        "first_name",
+        "last_name",
+        "nickname",
+        "full_name",
+        "name_length",
+    }
+    with TestClient(app) as client:
+        body = client.post("/users", json={"first_name": "Ada", "last_name": "Lovelace", "full_name": "x"}).json()
+    assert body["full_name"] == "Ada Lovelace"
+    assert body["name_length"] == 12
+    assert body["nickname"] is None
+    uuid.UUID(body["id"])
+
+
+# --- DTOConfig --------------------------------------------------------------------------------------------------
+
+
+def test_exclude_and_rename_strategy_on_read_and_write() -> None:
+    class ReadDTO(SQLAlchemyDTO[AuthorModel]):
+        config = DTOConfig(exclude={"books", "dob", "price", "untyped"}, rename_strategy="camel")
+
+    class WriteDTO(SQLAlchemyDTO[AuthorModel]):
+        config = DTOConfig(exclude={"id", "books"}, rename_strategy="camel")
+
+    received: list[AuthorModel] = []
+
+    @post("/author", dto=WriteDTO, return_dto=ReadDTO, signature_namespace={"AuthorModel": AuthorModel})
+    async def create(data: AuthorModel) -> AuthorModel:
+        data.id = AUTHOR_ID
+        received.append(data)
+        return data
+
+    app = Litestar([create])
+    with TestClient(app) as client:
+        response = client.post("/author", json={"name": "Ann Lee", "upperName": "IGNORED", "id": "bad"})
+    assert response.status_code == 201, response.text
+    assert response.json() == {
+        "id": str(AUTHOR_ID),
+        "name": "Ann Lee",
+        "country": "FR",
+        "nameLength": 7,
+        "upperName": "ANN LEE",
+        "initials": "AL",
+        "nickname": "Ann",
+        "shout": "ANN LEE",
+    }
+    assert set(schema_for(app, "AuthorModelRequestBody")["properties"]) == {"name", "dob", "country"}
+
+
+class NotMapped:
+    name: str
+
+
+def test_unknown_model_type_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="not an SQLAlchemy mapped class"):
+
+        @get("/x", return_dto=SQLAlchemyDTO[NotMapped], sync_to_thread=False)
+        def read() -> NotMapped:
+            return NotMapped()
+
+        Litestar([read])
+
+
+# --- round trips through a real database -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def engine(db: TestDatabase) -> Iterator[Engine]:
+    engine = create_engine(db.sync_url)
+    Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def crud_app(engine: Engine) -> Litestar:
+    class CreateDTO(SQLAlchemyDTO[AuthorModel]):
+        config = DTOConfig(exclude={"id", "books.0.id", "books.0.author_id"})
+
+    class PatchDTO(SQLAlchemyDTO[AuthorModel]):
+        config = DTOConfig(exclude={"id", "books"}, partial=True, rename_strategy="camel")
+
+    class ReadDTO(SQLAlchemyDTO[AuthorModel]):
+        config = DTOConfig(exclude={"price", "untyped", "books.0.author_id"}, rename_strategy="camel")
+
+    @post("/authors", dto=CreateDTO, return_dto=ReadDTO, sync_to_thread=False)
+    def create(data: AuthorModel) -> AuthorModel:
+        with Session(engine, expire_on_commit=False) as session:
+            session.add(data)
+            session.commit()
+            return session.scalars(select(AuthorModel).where(AuthorModel.id == data.id)).one()
+
+    @patch("/authors/{author_id:uuid}", dto=PatchDTO, return_dto=ReadDTO, sync_to_thread=False)
+    def update(author_id: uuid.UUID, data: DTOData[AuthorModel]) -> AuthorModel:
+        with Session(engine, expire_on_commit=False) as session:
+            author = session.get_one(AuthorModel, author_id)
+            data.update_instance(author)
+            session.commit()
+            session.refresh(author)
+            return author
+
+    return Litestar([create, update], signature_namespace={"AuthorModel": AuthorModel})
+
+
+def test_create_with_nested_books_and_partial_update_round_trip(engine: Engine) -> None:
+    with TestClient(crud_app(engine)) as client:
+        created = client.post(
+            "/authors",
+            json={"name": "Octavia Butler", "dob": "1947-06-22", "books": [{"title": "Kindred"}, {"title": "Dawn"}]},
+        )
+        assert created.status_code == 201, created.text
+        body = created.json()
+        assert sorted(book["title"] for book in body["books"]) == ["Dawn", "Kindred"]
+        assert all(isinstance(book["id"], int) for book in body["books"])
+        assert body["nameLength"] == 14
+        patched = client.patch(f"/authors/{body['id']}", json={"country": "US"})
+        assert patched.status_code == 200, patched.text
+    # the partial update touched only what the body set
+    assert patched.json()["country"] == "US"
+    assert patched.json()["dob"] == "1947-06-22"
+    assert patched.json()["name"] == "Octavia Butler"
+    with Session(engine) as session:
+        stored = session.get_one(AuthorModel, uuid.UUID(body["id"]))
+        assert (stored.name, stored.country, str(stored.dob), len(stored.books)) == (
+            "Octavia Butler",
+            "US",
+            "1947-06-22",
+            2,
+        )
+
+
+def test_dataclass_model_round_trip(engine: Engine) -> None:
+    class PatchDTO(SQLAlchemyDTO[UserModel]):
+        config = DTOConfig(partial=True)
+
+    @post("/users", dto=SQLAlchemyDTO[UserModel], sync_to_thread=False)
+    def create(data: UserModel) -> UserModel:
+        with Session(engine, expire_on_commit=False) as session:
+            session.add(data)
+            session.commit()
+            return data
+
+    @patch("/users/{user_id:uuid}", dto=PatchDTO, return_dto=SQLAlchemyDTO[UserModel], sync_to_thread=False)
+    def update(user_id: uuid.UUID, data: DTOData[UserModel]) -> UserModel:
+        with Session(engine, expire_on_commit=False) as session:
+            user = data.update_instance(session.get_one(UserModel, user_id))
+            session.commit()
+            return user
+
+    app = Litestar([create, update], signature_namespace={"UserModel": UserModel})
+    with TestClient(app) as client:
+        created = client.post("/users", json={"first_name": "Grace", "last_name": "Hopper"}).json()
+        patched = client.patch(f"/users/{created['id']}", json={"nickname": "Amazing Grace"})
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["full_name"] == "Grace Hopper"
+    assert patched.json()["nickname"] == "Amazing Grace"
+    with Session(engine) as session:
+        stored = session.scalars(select(UserModel)).one()
+        assert (stored.first_name, stored.nickname, stored.created_at is not None) == ("Grace", "Amazing Grace", True)
+
+
+class OtherBase(DeclarativeBase):
+    pass
+
+
+class Shelf(OtherBase):
+    __tablename__ = "shelf"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    width: Mapped[int]
+    depth: Mapped[int]
+    area: Mapped[int] = mapped_column(Computed("width * depth"))
+    label: Mapped[str] = mapped_column(String(20), info=dto_field("private"))
+    items: WriteOnlyMapped[Item] = relationship(back_populates="shelf")
+    tags: Mapped[list[Tag]] = relationship()
+    tag_names: AssociationProxy[list[str]] = association_proxy("tags", "name")
+
+
+class Item(OtherBase):
+    __tablename__ = "item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shelf_id: Mapped[int] = mapped_column(ForeignKey("shelf.id"))
+    shelf: Mapped[Shelf] = relationship(back_populates="items")
+
+
+class Tag(OtherBase):
+    __tablename__ = "tag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shelf_id: Mapped[Optional[int]] = mapped_column(ForeignKey("shelf.id"))
+    name: Mapped[str] = mapped_column(String(20))
+
+
+def test_computed_columns_proxies_write_only_and_private_fields() -> None:
+    @post("/shelves", dto=SQLAlchemyDTO[Shelf], signature_namespace={"Shelf": Shelf}, sync_to_thread=False)
+    def create(data: Shelf) -> Shelf:
+        data.area = data.width * data.depth
+        data.tags = [Tag(id=1, name="oak")]
+        return data
+
+    app = Litestar([create])
+    request = schema_for(app, "ShelfRequestBody")["properties"]
+    response = schema_for(app, "ShelfResponseBody")["properties"]
+    assert set(request) == {"id", "width", "depth", "tags"}  # area is computed, tag_names a proxy
+    assert set(response) == {"id", "width", "depth", "area", "tags", "tag_names"}  # no write-only items, no label
+    assert response["tag_names"] == {"items": {"type": "string"}, "type": "array"}
+    with TestClient(app) as client:
+        body = client.post("/shelves", json={"width": 2, "depth": 3, "area": 99, "label": "x"}).json()
+    assert (body["area"], body["tag_names"], body["tags"][0]["name"]) == (6, ["oak"], "oak")
