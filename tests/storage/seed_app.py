@@ -1,8 +1,8 @@
 """The seed's "File Object Storage" example with dbops names, on an S3 endpoint given by the test.
 
-It runs with the plugin (``SQLAlchemyPlugin``, ``before_send_handler="autocommit"``) as in the seed. The one
-difference: the service comes from a plain ``Provide`` over the plugin's ``db_session``, because
-``providers.create_service_dependencies`` (a later issue) is not in main yet, so listing takes no filters.
+It runs as in the seed: the plugin (``SQLAlchemyPlugin``, ``before_send_handler="autocommit"``), the service
+and filters from ``providers.create_service_dependencies``. The app is built by a function so each test gets
+its own database URL; the S3 backend is registered by the test.
 """
 
 from __future__ import annotations
@@ -12,15 +12,13 @@ from uuid import UUID
 
 from litestar import Controller, Litestar, delete, get, patch, post
 from litestar.datastructures import UploadFile
-from litestar.di import Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
-from litestar_dbops import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from litestar.params import Body, Dependency
+from litestar_dbops import AsyncSessionConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin, providers
 from pydantic import BaseModel, Field, computed_field
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dbops import base, repository, service
+from dbops import base, filters, repository, service
 from dbops.types import FileObject
 from dbops.types.file_object.data_type import StoredObject
 
@@ -75,17 +73,28 @@ def create_app(connection_string: str) -> tuple[Litestar, SQLAlchemyAsyncConfig]
         before_send_handler="autocommit",
     )
 
-    def provide_documents_service(db_session: AsyncSession) -> DocumentService:
-        return DocumentService(session=db_session)
-
     class DocumentController(Controller):
         path = "/documents"
-        dependencies = {"documents_service": Provide(provide_documents_service, sync_to_thread=False)}
+        dependencies = providers.create_service_dependencies(
+            DocumentService,
+            "documents_service",
+            load=[DocumentModel.file],
+            filters={
+                "pagination_type": "limit_offset",
+                "id_filter": UUID,
+                "search": "name",
+                "search_ignore_case": True,
+            },
+        )
 
-        @get(path="/")
-        async def list_documents(self, documents_service: DocumentService) -> service.OffsetPagination[Document]:
-            results, total = await documents_service.list_and_count()
-            return documents_service.to_schema(results, total, schema_type=Document)
+        @get(path="/", response_model=service.OffsetPagination[Document])
+        async def list_documents(
+            self,
+            documents_service: DocumentService,
+            filters: Annotated[list[filters.FilterTypes], Dependency(skip_validation=True)],
+        ) -> service.OffsetPagination[Document]:
+            results, total = await documents_service.list_and_count(*filters)
+            return documents_service.to_schema(results, total, filters=filters, schema_type=Document)
 
         @post(path="/")
         async def create_document(

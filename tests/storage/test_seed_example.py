@@ -60,6 +60,9 @@ def test_document_upload_example(db: TestDatabase, s3_as_local: ObstoreBackend) 
         assert fetched.json()["name"] == "report2"
         listing = client.get("/documents/").json()
         assert listing["total"] == 1 and "X-Amz-Signature=" in listing["items"][0]["file_url"]
+        searched = client.get("/documents/", params={"searchString": "REPORT2"}).json()
+        assert [item["name"] for item in searched["items"]] == ["report2"]
+        assert client.get("/documents/", params={"searchString": "nothing"}).json()["total"] == 0
 
         no_file = client.post("/documents/", files={"name": (None, "empty")})  # multipart without a file
         assert no_file.status_code == 201 and no_file.json()["file_url"] is None
