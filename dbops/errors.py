@@ -25,6 +25,7 @@ __all__ = [
     "RepositoryError",
     "SessionsError",
     "StorageError",
+    "StorageNotFoundError",
     "redact",
 ]
 
@@ -151,5 +152,11 @@ class StartupError(DbopsError):
 
 class SessionsError(DbopsError):
     """A session table could not be found, or cleaning it up failed."""
+
+    exit_code = 2
+
+
+class StorageNotFoundError(StorageError):
+    """A stored file does not exist in its backend."""
 
     exit_code = 2
