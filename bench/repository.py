@@ -22,6 +22,7 @@ import shutil
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,11 +43,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from advanced_alchemy import base as aa_base
 from advanced_alchemy import filters as aa_filters
 from advanced_alchemy.repository import SQLAlchemySyncRepository as AARepository
-from sqlalchemy import String, create_engine, insert
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dbops import base, filters
 from dbops.repository import SQLAlchemySyncRepository
+from dbops.types import GUID, DateTimeUTC, utcnow
 
 
 class OurItem(base.UUIDAuditBase):
@@ -90,7 +92,15 @@ def main() -> None:
     url = args.url or f"sqlite:///{folder}/bench.sqlite"
     engine = create_engine(url)
     tables = [OurItem.__table__, AAItem.__table__]
-    core_table = OurItem.__table__.to_metadata(OurItem.metadata.__class__(), name="bench_core_item")
+    core_table = Table(
+        "bench_core_item",
+        MetaData(),
+        Column("id", GUID(), primary_key=True, default=uuid.uuid4),
+        Column("name", String(60), nullable=False),
+        Column("value", Integer, nullable=False),
+        Column("created_at", DateTimeUTC(), nullable=False, default=utcnow),
+        Column("updated_at", DateTimeUTC(), nullable=False, default=utcnow),
+    )
     for table in (*tables, core_table):
         table.drop(engine, checkfirst=True)
         table.create(engine)
@@ -128,30 +138,22 @@ def main() -> None:
     results.append((f"add_many {n:,} rows", timed(ours_add), timed(aa_add), timed(core_add)))
 
     # -- list_and_count ------------------------------------------------------------------------------------
-    def ours_list() -> None:
-        with Session(engine) as session:
-            repo = OurRepo(session=session)
-            for q in range(args.queries):
-                items, total = repo.list_and_count(
-                    filters.SearchFilter("name", "item 00", ignore_case=True),
-                    filters.OrderBy("value", "desc"),
-                    filters.LimitOffset(20, (q * 20) % 2000),
-                )
-                assert len(items) == 20 and total > 0
+    def lister(repo_type: Any, filter_module: Any) -> Callable[[], None]:
+        def run() -> None:
+            with Session(engine) as session:
+                repo = repo_type(session=session)
+                for q in range(args.queries):
+                    items, total = repo.list_and_count(
+                        filter_module.SearchFilter("name", "item 00", ignore_case=True),
+                        filter_module.OrderBy("value", "desc"),
+                        filter_module.LimitOffset(20, (q * 20) % 2000),
+                    )
+                    assert len(items) == 20 and total > 0
 
-    def aa_list() -> None:
-        with Session(engine) as session:
-            repo = AARepo(session=session)
-            for q in range(args.queries):
-                items, total = repo.list_and_count(
-                    aa_filters.SearchFilter("name", "item 00", ignore_case=True),
-                    aa_filters.OrderBy("value", "desc"),
-                    aa_filters.LimitOffset(20, (q * 20) % 2000),
-                )
-                assert len(items) == 20 and total > 0
+        return run
 
-    ours_best = min(timed(ours_list) for _ in range(args.repeat))
-    aa_best = min(timed(aa_list) for _ in range(args.repeat))
+    ours_best = min(timed(lister(OurRepo, filters)) for _ in range(args.repeat))
+    aa_best = min(timed(lister(AARepo, aa_filters)) for _ in range(args.repeat))
     results.append((f"list_and_count x{args.queries} (search+order+page)", ours_best, aa_best, None))
 
     # -- upsert_many ---------------------------------------------------------------------------------------

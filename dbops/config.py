@@ -216,6 +216,13 @@ class DatabaseConfig:
 
         return metadata_registry.get(self.bind_key)
 
+    def _session_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = self.session_config.to_kwargs()  # type: ignore[attr-defined]
+        if not self.enable_file_object_listener:
+            # Read by dbops.storage.listeners: sessions of this config don't upload/delete stored files.
+            kwargs["info"] = {**(kwargs.get("info") or {}), "dbops.file_object_listener": False}
+        return kwargs
+
     def _engine_kwargs(self) -> dict[str, Any]:
         kwargs = self.engine_config.to_kwargs()
         dialect = str(self.connection_string).split(":", 1)[0].split("+", 1)[0]
@@ -255,7 +262,7 @@ class SQLAlchemySyncConfig(DatabaseConfig):
             from sqlalchemy.orm import sessionmaker
 
             maker_class = self.session_maker_class or sessionmaker
-            self.session_maker = maker_class(bind=self.get_engine(), **self.session_config.to_kwargs())
+            self.session_maker = maker_class(bind=self.get_engine(), **self._session_kwargs())
         maker: sessionmaker[Session] = self.session_maker
         return maker
 
@@ -299,7 +306,7 @@ class SQLAlchemyAsyncConfig(DatabaseConfig):
             from sqlalchemy.ext.asyncio import async_sessionmaker
 
             maker_class = self.session_maker_class or async_sessionmaker
-            self.session_maker = maker_class(bind=self.get_engine(), **self.session_config.to_kwargs())
+            self.session_maker = maker_class(bind=self.get_engine(), **self._session_kwargs())
         maker: async_sessionmaker[AsyncSession] = self.session_maker
         return maker
 

@@ -23,7 +23,9 @@ __all__ = [
     "MigrationError",
     "NotFoundError",
     "RepositoryError",
+    "SessionsError",
     "StorageError",
+    "StorageNotFoundError",
     "redact",
 ]
 
@@ -144,5 +146,17 @@ class ConfirmationRequiredError(DbopsError):
 
 class StartupError(DbopsError):
     """A Litestar app could not start its database (``create_all`` failed for a reason other than connecting)."""
+
+    exit_code = 2
+
+
+class SessionsError(DbopsError):
+    """A session table could not be found, or cleaning it up failed."""
+
+    exit_code = 2
+
+
+class StorageNotFoundError(StorageError):
+    """A stored file does not exist in its backend."""
 
     exit_code = 2

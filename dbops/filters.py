@@ -104,6 +104,15 @@ class PaginationFilter(StatementFilter, ABC):
     """Marks filters that page results (they are dropped when counting)."""
 
 
+def _bounded(statement: SelectT, column: ColumnElement[Any], low: Any, high: Any, *, inclusive: bool) -> SelectT:
+    """``statement`` limited to ``low < column < high`` (``<=`` if inclusive); a ``None`` bound is open."""
+    if low is not None:
+        statement = statement.where(column >= low if inclusive else column > low)
+    if high is not None:
+        statement = statement.where(column <= high if inclusive else column < high)
+    return statement
+
+
 def _check_datetime(filter_name: str, name: str, value: Any) -> None:
     if value is not None and not isinstance(value, datetime.date):
         raise FilterError(f"{filter_name}: {name} must be a date or datetime, got {type(value).__name__}")
@@ -122,12 +131,7 @@ class BeforeAfter(StatementFilter):
         _check_datetime(type(self).__name__, "after", self.after)
 
     def append_to_statement(self, statement: SelectT, model: type[Any]) -> SelectT:
-        column = self._column(model, self.field_name)
-        if self.before is not None:
-            statement = statement.where(column < self.before)
-        if self.after is not None:
-            statement = statement.where(column > self.after)
-        return statement
+        return _bounded(statement, self._column(model, self.field_name), self.after, self.before, inclusive=False)
 
 
 @dataclass
@@ -144,11 +148,7 @@ class OnBeforeAfter(StatementFilter):
 
     def append_to_statement(self, statement: SelectT, model: type[Any]) -> SelectT:
         column = self._column(model, self.field_name)
-        if self.on_or_before is not None:
-            statement = statement.where(column <= self.on_or_before)
-        if self.on_or_after is not None:
-            statement = statement.where(column >= self.on_or_after)
-        return statement
+        return _bounded(statement, column, self.on_or_after, self.on_or_before, inclusive=True)
 
 
 class InAnyFilter(StatementFilter, ABC):

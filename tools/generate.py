@@ -65,7 +65,7 @@ class SQLAlchemyAsyncRepository(Generic[ModelT]):
     model_type: ClassVar[type[Any]]
     id_attribute: ClassVar[str] = "id"
     match_fields: ClassVar[builtins.list[str] | str | None] = None
-    count_with_window_function: ClassVar[bool] = False
+    count_with_window_function: ClassVar[bool | None] = None
 
     def __init__(
         self,

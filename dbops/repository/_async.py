@@ -35,7 +35,7 @@ class SQLAlchemyAsyncRepository(Generic[ModelT]):
     model_type: ClassVar[type[Any]]
     id_attribute: ClassVar[str] = "id"
     match_fields: ClassVar[builtins.list[str] | str | None] = None
-    count_with_window_function: ClassVar[bool] = False
+    count_with_window_function: ClassVar[bool | None] = None
 
     def __init__(
         self,
@@ -177,7 +177,8 @@ class SQLAlchemyAsyncRepository(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> int:
-        """How many items match the filters (pagination and ordering filters are ignored)."""
+        """How many items match the filters (pagination and ordering filters are ignored; so is ``load``, which
+        counting doesn't need and which is accepted so calls can pass the same arguments as to ``list``)."""
         result: int = await self._call(
             "count", *filters, statement=statement, load=load, execution_options=execution_options, **kwargs
         )
@@ -191,7 +192,7 @@ class SQLAlchemyAsyncRepository(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> bool:
-        """Whether any item matches the filters."""
+        """Whether any item matches the filters (``load`` is accepted, as for ``count``, and not needed)."""
         result: bool = await self._call(
             "exists", *filters, statement=statement, load=load, execution_options=execution_options, **kwargs
         )

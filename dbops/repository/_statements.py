@@ -121,7 +121,14 @@ def apply_order_by(
 def loader_options(model: type[Any], load: LoadSpec) -> list[ExecutableOption]:
     """Eager-load options for ``load``: to-many relationships get ``selectinload``, to-one ``joinedload``."""
     from sqlalchemy import inspect
-    from sqlalchemy.orm import QueryableAttribute, RelationshipProperty, joinedload, selectinload
+    from sqlalchemy.orm import (
+        ColumnProperty,
+        QueryableAttribute,
+        RelationshipProperty,
+        joinedload,
+        selectinload,
+        undefer,
+    )
     from sqlalchemy.sql.base import ExecutableOption
 
     if load is None:
@@ -143,6 +150,15 @@ def loader_options(model: type[Any], load: LoadSpec) -> list[ExecutableOption]:
                     field=item,
                 )
             attribute = getattr(model, item)
+        if isinstance(attribute, QueryableAttribute) and isinstance(attribute.property, ColumnProperty):
+            # A column (the seed's ``load=[DocumentModel.file]``): load it even when it is deferred.
+            if not mapper.isa(attribute.property.parent):
+                raise FilterError(
+                    f"load=: {attribute} belongs to {attribute.class_.__name__}, not {model.__name__}",
+                    model=model.__name__,
+                )
+            options.append(undefer(attribute))
+            continue
         if not isinstance(attribute, QueryableAttribute) or not isinstance(attribute.property, RelationshipProperty):
             raise FilterError(f"load=: {item!r} is not a relationship of {model.__name__}", model=model.__name__)
         if not mapper.isa(attribute.property.parent):

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from dbops.errors import NotFoundError, RepositoryError
-from dbops.filters import column_for
+from dbops.filters import LimitOffset, PaginationFilter, column_for
 from dbops.repository._errors import wrap_sqlalchemy_exception
 from dbops.repository._statements import (
     FilterArg,
@@ -67,8 +67,10 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
     """The attribute ``get``/``update``/``delete`` look items up by."""
     match_fields: ClassVar[builtins.list[str] | str | None] = None
     """Default fields ``upsert``/``get_or_upsert`` match existing rows on (default: ``id_attribute``)."""
-    count_with_window_function: ClassVar[bool] = False
-    """``list_and_count`` in one query (``count(*) OVER ()``) instead of a count query plus a list query."""
+    count_with_window_function: ClassVar[bool | None] = None
+    """``list_and_count`` in one query (``count(*) OVER ()``) instead of a list query plus a count query.
+    ``None`` (default) picks per dialect: the window on PostgreSQL and MariaDB/MySQL, where it saves a round trip
+    and a scan; two queries on SQLite, which materialises every matching row for the window."""
 
     def __init__(
         self,
@@ -287,23 +289,16 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> int:
-        """How many items match the filters (pagination and ordering filters are ignored)."""
+        """How many items match the filters (pagination and ordering filters are ignored; so is ``load``, which
+        counting doesn't need and which is accepted so calls can pass the same arguments as to ``list``)."""
         from sqlalchemy import func, select
 
         with self._wrap():
-            base = statement if statement is not None else self.statement
-            filtered = apply_filters(
-                base if base is not None else select(self.model_type),
-                self.model_type,
-                filters,
-                kwargs,
-                pagination=False,
-                ordering=False,
-            )
-            if base is None:
-                count_statement = filtered.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+            filtered, custom = self._unpaged(statement, filters, kwargs)
+            if not custom:
+                count_statement = filtered.with_only_columns(func.count(), maintain_column_froms=True)
             else:  # a custom statement may group, join or be distinct: count its rows as a subquery
-                count_statement = select(func.count()).select_from(filtered.order_by(None).subquery())
+                count_statement = select(func.count()).select_from(filtered.subquery())
             merged = {**self.execution_options, **(execution_options or {})}
             if merged:
                 count_statement = count_statement.execution_options(**merged)
@@ -317,21 +312,30 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> bool:
-        """Whether any item matches the filters."""
+        """Whether any item matches the filters (``load`` is accepted, as for ``count``, and not needed)."""
         from sqlalchemy import literal, select
 
         with self._wrap():
-            base = statement if statement is not None else self.statement
-            filtered = apply_filters(
-                base if base is not None else select(self.model_type),
-                self.model_type,
-                filters,
-                kwargs,
-                pagination=False,
-                ordering=False,
-            )
-            probe = select(literal(1)).select_from(filtered.order_by(None).limit(1).subquery())
+            filtered, _ = self._unpaged(statement, filters, kwargs)
+            probe = select(literal(1)).select_from(filtered.limit(1).subquery())
             return self.session.execute(probe).first() is not None
+
+    def _unpaged(
+        self, statement: Select[Any] | None, filters: Sequence[FilterArg], kwargs: dict[str, Any]
+    ) -> tuple[Select[Any], bool]:
+        """The filtered, unordered, unpaged statement, and whether it came from a custom ``statement``."""
+        from sqlalchemy import select
+
+        base = statement if statement is not None else self.statement
+        filtered = apply_filters(
+            base if base is not None else select(self.model_type),
+            self.model_type,
+            filters,
+            kwargs,
+            pagination=False,
+            ordering=False,
+        )
+        return filtered.order_by(None), base is not None
 
     def list(
         self,
@@ -366,6 +370,8 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         from sqlalchemy import func
 
         window = self.count_with_window_function if count_with_window_function is None else count_with_window_function
+        if window is None:
+            window = self._dialect.name != "sqlite"
         with self._wrap():
             if window:
                 select_statement = self._select(statement, load, execution_options)
@@ -377,9 +383,6 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
                     self._finish(items, auto_expunge=auto_expunge, write=False)
                     return items, int(rows[0][1])
                 return [], self.count(*filters, statement=statement, execution_options=execution_options, **kwargs)
-            total = self.count(*filters, statement=statement, execution_options=execution_options, **kwargs)
-            if total == 0:
-                return [], 0
             items = self.list(
                 *filters,
                 statement=statement,
@@ -389,7 +392,26 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
                 execution_options=execution_options,
                 **kwargs,
             )
-            return items, total
+            known = self._total_from_page(
+                items, filters, custom=(statement if statement is not None else self.statement)
+            )
+            if known is not None:
+                return items, known
+            return items, self.count(*filters, statement=statement, execution_options=execution_options, **kwargs)
+
+    @staticmethod
+    def _total_from_page(items: Sequence[Any], filters: Sequence[Any], custom: Select[Any] | None) -> int | None:
+        """The total when the page itself tells it, so no count query is needed: no pagination at all, or a
+        page that isn't full (the last one). ``None`` when a count is needed."""
+        if custom is not None:
+            return None  # a custom statement may carry its own LIMIT
+        pages = [f for f in filters if isinstance(f, PaginationFilter)]
+        if not pages:
+            return len(items)
+        page = pages[0]
+        if len(pages) == 1 and isinstance(page, LimitOffset) and len(items) < page.limit and (items or not page.offset):
+            return page.offset + len(items)
+        return None
 
     # -- single-item writes --------------------------------------------------------------------------
 
@@ -599,10 +621,14 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
     ) -> ModelT:
         """Delete the item with ``item_id`` (ORM cascades apply) and return it; ``NotFoundError`` if missing."""
+        from sqlalchemy import inspect
+
         with self._wrap():
             item = self.get(item_id, id_attribute=id_attribute, load=load, execution_options=execution_options)
             self.session.delete(item)
             self._finish([item], auto_commit=auto_commit, auto_refresh=False, auto_expunge=False)
+            if (self.auto_expunge if auto_expunge is None else auto_expunge) and inspect(item).session is self.session:
+                self.session.expunge(item)  # flushed, not yet committed: still tracked as deleted
             return item
 
     # -- bulk writes ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import datetime
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import selectinload
 
 from dbops.errors import FilterError, NotFoundError, RepositoryError
@@ -103,6 +103,17 @@ def test_list_filters_and_pagination(db, is_async):
             assert total == 6 and [a.name for a in page] == ["Author 4", "Author 5"]
             page, total = await repo.list_and_count(LimitOffset(2, 10), count_with_window_function=window)
             assert page == [] and total == 6
+            page, total = await repo.list_and_count(
+                OrderBy("name"), LimitOffset(4, 4), count_with_window_function=window
+            )
+            assert total == 6 and [a.name for a in page] == ["Author 4", "Author 5"]  # the last, short page
+            custom = select(RtAuthorModel).where(RtAuthorModel.name != "Author 0")
+            page, total = await repo.list_and_count(
+                OrderBy("name"), LimitOffset(2, 0), statement=custom, count_with_window_function=window
+            )
+            assert total == 5 and [a.name for a in page] == ["Author 1", "Author 2"]
+            page, total = await repo.list_and_count(count_with_window_function=window)
+            assert len(page) == 6 and total == 6
             page, total = await repo.list_and_count(name="nobody", count_with_window_function=window)
             assert page == [] and total == 0
 
@@ -281,13 +292,17 @@ def test_get_or_upsert_and_get_and_update(db, is_async):
 
 def test_deletes(db, is_async):
     async def body(ctx: Context) -> None:
-        authors = await _authors(ctx, 6)
+        authors = await _authors(ctx, 7)
+        ids = [a.id for a in authors]
+        await ctx.session.commit()
         repo = ctx.repo(RtAuthorModel)
-        deleted = await repo.delete(authors[0].id)
-        assert deleted.name == "Author 0"
+        deleted = await repo.delete(ids[0], auto_expunge=True)
+        assert deleted.name == "Author 0" and inspect(deleted).detached
+        kept = await repo.delete(ids[6])
+        assert kept.name == "Author 6" and inspect(kept).deleted  # flushed, still tracked
         with pytest.raises(NotFoundError):
-            await repo.delete(authors[0].id)
-        removed = await repo.delete_many([authors[1].id, authors[2].id, uuid.uuid4()], chunk_size=1)
+            await repo.delete(ids[0])
+        removed = await repo.delete_many([ids[1], ids[2], uuid.uuid4()], chunk_size=1)
         assert sorted(a.name for a in removed) == ["Author 1", "Author 2"]
         assert await repo.delete_many([]) == []
         where = await repo.delete_where(SearchFilter("name", "Author 3"))
@@ -327,8 +342,10 @@ def test_load_relationships(db, is_async):
             await plain.list(load="novels")
         with pytest.raises(FilterError, match="belongs to RtBookModel, not RtAuthorModel"):
             await plain.list(load=[RtBookModel.author])
+        # A column is loaded (undeferred), as the seed's ``load=[DocumentModel.file]`` needs.
+        assert len(await ctx.repo(RtAuthorModel, load=[RtAuthorModel.name]).list()) == 2
         with pytest.raises(FilterError, match="is not a relationship of RtAuthorModel"):
-            ctx.repo(RtAuthorModel, load=[RtAuthorModel.name])
+            ctx.repo(RtAuthorModel, load=[42])
 
     run(db, is_async, TABLES, body)
 

@@ -1,0 +1,391 @@
+"""Delete expired server-side sessions in short batches, and report what the session tables hold.
+
+Each batch is its own transaction of at most ``batch_size`` rows, so live traffic never waits long on a
+cleanup; two cleanups at once (two cron hosts) split the work instead of deadlocking (see
+``statements.batch_delete``). The expiry cutoff is read once, from the database's clock, when a table's cleanup
+starts: sessions that expire while it runs are left for the next run, so every run has a fixed amount of work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from dbops.errors import SessionsError
+from dbops.progress import NullReporter, Reporter
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Table
+
+    from dbops.config import AnyConfig
+    from dbops.sessions.statements import BatchDelete
+
+__all__ = [
+    "SESSION_COLUMNS",
+    "CleanupResult",
+    "SessionTable",
+    "TableStats",
+    "cleanup",
+    "model_session_tables",
+    "stats",
+]
+
+SESSION_COLUMNS = frozenset({"session_id", "data", "expires_at"})
+"""A table with these columns is a session table (what ``--url`` mode looks for)."""
+
+_RETRIES = 5
+
+
+@dataclass(frozen=True)
+class SessionTable:
+    """A session table by name (``schema.name`` when it is not in the default schema)."""
+
+    name: str
+    schema: str | None = None
+
+    @classmethod
+    def parse(cls, reference: str) -> SessionTable:
+        schema, _, name = reference.rpartition(".")
+        if not name:
+            raise SessionsError(f"bad table name {reference!r}")
+        return cls(name, schema or None)
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+
+@dataclass
+class CleanupResult:
+    """What one table's cleanup did; ``complete`` is False when ``max_seconds`` ran out first."""
+
+    table: str
+    deleted: int
+    remaining_expired: int
+    seconds: float
+    batches: int = 0
+    complete: bool = True
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "deleted": self.deleted,
+            "remaining_expired": self.remaining_expired,
+            "seconds": round(self.seconds, 3),
+            "complete": self.complete,
+            "dry_run": self.dry_run,
+        }
+
+
+@dataclass
+class TableStats:
+    table: str
+    live: int
+    expired: int
+    oldest_expiry: datetime.datetime | None = field(default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        oldest = self.oldest_expiry.isoformat() if self.oldest_expiry else None
+        return {"table": self.table, "live": self.live, "expired": self.expired, "oldest_expiry": oldest}
+
+
+# -- finding the tables ---------------------------------------------------------------------------------
+
+
+def model_session_tables(config: AnyConfig) -> list[SessionTable]:
+    """The session tables a config's models define: ``SessionModelMixin`` subclasses, and any table of its
+    metadata shaped like one (``session_id``, ``data``, ``expires_at``)."""
+    from dbops.sessions.model import SessionModelMixin
+
+    metadata = config.get_metadata()
+    tables: dict[str, SessionTable] = {}
+
+    def add(table: Table) -> None:
+        found = SessionTable(table.name, table.schema)
+        tables.setdefault(str(found), found)
+
+    for table in metadata.sorted_tables:
+        if set(table.columns.keys()) >= SESSION_COLUMNS:
+            add(table)
+    pending: list[type[Any]] = list(SessionModelMixin.__subclasses__())
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        model_table: Table | None = model.__dict__.get("__table__")
+        # Session models live on dbops' metadata for their ``__bind_key__``; a config with its own metadata
+        # still owns the session models of its bind key.
+        same_bind = config.metadata is not None and getattr(model, "__bind_key__", None) == config.bind_key
+        if model_table is not None and (model_table.metadata is metadata or same_bind):
+            add(model_table)
+    return sorted(tables.values(), key=str)
+
+
+def _detect_session_tables(connection: Connection) -> list[SessionTable]:
+    from sqlalchemy import inspect
+
+    inspector = inspect(connection)
+    return [
+        SessionTable(name)
+        for name in sorted(inspector.get_table_names())
+        if {column["name"] for column in inspector.get_columns(name)} >= SESSION_COLUMNS
+    ]
+
+
+def _resolve(
+    connection: Connection,
+    config: AnyConfig,
+    tables: Sequence[SessionTable] | None,
+    missing_ok: bool,
+    reporter: Reporter,
+) -> list[SessionTable]:
+    """The tables to act on, each checked to exist with an ``expires_at`` column."""
+    try:
+        return _inspect_tables(connection, config, tables, missing_ok, reporter)
+    finally:
+        connection.rollback()  # end the inspector's implicit transaction: each batch begins its own
+
+
+def _inspect_tables(
+    connection: Connection,
+    config: AnyConfig,
+    tables: Sequence[SessionTable] | None,
+    missing_ok: bool,
+    reporter: Reporter,
+) -> list[SessionTable]:
+    from sqlalchemy import inspect
+
+    if tables is None:
+        tables = _detect_session_tables(connection)
+        if not tables:
+            raise SessionsError(f"no session tables (with session_id, data, expires_at) in {config.describe()}")
+        return list(tables)
+    if not tables:
+        raise SessionsError(
+            f"the models of config {config.describe()} define no session table "
+            "(no SessionModelMixin subclass imported); pass --table NAME"
+        )
+    found: list[SessionTable] = []
+    missing: list[SessionTable] = []
+    for table in tables:
+        if _has_expires_at(connection, table):
+            found.append(table)
+            continue
+        # The probe failed: ask the catalog (slower) which of the two things is wrong.
+        exists = inspect(connection).has_table(table.name, schema=table.schema)
+        connection.rollback()  # the inspector's implicit transaction; the next probe begins its own
+        if exists:
+            raise SessionsError(f"table {table} in {config.describe()} has no expires_at column")
+        if not missing_ok:
+            raise SessionsError(f"table {table} does not exist in {config.describe()}")
+        missing.append(table)
+    if missing and not found:
+        names = ", ".join(map(str, missing))
+        raise SessionsError(f"the session tables of the models ({names}) do not exist in {config.describe()}")
+    for table in missing:
+        reporter.warn(f"skipped session table {table}: it does not exist in {config.describe()} (not migrated yet?)")
+    return found
+
+
+def _has_expires_at(connection: Connection, table: SessionTable) -> bool:
+    """Whether ``SELECT expires_at FROM table`` compiles: one cheap query instead of two catalog reads."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with connection.begin():
+            connection.execute(select(_table(table).c.expires_at).limit(0))
+    except DBAPIError:
+        return False
+    return True
+
+
+def _table(table: SessionTable) -> Table:
+    from sqlalchemy import Column, MetaData, Table
+
+    from dbops.types import DateTimeUTC
+
+    return Table(table.name, MetaData(), Column("expires_at", DateTimeUTC()), schema=table.schema)
+
+
+# -- cleanup ----------------------------------------------------------------------------------------------
+
+
+def cleanup(
+    config: AnyConfig,
+    *,
+    tables: Sequence[SessionTable] | None = None,
+    batch_size: int = 5000,
+    max_seconds: float | None = None,
+    older_than: datetime.timedelta = datetime.timedelta(0),
+    dry_run: bool = False,
+    missing_ok: bool = False,
+    reporter: Reporter | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[CleanupResult]:
+    """Delete the sessions that expired before ``now - older_than`` from ``tables``, ``batch_size`` at a time.
+
+    ``tables=None`` finds them in the database by shape (for ``--url`` mode); pass ``model_session_tables(config)``
+    to use the models (with ``missing_ok=True``, tables that don't exist yet are skipped with a warning, as long
+    as one exists). Stops between batches once ``max_seconds`` have passed (the result says
+    ``complete=False``; the next run continues). ``dry_run`` only counts.
+    """
+    if batch_size < 1:
+        raise SessionsError(f"batch size must be at least 1, got {batch_size}")
+    if max_seconds is not None and max_seconds <= 0:
+        raise SessionsError(f"max seconds must be positive, got {max_seconds}")
+    if older_than < datetime.timedelta(0):
+        raise SessionsError(f"older-than must not be negative, got {older_than}")
+    reporter = reporter or NullReporter()
+    deadline = None if max_seconds is None else clock() + max_seconds
+
+    def work(connection: Connection) -> list[CleanupResult]:
+        resolved = _resolve(connection, config, tables, missing_ok, reporter)
+        if connection.dialect.name in ("mysql", "mariadb"):
+            # No gap locks: a batch locks only the rows it deletes, never the range live inserts go into.
+            connection.execution_options(isolation_level="READ COMMITTED")
+        with _relaxed_commits(connection):
+            return [
+                _clean_table(connection, table, batch_size, deadline, older_than, dry_run, reporter, clock)
+                for table in resolved
+            ]
+
+    from dbops.connect import run_sync
+
+    return run_sync(config, work)
+
+
+@contextlib.contextmanager
+def _relaxed_commits(connection: Connection) -> Iterator[None]:
+    """On PostgreSQL, don't wait for the WAL flush at each batch's commit: a crash can at worst undo the last
+    batches, and deleting expired sessions again is harmless. Reset before the connection goes back to a pool."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    from sqlalchemy import text
+
+    with connection.begin():
+        connection.execute(text("SET synchronous_commit = off"))
+    try:
+        yield
+    finally:
+        if not connection.invalidated:
+            with connection.begin():
+                connection.execute(text("RESET synchronous_commit"))
+
+
+def _clean_table(
+    connection: Connection,
+    session_table: SessionTable,
+    batch_size: int,
+    deadline: float | None,
+    older_than: datetime.timedelta,
+    dry_run: bool,
+    reporter: Reporter,
+    clock: Callable[[], float],
+) -> CleanupResult:
+    from sqlalchemy import select
+
+    from dbops.sessions.clock import utc_now_plus
+    from dbops.sessions.statements import batch_delete, count_expired_statement
+
+    started = clock()
+    table = _table(session_table)
+    quoted = connection.dialect.identifier_preparer.format_table(table)
+    with connection.begin():
+        cutoff: datetime.datetime = connection.execute(select(utc_now_plus(-older_than.total_seconds()))).scalar_one()
+    deleted = batches = 0
+    complete = True
+    after: datetime.datetime | None = None
+    if not dry_run:
+        with reporter.progress(f"Deleting expired sessions from {session_table}", None) as task:
+            while True:
+                if deadline is not None and clock() >= deadline:
+                    complete = False
+                    break
+                batch = batch_delete(
+                    connection.dialect.name,
+                    quoted_table=quoted,
+                    cutoff=cutoff,
+                    batch_size=batch_size,
+                    after=after,
+                )
+                count, bound = _run_batch(connection, batch, session_table)
+                deleted += count
+                batches += 1
+                task.advance(count)
+                if batch.bound is not None:
+                    # A short batch is no sign of the end here: rows revived by a concurrent `set` (or held by
+                    # another cleanup) are skipped; only a missing bound means fewer than batch_size are left.
+                    if bound is None:
+                        break
+                    after = bound
+                elif count < batch_size:
+                    break
+    with connection.begin():
+        remaining = int(connection.execute(count_expired_statement(table, cutoff=cutoff, after=after)).scalar_one())
+    seconds = clock() - started
+    return CleanupResult(str(session_table), deleted, remaining, seconds, batches, complete, dry_run)
+
+
+def _run_batch(
+    connection: Connection, batch: BatchDelete, session_table: SessionTable
+) -> tuple[int, datetime.datetime | None]:
+    """Run one batch in its own transaction, retrying a few times when the database reports a lock conflict."""
+    from sqlalchemy.exc import DBAPIError
+
+    for attempt in range(_RETRIES):
+        try:
+            with connection.begin():
+                bound = None if batch.bound is None else connection.execute(batch.bound).scalar()
+                result = connection.execute(batch.delete(bound))
+                return int(result.rowcount), bound
+        except DBAPIError as error:
+            if _is_transient(error) and attempt < _RETRIES - 1:
+                time.sleep(0.05 * (attempt + 1))
+                continue
+            detail = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+            raise SessionsError(f"cleaning up {session_table} failed: {detail}") from error
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _is_transient(error: Exception) -> bool:
+    text = str(error).lower()
+    return any(
+        marker in text
+        for marker in ("deadlock", "lock wait timeout", "database is locked", "could not serialize", "40p01")
+    )
+
+
+# -- stats ------------------------------------------------------------------------------------------------
+
+
+def stats(
+    config: AnyConfig,
+    *,
+    tables: Sequence[SessionTable] | None = None,
+    missing_ok: bool = False,
+    reporter: Reporter | None = None,
+) -> list[TableStats]:
+    """Live and expired row counts and the oldest expiry of each session table (by the database's clock)."""
+    from sqlalchemy import case, func, select
+
+    from dbops.connect import run_sync
+    from dbops.sessions.clock import utc_now
+
+    def work(connection: Connection) -> list[TableStats]:
+        result = []
+        for session_table in _resolve(connection, config, tables, missing_ok, reporter or NullReporter()):
+            table = _table(session_table)
+            expires = table.c.expires_at
+            query = select(func.count(), func.sum(case((expires <= utc_now(), 1), else_=0)), func.min(expires))
+            with connection.begin():
+                total, expired, oldest = connection.execute(query.select_from(table)).one()
+            expired = int(expired or 0)
+            result.append(TableStats(str(session_table), int(total) - expired, expired, oldest))
+        return result
+
+    return run_sync(config, work)

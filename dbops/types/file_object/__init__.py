@@ -1,0 +1,7 @@
+"""``dbops.types.file_object``: the file storage names at Advanced Alchemy's import paths (see dbops.storage)."""
+
+from dbops.storage.backends.base import StorageBackend
+from dbops.storage.file_object import FileObject
+from dbops.storage.registry import StorageRegistry, storages
+
+__all__ = ["FileObject", "StorageBackend", "StorageRegistry", "storages"]

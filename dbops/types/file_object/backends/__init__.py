@@ -1,0 +1,1 @@
+"""Storage backends at Advanced Alchemy's import paths (implementations live in dbops.storage.backends)."""

@@ -1,0 +1,5 @@
+"""Re-export of ``dbops.storage.backends.memory``."""
+
+from dbops.storage.backends.memory import MemoryBackend
+
+__all__ = ["MemoryBackend"]

@@ -1,0 +1,162 @@
+"""The cleanup and stats engine, called directly, on every dialect."""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+
+import pytest
+
+from dbops.errors import SessionsError
+from dbops.progress import RecordingReporter
+from dbops.sessions import SessionTable, cleanup, model_session_tables, stats
+from tests.databases import TestDatabase
+from tests.sessions.helpers import config, counts, create_table, seed
+from tests.sessions.models import BIND_KEY
+
+USER_SESSIONS = [SessionTable("user_sessions")]
+
+
+def test_model_session_tables_finds_mixin_subclasses(sqlite_db: TestDatabase) -> None:
+    assert SessionTable("user_sessions") in model_session_tables(config(sqlite_db))
+
+
+def test_deletes_expired_rows_in_batches(db: TestDatabase, is_async: bool) -> None:
+    seed(db, expired=23, live=7)
+    reporter = RecordingReporter()
+    [result] = cleanup(config(db, is_async), tables=USER_SESSIONS, batch_size=5, reporter=reporter)
+    assert (result.table, result.deleted, result.remaining_expired, result.complete) == ("user_sessions", 23, 0, True)
+    assert result.batches >= 5  # 5+5+5+5+3, each its own transaction
+    assert counts(db) == (0, 7)
+    assert sum(task.done for task in reporter.tasks) == 23
+
+
+def test_dry_run_counts_only(db: TestDatabase) -> None:
+    seed(db, expired=12, live=3)
+    [result] = cleanup(config(db), tables=USER_SESSIONS, dry_run=True)
+    assert (result.deleted, result.remaining_expired, result.dry_run) == (0, 12, True)
+    assert counts(db) == (12, 3)
+
+
+def test_older_than_keeps_a_grace_period(db: TestDatabase) -> None:
+    seed(db, expired=4, expired_ago=datetime.timedelta(hours=3))
+    seed(db, expired=6, expired_ago=datetime.timedelta(minutes=10))
+    [result] = cleanup(config(db), tables=USER_SESSIONS, older_than=datetime.timedelta(hours=1))
+    assert (result.deleted, result.remaining_expired) == (4, 0)
+    assert counts(db) == (6, 0)
+
+
+def test_max_seconds_stops_between_batches(db: TestDatabase) -> None:
+    seed(db, expired=30)
+    ticks = itertools.count()
+    # Each clock read is one "second": the deadline check before the second batch finds the time used up.
+    [result] = cleanup(
+        config(db), tables=USER_SESSIONS, batch_size=10, max_seconds=2.5, clock=lambda: float(next(ticks))
+    )
+    assert (result.deleted, result.remaining_expired, result.complete, result.batches) == (10, 20, False, 1)
+    assert counts(db) == (20, 0)
+    [rest] = cleanup(config(db), tables=USER_SESSIONS, batch_size=10)
+    assert (rest.deleted, rest.remaining_expired, rest.complete) == (20, 0, True)
+
+
+def test_nothing_to_delete(db: TestDatabase) -> None:
+    seed(db, live=2)
+    [result] = cleanup(config(db), tables=USER_SESSIONS)
+    assert (result.deleted, result.remaining_expired, result.complete) == (0, 0, True)
+    assert counts(db) == (0, 2)
+
+
+def test_tables_found_by_shape_without_models(db: TestDatabase) -> None:
+    seed(db, expired=3, live=1)
+    [result] = cleanup(config(db), tables=None)
+    assert (result.table, result.deleted) == ("user_sessions", 3)
+
+
+def test_stats(db: TestDatabase, is_async: bool) -> None:
+    seed(db, expired=5, live=2, expired_ago=datetime.timedelta(hours=2))
+    [row] = stats(config(db, is_async), tables=USER_SESSIONS)
+    assert (row.table, row.live, row.expired) == ("user_sessions", 2, 5)
+    assert row.oldest_expiry is not None and row.oldest_expiry.tzinfo is not None
+    ago = datetime.datetime.now(datetime.timezone.utc) - row.oldest_expiry
+    assert datetime.timedelta(hours=1, minutes=50) < ago < datetime.timedelta(hours=2, minutes=10)
+
+
+def test_stats_of_an_empty_table(db: TestDatabase) -> None:
+    create_table(db)
+    [row] = stats(config(db), tables=USER_SESSIONS)
+    assert (row.live, row.expired, row.oldest_expiry) == (0, 0, None)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"batch_size": 0}, "batch size must be at least 1"),
+        ({"max_seconds": 0}, "max seconds must be positive"),
+        ({"older_than": datetime.timedelta(seconds=-1)}, "older-than must not be negative"),
+        ({"tables": [SessionTable("nope")]}, "table nope does not exist"),
+        ({"tables": []}, "define no session table"),
+    ],
+)
+def test_bad_arguments_change_nothing(sqlite_db: TestDatabase, kwargs: dict[str, object], fragment: str) -> None:
+    seed(sqlite_db, expired=2)
+    with pytest.raises(SessionsError, match=fragment):
+        cleanup(config(sqlite_db), **{"tables": USER_SESSIONS, **kwargs})  # type: ignore[arg-type]
+    assert counts(sqlite_db) == (2, 0)
+
+
+def test_table_without_expires_at(db: TestDatabase) -> None:
+    from sqlalchemy import Column, Integer, MetaData, Table, create_engine
+
+    engine = create_engine(db.sync_url)
+    Table("plain", MetaData(), Column("id", Integer, primary_key=True)).create(engine)
+    engine.dispose()
+    with pytest.raises(SessionsError, match=r"table plain in .* has no expires_at column"):
+        cleanup(config(db), tables=[SessionTable("plain")])
+    with pytest.raises(SessionsError, match="no session tables"):
+        stats(config(db), tables=None)
+
+
+def test_a_session_revived_during_a_batch_does_not_end_the_cleanup(pg_db: TestDatabase) -> None:
+    """A returning visitor's `set` on an expired row the batch wants makes that batch short; cleanup goes on."""
+    import threading
+
+    import psycopg
+
+    seed(pg_db, expired=20)
+    holder = psycopg.connect(pg_db.sync_url.replace("postgresql+psycopg", "postgresql"))
+    # The oldest expired row is revived in a transaction that commits while the first batch waits for it.
+    holder.execute(
+        "UPDATE user_sessions SET expires_at = now() + interval '1 day' "
+        "WHERE id = (SELECT id FROM user_sessions ORDER BY expires_at LIMIT 1)"
+    )
+    release = threading.Timer(1.0, holder.commit)
+    release.start()
+    try:
+        [result] = cleanup(config(pg_db), tables=USER_SESSIONS, batch_size=5)
+    finally:
+        release.cancel()
+        holder.close()
+    assert (result.deleted, result.remaining_expired, result.complete) == (19, 0, True)
+    assert counts(pg_db) == (0, 1)
+
+
+def test_model_tables_not_migrated_yet_are_skipped_with_a_warning(db: TestDatabase) -> None:
+    seed(db, expired=3)
+    reporter = RecordingReporter()
+    tables = [SessionTable("user_sessions"), SessionTable("not_migrated")]
+    [result] = cleanup(config(db), tables=tables, missing_ok=True, reporter=reporter)
+    assert (result.table, result.deleted) == ("user_sessions", 3)
+    assert reporter.warnings and "skipped session table not_migrated" in reporter.warnings[0]
+    with pytest.raises(SessionsError, match=r"session tables of the models \(not_migrated\) do not exist"):
+        stats(config(db), tables=[SessionTable("not_migrated")], missing_ok=True)
+
+
+def test_model_tables_follow_bind_keys(sqlite_db: TestDatabase) -> None:
+    from sqlalchemy import MetaData
+
+    from dbops.config import SQLAlchemySyncConfig
+
+    default = SQLAlchemySyncConfig(connection_string=sqlite_db.sync_url)
+    assert SessionTable("user_sessions") not in model_session_tables(default)  # its model has another bind key
+    own_metadata = SQLAlchemySyncConfig(connection_string=sqlite_db.sync_url, metadata=MetaData(), bind_key=BIND_KEY)
+    assert SessionTable("user_sessions") in model_session_tables(own_metadata)

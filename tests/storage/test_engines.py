@@ -1,0 +1,116 @@
+"""The engines called directly: keyset paging (composite keys, every dialect), progress, durations, grace."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, select
+from sqlalchemy.pool import NullPool
+
+from dbops.config import SQLAlchemySyncConfig
+from dbops.errors import ConfigError, StorageError
+from dbops.progress import RecordingReporter
+from dbops.storage import FileObject, MemoryBackend, StoredObject, storages
+from dbops.storage.check import check_files
+from dbops.storage.prune import delete_orphans, find_orphans
+from dbops.storage.scan import parse_duration
+from dbops.storage.sync import sync_files
+from tests.databases import TestDatabase
+
+
+def composite(db: TestDatabase, rows: int) -> tuple[SQLAlchemySyncConfig, Table, MemoryBackend, MemoryBackend]:
+    source = storages.register_backend(MemoryBackend("src"))
+    target = storages.register_backend(MemoryBackend("dst"))
+    assert isinstance(source, MemoryBackend) and isinstance(target, MemoryBackend)
+    metadata = MetaData()
+    table = Table(
+        "storage_composite",
+        metadata,
+        Column("tenant", String(20), primary_key=True),
+        Column("number", Integer, primary_key=True),
+        Column("file", StoredObject("src")),
+    )
+    engine = create_engine(db.sync_url, poolclass=NullPool)
+    metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(table),
+            [
+                {
+                    "tenant": f"t{index % 3}",
+                    "number": index,
+                    "file": FileObject("src", f"{index}.txt", content=f"file {index}").save(),
+                }
+                for index in range(rows)
+            ],
+        )
+    engine.dispose()
+    return SQLAlchemySyncConfig(connection_string=db.sync_url, metadata=metadata), table, source, target
+
+
+def test_composite_keys_page_through_every_row(db: TestDatabase) -> None:
+    config, table, _, target = composite(db, 23)
+    reporter = RecordingReporter()
+    result = sync_files(config, source="src", target="dst", batch_size=4, jobs=2, update_rows=True, reporter=reporter)
+    assert (result.rows, result.files, result.copied, result.rows_updated) == (23, 23, 23, 23)
+    assert [(task.total, task.done) for task in reporter.tasks] == [(23, 23)]
+    assert len(list(target.list())) == 23
+    engine = config.get_engine()
+    with engine.connect() as connection:
+        assert {item.backend for item in connection.scalars(select(table.c.file))} == {"dst"}
+    config.dispose()
+    checked = check_files(config, batch_size=5)
+    assert checked.ok and checked.files == 23
+    config.dispose()
+
+
+def test_check_without_stored_columns_warns(sqlite_db: TestDatabase) -> None:
+    reporter = RecordingReporter()
+    config = SQLAlchemySyncConfig(connection_string=sqlite_db.sync_url, metadata=MetaData())
+    assert check_files(config, reporter=reporter).files == 0
+    assert reporter.warnings == ["no StoredObject columns in the config's metadata: nothing to check"]
+    with pytest.raises(StorageError, match="refusing to treat every stored file as an orphan"):
+        storages.register_backend(MemoryBackend("m"))
+        find_orphans(config, backend="m")
+
+
+def test_missing_table_is_a_one_line_error(sqlite_db: TestDatabase) -> None:
+    metadata = MetaData()
+    Table("never_created", metadata, Column("id", Integer, primary_key=True), Column("f", StoredObject("x")))
+    config = SQLAlchemySyncConfig(connection_string=sqlite_db.sync_url, metadata=metadata)
+    with pytest.raises(StorageError, match=r"cannot read never_created\.f: no such table"):
+        check_files(config)
+
+
+def test_model_without_stored_column(sqlite_db: TestDatabase) -> None:
+    metadata = MetaData()
+    Table("plain", metadata, Column("id", Integer, primary_key=True))
+    config = SQLAlchemySyncConfig(connection_string=sqlite_db.sync_url, metadata=metadata)
+    with pytest.raises(ConfigError, match="model 'plain' has no StoredObject column"):
+        check_files(config, models=["plain"])
+
+
+def test_prune_grace_period(sqlite_db: TestDatabase) -> None:
+    config, _, source, _ = composite(sqlite_db, 2)
+    source.put("orphan.txt", b"o")
+    now = datetime.now(timezone.utc)
+    assert find_orphans(config, backend="src", older_than=timedelta(hours=1), now=now).orphans == []
+    later = find_orphans(config, backend="src", older_than=timedelta(hours=1), now=now + timedelta(hours=2))
+    assert [info.path for info in later.orphans] == ["orphan.txt"] and later.referenced == 2 and later.stored == 3
+    delete_orphans(later)
+    assert not source.exists("orphan.txt") and len(list(source.list())) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("15m", 900), ("2h", 7200), ("7d", 604800), ("1w", 604800), ("1h30m", 5400), ("0", 0)],
+)
+def test_parse_duration(text: str, seconds: int) -> None:
+    assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["", "soon", "5", "1h30", "-1h", "1y"])
+def test_parse_duration_rejects(text: str) -> None:
+    with pytest.raises(StorageError, match="bad duration"):
+        parse_duration(text)
