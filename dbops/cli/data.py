@@ -33,7 +33,7 @@ def dump_data_command(
     all_tables: Annotated[
         bool, typer.Option("--all-tables", help="Also dump tables that have no model (reflect the database).")
     ] = False,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Rows fetched per round trip.")] = 5000,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Rows fetched per round trip.")] = 2000,
 ) -> None:
     """Dump tables to one file each plus manifest.json, streaming, from one consistent snapshot.
 
