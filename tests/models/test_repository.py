@@ -76,6 +76,12 @@ def test_list_filters_and_pagination(db, is_async):
         assert await names() == [f"Author {i}" for i in range(6)]
         assert await names(SearchFilter("name", "author 1", ignore_case=True)) == ["Author 1"]
         assert await names(SearchFilter({"name", "bio"}, "Author 2")) == ["Author 2"]
+        assert await names(SearchFilter("name", "author 2")) == []  # case-sensitive on every dialect
+        assert await names(SearchFilter("name", "thor 3")) == ["Author 3"]
+        await repo.add(RtAuthorModel(name="100%_sure"))
+        assert await names(SearchFilter("name", "%_")) == ["100%_sure"]  # wildcards are literal
+        assert await names(SearchFilter("name", "0%_S", ignore_case=True)) == ["100%_sure"]
+        await repo.delete_where(name="100%_sure")
         assert len(await names(NotInSearchFilter("name", "Author 1"))) == 5
         assert await names(CollectionFilter("id", [authors[0].id, authors[3].id])) == ["Author 0", "Author 3"]
         assert await names(CollectionFilter("id", [])) == []
