@@ -14,9 +14,21 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
-__all__ = ["CaseSensitiveContains"]
+__all__ = ["CaseSensitiveContains", "contains_pattern"]
 
 _ESCAPE = "/"
+
+
+def contains_pattern(value: str) -> tuple[str, str | None]:
+    """The ``LIKE`` pattern matching ``value`` anywhere, and the escape character it needs (``None`` if none).
+
+    The pattern is computed here rather than in SQL (``'%' || :v || '%' ESCAPE '/'``), so the database sees
+    one constant pattern and, without wildcards in ``value``, no ESCAPE clause.
+    """
+    if not any(char in value for char in ("%", "_", _ESCAPE)):
+        return f"%{value}%", None
+    escaped = value.replace(_ESCAPE, _ESCAPE * 2).replace("%", _ESCAPE + "%").replace("_", _ESCAPE + "_")
+    return f"%{escaped}%", _ESCAPE
 
 
 class CaseSensitiveContains(ColumnElement[bool]):
@@ -28,18 +40,19 @@ class CaseSensitiveContains(ColumnElement[bool]):
         ("column", InternalTraversal.dp_clauseelement),
         ("value", InternalTraversal.dp_clauseelement),
         ("pattern", InternalTraversal.dp_clauseelement),
+        ("escape", InternalTraversal.dp_plain_obj),
     ]
 
     def __init__(self, column: ColumnElement[Any], value: str) -> None:
-        escaped = value.replace(_ESCAPE, _ESCAPE * 2).replace("%", _ESCAPE + "%").replace("_", _ESCAPE + "_")
+        pattern, self.escape = contains_pattern(value)
         self.column = column
         self.value = literal(value)
-        self.pattern = literal(f"%{escaped}%")
+        self.pattern = literal(pattern)
 
 
 @compiles(CaseSensitiveContains)
 def _like(element: CaseSensitiveContains, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(element.column.like(element.pattern, escape=_ESCAPE), **kw)
+    return compiler.process(element.column.like(element.pattern, escape=element.escape), **kw)
 
 
 @compiles(CaseSensitiveContains, "sqlite")

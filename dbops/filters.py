@@ -266,9 +266,11 @@ class SearchFilter(StatementFilter):
         return {_field_label(name) for name in self._names}
 
     def _condition(self, column: ColumnElement[Any]) -> ColumnElement[bool]:
+        from dbops._contains import CaseSensitiveContains, contains_pattern
+
         if self.ignore_case:
-            return column.icontains(self.value, autoescape=True)
-        from dbops._contains import CaseSensitiveContains
+            pattern, escape = contains_pattern(self.value)
+            return column.ilike(pattern, escape=escape)
 
         return CaseSensitiveContains(column, self.value)
 
