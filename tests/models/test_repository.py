@@ -396,3 +396,27 @@ def test_repository_needs_a_model(sqlite_db):
 
     with pytest.raises(RepositoryError, match="NoModel needs a model: set model_type"):
         NoModel(session=None)  # type: ignore[arg-type]
+
+
+def test_async_repository_on_a_scoped_session(sqlite_db):
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker, create_async_engine
+
+    from dbops.repository import SQLAlchemyAsyncRepository
+    from tests.models.harness import create_tables
+
+    create_tables(sqlite_db, TABLES)
+
+    async def main() -> None:
+        engine = create_async_engine(sqlite_db.async_url)
+        scoped = async_scoped_session(
+            async_sessionmaker(engine, expire_on_commit=False), scopefunc=asyncio.current_task
+        )
+        repo = SQLAlchemyAsyncRepository[RtAuthorModel](session=scoped, model_type=RtAuthorModel)
+        await repo.add(RtAuthorModel(name="Ann"), auto_commit=True)
+        assert [a.name for a in await repo.list()] == ["Ann"]
+        await scoped.remove()
+        await engine.dispose()
+
+    asyncio.run(main())
