@@ -103,7 +103,7 @@ def _constraint_columns(table: Table | None, name: str) -> tuple[str | None, lis
 def _driver_message(orig: Any) -> str:
     """The driver's message. MySQL drivers carry ``(errno, message)``; ``str()`` of that is the tuple's repr,
     which escapes quotes (``\\'``) whenever the duplicate value holds a ``"`` and hides the key name."""
-    args = getattr(orig, "args", ())
+    args: tuple[Any, ...] = getattr(orig, "args", ())
     if len(args) >= 2 and isinstance(args[0], int) and isinstance(args[1], str):
         return args[1]
     return str(orig)
