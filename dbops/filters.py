@@ -246,7 +246,9 @@ def _field_names(filter_name: str, field_name: FieldName | Collection[FieldName]
 class SearchFilter(StatementFilter):
     """Rows where any of the fields contains ``value`` (``LIKE '%value%'``; wildcards in ``value`` are literal).
 
-    ``field_name`` is one name or a set of names; ``ignore_case=True`` makes the match case-insensitive.
+    ``field_name`` is one name or a set of names; ``ignore_case=True`` makes the match case-insensitive, and
+    without it the match is case-sensitive on every dialect (SQLite's ``LIKE`` isn't, so there it is ``instr``;
+    on MariaDB/MySQL the column's collation decides).
     """
 
     field_name: FieldName | Collection[FieldName]
@@ -264,9 +266,13 @@ class SearchFilter(StatementFilter):
         return {_field_label(name) for name in self._names}
 
     def _condition(self, column: ColumnElement[Any]) -> ColumnElement[bool]:
+        from dbops._contains import CaseSensitiveContains, contains_pattern
+
         if self.ignore_case:
-            return column.icontains(self.value, autoescape=True)
-        return column.contains(self.value, autoescape=True)
+            pattern, escape = contains_pattern(self.value)
+            return column.ilike(pattern, escape=escape)
+
+        return CaseSensitiveContains(column, self.value)
 
     def append_to_statement(self, statement: SelectT, model: type[Any]) -> SelectT:
         from sqlalchemy import or_

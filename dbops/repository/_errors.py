@@ -100,6 +100,15 @@ def _constraint_columns(table: Table | None, name: str) -> tuple[str | None, lis
     return None, []
 
 
+def _driver_message(orig: Any) -> str:
+    """The driver's message. MySQL drivers carry ``(errno, message)``; ``str()`` of that is the tuple's repr,
+    which escapes quotes (``\\'``) whenever the duplicate value holds a ``"`` and hides the key name."""
+    args: tuple[Any, ...] = getattr(orig, "args", ())
+    if len(args) >= 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        return args[1]
+    return str(orig)
+
+
 def _first_line(text: str) -> str:
     return redact(text.strip().splitlines()[0] if text.strip() else text)
 
@@ -117,7 +126,7 @@ def translate_error(error: Exception, model: type[Any]) -> DbopsError:
     if isinstance(error, sa_exc.MultipleResultsFound):
         return RepositoryError(f"more than one {model_name} matches the given filters", model=model_name)
     orig = getattr(error, "orig", None)
-    text = str(orig) if orig is not None else str(error)
+    text = _driver_message(orig) if orig is not None else str(error)
     if isinstance(error, sa_exc.IntegrityError):
         return _integrity_error(model_name, table, _kind(orig, text), text)
     if isinstance(error, sa_exc.DBAPIError) and _coded_kind(orig) is not None:
@@ -141,10 +150,11 @@ def _integrity_error(model_name: str, table: Table | None, kind: str | None, tex
             key = _PG_KEY.search(text) or _SQLITE_COLUMNS.search(text)
             if key:
                 columns = [c.strip().split(".")[-1] for c in key.group("cols").split(",")]
-        fields = ", ".join(columns) if columns else "a unique field"
+        fields = ", ".join(columns)
         suffix = f" (unique constraint {constraint})" if constraint else ""
+        what = f"{model_name} with this {fields} already exists" if columns else f"{model_name} repeats a unique value"
         return DuplicateKeyError(
-            f"{model_name} with this {fields} already exists{suffix}",
+            f"{what}{suffix}",
             model=model_name,
             field=fields if columns else None,
         )

@@ -52,6 +52,15 @@ def test_unique_violation_names_the_field(db, is_async):
             counters.add(RtCounterModel(kind="k", slot=1)),
         )
         assert error.field == "kind, slot"
+        # a key whose bytes hold both quote characters (MariaDB echoes the BINARY(16) value in its message)
+        quoted = uuid.UUID(bytes=b"\"'" + bytes(range(14)))
+        await repo.add(RtAuthorModel(id=quoted, name="Quoted"), auto_commit=True)
+        await _expect(
+            ctx,
+            DuplicateKeyError,
+            r"^RtAuthorModel with this id already exists",
+            repo.add(RtAuthorModel(id=quoted, name="Quoted again")),
+        )
         existing = (await repo.get_one(name="Ann")).id
         await _expect(
             ctx,

@@ -76,6 +76,12 @@ def test_list_filters_and_pagination(db, is_async):
         assert await names() == [f"Author {i}" for i in range(6)]
         assert await names(SearchFilter("name", "author 1", ignore_case=True)) == ["Author 1"]
         assert await names(SearchFilter({"name", "bio"}, "Author 2")) == ["Author 2"]
+        assert await names(SearchFilter("name", "author 2")) == []  # case-sensitive on every dialect
+        assert await names(SearchFilter("name", "thor 3")) == ["Author 3"]
+        await repo.add(RtAuthorModel(name="100%_sure"))
+        assert await names(SearchFilter("name", "%_")) == ["100%_sure"]  # wildcards are literal
+        assert await names(SearchFilter("name", "0%_S", ignore_case=True)) == ["100%_sure"]
+        await repo.delete_where(name="100%_sure")
         assert len(await names(NotInSearchFilter("name", "Author 1"))) == 5
         assert await names(CollectionFilter("id", [authors[0].id, authors[3].id])) == ["Author 0", "Author 3"]
         assert await names(CollectionFilter("id", [])) == []
@@ -392,3 +398,27 @@ def test_repository_needs_a_model(sqlite_db):
 
     with pytest.raises(RepositoryError, match="NoModel needs a model: set model_type"):
         NoModel(session=None)  # type: ignore[arg-type]
+
+
+def test_async_repository_on_a_scoped_session(sqlite_db):
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker, create_async_engine
+
+    from dbops.repository import SQLAlchemyAsyncRepository
+    from tests.models.harness import create_tables
+
+    create_tables(sqlite_db, TABLES)
+
+    async def main() -> None:
+        engine = create_async_engine(sqlite_db.async_url)
+        scoped = async_scoped_session(
+            async_sessionmaker(engine, expire_on_commit=False), scopefunc=asyncio.current_task
+        )
+        repo = SQLAlchemyAsyncRepository[RtAuthorModel](session=scoped, model_type=RtAuthorModel)
+        await repo.add(RtAuthorModel(name="Ann"), auto_commit=True)
+        assert [a.name for a in await repo.list()] == ["Ann"]
+        await scoped.remove()
+        await engine.dispose()
+
+    asyncio.run(main())

@@ -116,13 +116,7 @@ def uid(first_name: str) -> str:
         ),
     ],
 )
-def test_query_parameters_filter_rows(
-    engine: Engine, query: str, expected: list[str], request: pytest.FixtureRequest
-) -> None:
-    if engine.dialect.name == "sqlite" and query == "searchString=AR&searchIgnoreCase=false":
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="dbops.filters.SearchFilter: LIKE ignores case on SQLite")
-        )
+def test_query_parameters_filter_rows(engine: Engine, query: str, expected: list[str]) -> None:
     with TestClient(users_app(engine)) as client:
         response = client.get(f"/users?{query}")
     assert response.status_code == 200, response.text
