@@ -25,7 +25,7 @@ FULL_SIZE: dict[str, list[str]] = {
     "repository": ["--rows", "100000", "--upsert-rows", "10000", "--queries", "200"],
     "data": ["--rows", "1000000"],
     "sessions": ["--rows", "2000000"],
-    "storage": ["--full"],
+    "storage": ["--files", "2000", "--big-mb", "1024"],
 }
 
 
