@@ -92,8 +92,16 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    folder = tempfile.mkdtemp(prefix="dbops-bench-")
+    folder = None if args.url else tempfile.mkdtemp(prefix="dbops-bench-")
     url = args.url or f"sqlite:///{folder}/bench.sqlite"
+    try:
+        run(args, url)
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, url: str) -> None:
     engine = create_engine(url)
     tables = [OurItem.__table__, AAItem.__table__]
     core_table = Table(
@@ -205,7 +213,6 @@ def main() -> None:
         assert OurRepo(session=session).count() == AARepo(session=session).count() == n + (m - half)
 
     engine.dispose()
-    shutil.rmtree(folder, ignore_errors=True)
 
     print(f"dialect: {engine.dialect.name}   (times in seconds; ratio < 1 means dbops is faster)")
     header = f"{'operation':<44} {'dbops':>8} {'adv-alchemy':>12} {'core':>8} {'dbops/AA':>9} {'dbops/core':>11}"
