@@ -218,9 +218,17 @@ class DatabaseConfig:
 
     def _session_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = self.session_config.to_kwargs()  # type: ignore[attr-defined]
+        opt_outs: dict[str, bool] = {}
         if not self.enable_file_object_listener:
             # Read by dbops.storage.listeners: sessions of this config don't upload/delete stored files.
-            kwargs["info"] = {**(kwargs.get("info") or {}), "dbops.file_object_listener": False}
+            opt_outs["dbops.file_object_listener"] = False
+        if not self.enable_touch_updated_timestamp_listener:
+            # Read by dbops.base's before_flush listener: updated_at is left as the application sets it.
+            from dbops.base import TOUCH_UPDATED_TIMESTAMP_KEY
+
+            opt_outs[TOUCH_UPDATED_TIMESTAMP_KEY] = False
+        if opt_outs:
+            kwargs["info"] = {**(kwargs.get("info") or {}), **opt_outs}
         return kwargs
 
     def _engine_kwargs(self) -> dict[str, Any]:

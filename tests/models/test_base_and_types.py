@@ -187,6 +187,28 @@ def test_updated_at_is_touched_on_every_change(sqlite_db):
     engine.dispose()
 
 
+def test_config_can_turn_the_updated_at_listener_off(sqlite_db):
+    from dbops.config import SQLAlchemySyncConfig
+    from tests.models.harness import create_tables
+
+    create_tables(sqlite_db, TABLES)
+    chosen = datetime.datetime(2031, 1, 1, tzinfo=UTC)
+    for enabled, expect_chosen in ((False, True), (True, False)):
+        config = SQLAlchemySyncConfig(
+            connection_string=sqlite_db.sync_url, enable_touch_updated_timestamp_listener=enabled
+        )
+        with config.get_session() as session:
+            author = RtAuthorModel(name=f"listener-{enabled}")
+            session.add(author)
+            session.flush()
+            author.updated_at = chosen
+            session.commit()
+            author.bio = "changed"  # without the listener, updated_at stays what the code set
+            session.commit()
+            assert (author.updated_at == chosen) is expect_chosen
+        config.dispose()
+
+
 def test_generated_files_are_current():
     result = subprocess.run(
         [sys.executable, "tools/generate.py", "--check"], cwd=ROOT, capture_output=True, text=True, check=False
