@@ -18,6 +18,8 @@ from dbops.cli.state import CliState, get_state
 __all__ = ["ROOT_VALUE_OPTIONS", "create_app", "main", "run"]
 
 ROOT_VALUE_OPTIONS = ("--config", "-c", "--app", "--bind-key", "-k")
+# Root flags no subcommand redefines (``--verbose`` is left in place: ``history --verbose`` is history's own).
+ROOT_FLAGS = ("--quiet", "-q")
 
 HELP = """Database operations for SQLAlchemy apps: migrations, data, sessions and storage.
 
@@ -72,7 +74,7 @@ def create_app() -> typer.Typer:
 
 
 def hoist_root_options(argv: Sequence[str]) -> list[str]:
-    """Move ``--config X``/``--config=X`` (and --app, --bind-key) given after the subcommand to the front."""
+    """Move ``--config X``/``--config=X`` (and --app, --bind-key, --quiet) given after the subcommand to the front."""
     hoisted: list[str] = []
     rest: list[str] = []
     args = list(argv)
@@ -83,6 +85,10 @@ def hoist_root_options(argv: Sequence[str]) -> list[str]:
             rest.extend(args[index:])
             break
         name = arg.split("=", 1)[0]
+        if arg in ROOT_FLAGS:
+            hoisted.append(arg)
+            index += 1
+            continue
         if name in ROOT_VALUE_OPTIONS:
             if "=" in arg:
                 hoisted.append(arg)

@@ -35,6 +35,11 @@ def test_config_before_or_after_subcommand(project: Path) -> None:
     assert "topsecret" not in before.stdout
 
 
+def test_quiet_flag_works_after_the_subcommand() -> None:
+    assert hoist_root_options(["dump-data", "-q", "--dir", "x"]) == ["-q", "dump-data", "--dir", "x"]
+    assert hoist_root_options(["history", "--verbose"]) == ["history", "--verbose"]
+
+
 def test_hoisting_stops_at_double_dash() -> None:
     assert hoist_root_options(["downgrade", "-c", "a:b", "--", "--config"]) == [
         "-c",
