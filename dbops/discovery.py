@@ -117,14 +117,34 @@ def load_reference(reference: str, *, cwd: Path) -> Any:
         sys.path.insert(0, str(cwd))
     if target.endswith(".py") or "/" in target or os.sep in target:
         module = _import_file(Path(target) if Path(target).is_absolute() else cwd / target, reference)
+        where = target  # the file as the user typed it, not the name it was imported under
     else:
         module = _import_module(target, reference)
+        where = f"module {target!r}"
     obj: Any = module
-    for part in attr.split("."):
+    parts = attr.split(".")
+    for index, part in enumerate(parts):
         if not hasattr(obj, part):
-            raise ConfigError(f"{reference}: module {module.__name__!r} has no attribute {attr!r}")
+            owner = where if index == 0 else repr(".".join(parts[:index]))
+            raise ConfigError(f"{reference}: {owner} has no attribute {part!r}{_configs_hint(module, index)}")
         obj = getattr(obj, part)
     return obj
+
+
+def _configs_hint(module: Any, depth: int) -> str:
+    """``; configs there: db, other`` when the module defines configs (a typo is the usual cause)."""
+    if depth:
+        return ""
+    names = sorted(
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and (
+            isinstance(value, DatabaseConfig)
+            or (isinstance(value, list | tuple) and value and all(isinstance(v, DatabaseConfig) for v in value))
+        )
+    )
+    return f" (configs there: {', '.join(names)})" if names else ""
 
 
 def _import_module(name: str, reference: str) -> Any:

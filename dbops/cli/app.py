@@ -18,8 +18,8 @@ from dbops.cli.state import CliState, get_state
 __all__ = ["ROOT_VALUE_OPTIONS", "create_app", "main", "run"]
 
 ROOT_VALUE_OPTIONS = ("--config", "-c", "--app", "--bind-key", "-k")
-# Root flags no subcommand redefines (``--verbose`` is left in place: ``history --verbose`` is history's own).
-ROOT_FLAGS = ("--quiet", "-q")
+# Root flags; hoisted from after the subcommand unless that subcommand has an option of the same name.
+ROOT_FLAGS = ("--quiet", "-q", "--verbose", "-v")
 
 HELP = """Database operations for SQLAlchemy apps: migrations, data, sessions and storage.
 
@@ -73,8 +73,12 @@ def create_app() -> typer.Typer:
     return app
 
 
-def hoist_root_options(argv: Sequence[str]) -> list[str]:
-    """Move ``--config X``/``--config=X`` (and --app, --bind-key, --quiet) given after the subcommand to the front."""
+def hoist_root_options(argv: Sequence[str], command: Any = None) -> list[str]:
+    """Move root options given after the subcommand (``--config X``, ``--bind-key=K``, ``-q``, ``-v``) to the front.
+
+    An option the subcommand declares itself stays with it (``history --verbose`` is history's own flag).
+    """
+    own = _subcommand_options(argv, command if command is not None else _click_app())
     hoisted: list[str] = []
     rest: list[str] = []
     args = list(argv)
@@ -85,11 +89,11 @@ def hoist_root_options(argv: Sequence[str]) -> list[str]:
             rest.extend(args[index:])
             break
         name = arg.split("=", 1)[0]
-        if arg in ROOT_FLAGS:
+        if arg in ROOT_FLAGS and arg not in own:
             hoisted.append(arg)
             index += 1
             continue
-        if name in ROOT_VALUE_OPTIONS:
+        if name in ROOT_VALUE_OPTIONS and name not in own:
             if "=" in arg:
                 hoisted.append(arg)
             elif index + 1 < len(args):
@@ -104,15 +108,51 @@ def hoist_root_options(argv: Sequence[str]) -> list[str]:
     return hoisted + rest
 
 
+def _click_app() -> Any:
+    from typer.main import get_command
+
+    return get_command(create_app())
+
+
+def _subcommand_options(argv: Sequence[str], group: Any) -> set[str]:
+    """The option names the (sub)subcommand named in ``argv`` declares, found by walking the command tree."""
+    command = group
+    args = list(argv)
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            break
+        if arg in ROOT_VALUE_OPTIONS:
+            index += 2
+            continue
+        if arg.startswith("-"):
+            index += 1
+            continue
+        commands = getattr(command, "commands", None)
+        if not isinstance(commands, dict) or arg not in commands:
+            break
+        command = commands[arg]
+        index += 1
+    if command is group:
+        return set()
+    return {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+
+
 def run(argv: Sequence[str], *, prog_name: str = "dbops", state: CliState | None = None) -> int:
     """Run the CLI on ``argv`` and return the exit code (no ``sys.exit``), for tests and host CLIs."""
     from typer import _click
-    from typer.main import get_command
 
     state = state or CliState()
-    command = get_command(create_app())
+    command = _click_app()
     try:
-        result: Any = command.main(args=hoist_root_options(argv), prog_name=prog_name, standalone_mode=False, obj=state)
+        result: Any = command.main(
+            args=hoist_root_options(argv, command), prog_name=prog_name, standalone_mode=False, obj=state
+        )
+    except _click.exceptions.NoArgsIsHelpError as error:
+        # A bare ``dbops`` (or ``litestar database``) is how people ask for the command list: show it, exit 0.
+        sys.stdout.write(error.ctx.get_help() + "\n")
+        return 0
     except _click.exceptions.ClickException as error:
         error.show()
         return error.exit_code

@@ -7,10 +7,12 @@ terminal and without ``--yes`` they refuse (exit 2).
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from dbops.cli.state import get_state
 
@@ -23,8 +25,48 @@ if TYPE_CHECKING:
 
 app = typer.Typer()
 
-# "-1" is a revision, not an unknown option.
-RELATIVE = {"ignore_unknown_options": True}
+_RELATIVE_REVISION = re.compile(r"-\d+")
+
+
+class RevisionCommand(TyperCommand):
+    """A command whose arguments may be relative revisions: ``downgrade -1`` works as typed, no ``--`` needed.
+
+    click would read ``-1`` as an unknown short option. Before parsing, every argument (``-1`` included) is
+    moved behind a ``--``, in order, and options stay in front; a mistyped option (``--sqll``) is still
+    reported as "No such option" instead of being taken for a revision.
+    """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, _arguments_last(args, self._value_options()))
+
+    def _value_options(self) -> set[str]:
+        return {
+            name
+            for param in self.params
+            if param.param_type_name == "option" and not getattr(param, "is_flag", False)
+            for name in param.opts
+        }
+
+
+def _arguments_last(args: list[str], value_options: set[str]) -> list[str]:
+    options: list[str] = []
+    arguments: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            arguments.extend(args[index + 1 :])
+            break
+        if arg.startswith("-") and len(arg) > 1 and not _RELATIVE_REVISION.fullmatch(arg):
+            options.append(arg)
+            if arg in value_options and index + 1 < len(args):
+                options.append(args[index + 1])  # an option's value, even "-1", stays with it
+                index += 1
+        else:
+            arguments.append(arg)
+        index += 1
+    return [*options, "--", *arguments] if arguments else options
+
 
 LockTimeout = Annotated[
     float | None,
@@ -34,6 +76,11 @@ LockTimeout = Annotated[
 ]
 Sql = Annotated[bool, typer.Option("--sql", help="Print the SQL instead of running it (offline mode).")]
 Yes = Annotated[bool, typer.Option("--yes", "--no-prompt", "-y", help="Don't ask for confirmation.")]
+# Advanced Alchemy asks before upgrade, init, make-migrations and merge, so its users' scripts pass --no-prompt;
+# these commands never ask, and accept the flag so such scripts run unchanged.
+NothingToConfirm = Annotated[
+    bool, typer.Option("--yes", "--no-prompt", "-y", help="Accepted for compatibility; this command never asks.")
+]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would change, change nothing.")]
 Format = Annotated[str, typer.Option("--format", help="text or json.", metavar="FORMAT")]
 
@@ -152,6 +199,7 @@ def init_command(
     ] = False,
     template: Annotated[str, typer.Option("--template", "-t", help="Template name (see list-templates).")] = "dbops",
     package: Annotated[bool, typer.Option("--package", help="Also write __init__.py files.")] = False,
+    _yes: NothingToConfirm = False,
 ) -> None:
     """Create a migrations directory (env.py, script.py.mako, versions/) for the config.
 
@@ -191,6 +239,7 @@ def make_migrations_command(
     version_path: Annotated[str | None, typer.Option("--version-path", help="Directory for the file.")] = None,
     rev_id: Annotated[str | None, typer.Option("--rev-id", help="Revision id (default: random).")] = None,
     depends_on: Annotated[str | None, typer.Option("--depends-on", help="Revisions it depends on.")] = None,
+    _yes: NothingToConfirm = False,
 ) -> None:
     """Write a new revision from the differences between the models and the database.
 
@@ -219,7 +268,7 @@ def make_migrations_command(
         _out(f"  {operation}")
 
 
-@app.command("upgrade", context_settings=RELATIVE)
+@app.command("upgrade", cls=RevisionCommand)
 def upgrade_command(
     ctx: typer.Context,
     revision: Annotated[
@@ -228,6 +277,7 @@ def upgrade_command(
     sql: Sql = False,
     lock_timeout: LockTimeout = None,
     output_format: Format = "text",
+    _yes: NothingToConfirm = False,
 ) -> None:
     """Upgrade the database to a revision (default: head), under the migration lock.
 
@@ -243,7 +293,7 @@ def upgrade_command(
     _render_run(state, result, verb="upgrade", output_format=output_format)
 
 
-@app.command("downgrade", context_settings=RELATIVE)
+@app.command("downgrade", cls=RevisionCommand)
 def downgrade_command(
     ctx: typer.Context,
     revision: Annotated[
@@ -302,12 +352,12 @@ def _stamp(
 
 
 StampRevisions = Annotated[
-    list[str], typer.Argument(help="Revision(s) to record: head, base, an id, -1.", metavar="REV")
+    list[str], typer.Argument(help="Revision(s) to record: head, base, a revision id, branch@head.", metavar="REV")
 ]
 Purge = Annotated[bool, typer.Option("--purge", help="Empty the version table first.")]
 
 
-@app.command("stamp-migration", context_settings=RELATIVE)
+@app.command("stamp-migration", cls=RevisionCommand)
 def stamp_migration_command(
     ctx: typer.Context,
     revisions: StampRevisions,
@@ -325,7 +375,7 @@ def stamp_migration_command(
     _stamp(ctx, revisions, sql, purge, yes, dry_run, lock_timeout, output_format)
 
 
-@app.command("stamp", context_settings=RELATIVE)
+@app.command("stamp", cls=RevisionCommand)
 def stamp_command(
     ctx: typer.Context,
     revisions: StampRevisions,
@@ -343,7 +393,7 @@ def stamp_command(
     _stamp(ctx, revisions, sql, purge, yes, dry_run, lock_timeout, output_format)
 
 
-@app.command("merge-migrations")
+@app.command("merge-migrations", cls=RevisionCommand)
 def merge_command(
     ctx: typer.Context,
     revisions: Annotated[
@@ -352,6 +402,7 @@ def merge_command(
     message: Annotated[str | None, typer.Option("--message", "-m", help="Message of the merge revision.")] = None,
     branch_label: Annotated[str | None, typer.Option("--branch-label", help="Label for the merge.")] = None,
     rev_id: Annotated[str | None, typer.Option("--rev-id", help="Revision id (default: random).")] = None,
+    _yes: NothingToConfirm = False,
 ) -> None:
     """Write a revision that merges several heads into one.
 
@@ -418,7 +469,7 @@ def current_command(ctx: typer.Context, output_format: CurrentFormat = "text", v
     _current(ctx, output_format, verbose)
 
 
-@app.command("history", context_settings=RELATIVE)
+@app.command("history")
 def history_command(
     ctx: typer.Context,
     rev_range: Annotated[str | None, typer.Option("--rev-range", "-r", help="FROM:TO, e.g. base:head.")] = None,
@@ -462,7 +513,7 @@ def branches_command(ctx: typer.Context, verbose: VerboseLines = False, output_f
     _print_revisions(revisions, output_format, verbose=verbose)
 
 
-@app.command("show", context_settings=RELATIVE)
+@app.command("show", cls=RevisionCommand)
 def show_command(
     ctx: typer.Context,
     revision: Annotated[
@@ -481,7 +532,7 @@ def show_command(
     _print_revisions(revisions, output_format, verbose=True)
 
 
-@app.command("edit")
+@app.command("edit", cls=RevisionCommand)
 def edit_command(
     ctx: typer.Context,
     revision: Annotated[str, typer.Argument(help="A revision id (or prefix) or head.", metavar="REV")],

@@ -40,12 +40,12 @@ class CliState:
         return self._configs
 
     def config(self) -> AnyConfig:
-        """The one config a command acts on; says which on stderr when there were several to choose from."""
+        """The one config a command acts on; says which on stderr when dbops chose it among several."""
         from dbops.discovery import select_config
 
         configs = self.configs()
         chosen = select_config(configs, self.bind_key)
-        if len(configs) > 1 and not self._announced and not self.quiet:
+        if len(configs) > 1 and self.bind_key is None and not self._announced and not self.quiet:
             from dbops.cli.render import stderr
 
             stderr().print(f"Using database config [bold]{chosen.describe()}[/]", highlight=False)

@@ -360,7 +360,16 @@ def _run_environment(
     def fn(rev: Any, context: Any) -> list[Any]:
         steps = plan(script, rev)
         result.steps = [_step(step, command) for step in steps]
+        if steps and not rev and not sql and not purge:
+            # Alembic would have created the version table before planning (``dont_mutate`` below stops it):
+            # only now that the target resolved, so a bad revision changes nothing, even where DDL can't be
+            # rolled back (MariaDB/MySQL).
+            context._ensure_version_table()
         return steps
+
+    if purge and not sql:
+        with _translate_errors(config, command):
+            plan(script, ())  # --purge empties the version table first: resolve the target before that
 
     dialect = dialect_name(config)
     holder: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
@@ -379,6 +388,8 @@ def _run_environment(
             as_sql=sql,
             starting_rev=starting_rev,
             destination_rev=destination_rev,
+            purge=purge,
+            dont_mutate=not sql,
         ),
     ):
         script.run_env()
@@ -574,7 +585,7 @@ def make_migrations(
         raise MigrationError(
             "a revision written without --autogenerate has no operations: pass --empty to write one to fill in"
         )
-    alembic_config = _alembic_config(config)
+    alembic_config = _alembic_config(config, attributes={"dbops_read_only": True})
     _script_directory(config, alembic_config)  # a clear error when there is no migrations directory
     operations: list[str] = []
     refused: list[bool] = []

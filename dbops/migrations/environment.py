@@ -50,7 +50,10 @@ def configure_options(config: Config) -> dict[str, Any]:
         from dbops.errors import MigrationError
 
         raise MigrationError("this env.py is run by dbops: use `dbops upgrade` (not `alembic upgrade`)")
-    return {**options_for(db_config), "transaction_per_migration": True}
+    options = {**options_for(db_config), "transaction_per_migration": True}
+    if config.attributes.get("dbops_read_only"):
+        options["dont_mutate"] = True  # make-migrations only reads: don't create the version table
+    return options
 
 
 def run_migrations(**overrides: Any) -> None:

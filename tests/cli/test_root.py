@@ -17,6 +17,9 @@ from dbops import SQLAlchemySyncConfig
 db = SQLAlchemySyncConfig(connection_string="sqlite:///app.sqlite")
 other = SQLAlchemySyncConfig(connection_string="postgresql://me:topsecret@localhost/x", bind_key="other")
 both = [db, other]
+number = 42
+def needs_arguments(url):
+    return SQLAlchemySyncConfig(connection_string=url)
 """
 
 
@@ -35,9 +38,28 @@ def test_config_before_or_after_subcommand(project: Path) -> None:
     assert "topsecret" not in before.stdout
 
 
-def test_quiet_flag_works_after_the_subcommand() -> None:
+def test_quiet_and_verbose_flags_work_after_the_subcommand() -> None:
     assert hoist_root_options(["dump-data", "-q", "--dir", "x"]) == ["-q", "dump-data", "--dir", "x"]
+    assert hoist_root_options(["upgrade", "--verbose"]) == ["--verbose", "upgrade"]
+    assert hoist_root_options(["sessions", "cleanup", "-v"]) == ["-v", "sessions", "cleanup"]
+    # history has a --verbose of its own (more detail), which stays with it.
     assert hoist_root_options(["history", "--verbose"]) == ["history", "--verbose"]
+    assert hoist_root_options(["-c", "a:b", "history", "-v"]) == ["-c", "a:b", "history", "-v"]
+
+
+def test_verbose_after_the_subcommand_shows_the_traceback(project: Path) -> None:
+    result = invoke(["configs", "--config", "settings.py:nope", "--verbose"], cwd=project)
+    assert result.exit_code == 2
+    assert "Traceback" in result.stderr and result.stderr.endswith(
+        "has no attribute 'nope' (configs there: both, db, other)\n"
+    )
+
+
+def test_bare_command_lists_the_commands() -> None:
+    """``dbops`` alone (and so ``litestar database`` alone) is how people ask for the list: stdout, exit 0."""
+    result = invoke([])
+    assert result.exit_code == 0 and result.stderr == ""
+    assert "Commands:" in result.stdout and "show-current-revision" in result.stdout
 
 
 def test_hoisting_stops_at_double_dash() -> None:
@@ -56,6 +78,8 @@ def test_hoisting_stops_at_double_dash() -> None:
         ("settings.py:nope", "has no attribute 'nope'"),
         ("nosuchmodule:db", "no module named 'nosuchmodule'"),
         ("missing/file.py:db", "not found"),
+        ("settings.py:number", "got int"),
+        ("settings.py:needs_arguments", "calling it failed"),
     ],
 )
 def test_bad_config_is_one_line_exit_2(project: Path, reference: str, fragment: str) -> None:
@@ -64,6 +88,20 @@ def test_bad_config_is_one_line_exit_2(project: Path, reference: str, fragment: 
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("Error: ") and fragment in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_missing_attribute_names_the_file_given(project: Path) -> None:
+    """The file as typed (not the module name dbops imported it under), and the configs it does define."""
+    (project / "conf").mkdir()
+    (project / "conf" / "app.py").write_text(CONFIG)
+    result = invoke(["--config", "conf/app.py:dbx", "upgrade"], cwd=project)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: conf/app.py:dbx: conf/app.py has no attribute 'dbx' (configs there: both, db, other)\n"
+    )
+    nested = invoke(["--config", "conf/app.py:db.nope", "upgrade"], cwd=project)
+    assert nested.exit_code == 2
+    assert nested.stderr == "Error: conf/app.py:db.nope: 'db' has no attribute 'nope'\n"
 
 
 def test_verbose_shows_traceback(project: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from dbops.cli.app import create_app, run
 from dbops.cli.state import CliState
+from dbops.errors import redact
 from tests.cli_runner import invoke
 from tests.databases import MYSQL_HOST, MYSQL_PORT, PG_HOST, PG_PORT, TestDatabase, require_server
 from tests.migrations.conftest import make_config, table_names, versions
@@ -67,6 +68,16 @@ def one_line_error(stderr: str, fragment: str) -> None:
 @pytest.fixture
 def migrated(db: TestDatabase, is_async: bool, tmp_path: Path) -> Path:
     folder = project(tmp_path, db.url(is_async=is_async), is_async=is_async)
+    assert dbops(folder, "init")[0] == 0
+    code, _, err = dbops(folder, "make-migrations", "-m", "add author")
+    assert code == 0, err
+    return folder
+
+
+@pytest.fixture
+def sqlite_migrated(sqlite_db: TestDatabase, tmp_path: Path) -> Path:
+    """``migrated`` on SQLite only, for tests of argument handling."""
+    folder = project(tmp_path, sqlite_db.sync_url)
     assert dbops(folder, "init")[0] == 0
     code, _, err = dbops(folder, "make-migrations", "-m", "add author")
     assert code == 0, err
@@ -174,11 +185,12 @@ def test_sql_mode_prints_sql_and_changes_nothing(db: TestDatabase, migrated: Pat
     assert "author" not in table_names(db)
 
 
-def test_bad_input_one_line_exit_2(sqlite_db: TestDatabase, tmp_path: Path) -> None:
-    folder = project(tmp_path, sqlite_db.sync_url)
-    code, _, err = dbops(folder, "upgrade")
-    assert code == 2
-    one_line_error(err, "no migrations directory at migrations")
+def test_bad_input_one_line_exit_2(db: TestDatabase, tmp_path: Path) -> None:
+    folder = project(tmp_path, db.sync_url)
+    for argv in (["upgrade"], ["downgrade", "-1", "--yes"], ["stamp", "head", "--yes"], ["current"], ["check"]):
+        code, _, err = dbops(folder, *argv)
+        assert code == 2, argv
+        one_line_error(err, "no migrations directory at migrations")
     dbops(folder, "init")
     for argv in (["upgrade", "nope"], ["downgrade", "nope", "--yes"], ["show", "nope"], ["stamp", "nope", "--yes"]):
         code, _, err = dbops(folder, *argv)
@@ -189,7 +201,121 @@ def test_bad_input_one_line_exit_2(sqlite_db: TestDatabase, tmp_path: Path) -> N
     one_line_error(err, "already exists")
     code, _, err = dbops(folder, "current", "--format", "yaml")
     assert code == 2 and "text or json" in err
+    assert table_names(db) == set()
+
+
+def test_unknown_revision_leaves_an_applied_database_as_it_was(db: TestDatabase, migrated: Path) -> None:
+    assert dbops(migrated, "upgrade")[0] == 0
+    before = (versions(db), table_names(db))
+    for argv in (["upgrade", "nope"], ["downgrade", "nope", "--yes"], ["stamp", "nope", "--yes"]):
+        code, _, err = dbops(migrated, *argv)
+        assert code == 2, argv
+        one_line_error(err, "Can't locate revision identified by 'nope'")
+    assert (versions(db), table_names(db)) == before
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["downgrade", "-1", "--yes"],
+        ["downgrade", "--yes", "-1"],
+        ["downgrade", "--lock-timeout", "30", "-1", "-y"],
+        ["downgrade", "--no-prompt", "--", "-1"],
+    ],
+    ids=["rev-first", "rev-last", "after-a-value-option", "double-dash"],
+)
+def test_relative_revisions_work_as_typed(sqlite_db: TestDatabase, sqlite_migrated: Path, argv: list[str]) -> None:
+    assert dbops(sqlite_migrated, "upgrade")[0] == 0
+    code, _, err = dbops(sqlite_migrated, *argv)
+    assert code == 0, err
+    assert "author" not in table_names(sqlite_db) and versions(sqlite_db) == set()
+    code, _, err = dbops(sqlite_migrated, "upgrade", "+1", "--lock-timeout", "30")
+    assert code == 0, err
+    assert "author" in table_names(sqlite_db)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["upgrade", "--sqll"], ["upgrade", "head", "--sqll"], ["downgrade", "--yess", "-1"], ["stamp", "--prge", "head"]],
+)
+def test_a_mistyped_option_is_not_taken_for_a_revision(
+    sqlite_db: TestDatabase, sqlite_migrated: Path, argv: list[str]
+) -> None:
+    assert table_names(sqlite_db) == set()  # make-migrations only read the database
+    code, out, err = dbops(sqlite_migrated, *argv)
+    assert code == 2 and out == ""
+    assert f"No such option: {argv[-1] if argv[-1].startswith('--') else argv[1]}" in err
+    assert "revision" not in err.lower() and "Traceback" not in err
     assert table_names(sqlite_db) == set()
+
+
+def test_root_options_after_the_subcommand(db: TestDatabase, migrated: Path) -> None:
+    result = invoke(["upgrade", "+1", "--config", "settings.py:db", "--verbose"], cwd=migrated)
+    assert result.exit_code == 0, result.stderr
+    assert "author" in table_names(db)
+    result = invoke(["current", "--format", "json", "-c", "settings.py:db", "--bind-key", "default"], cwd=migrated)
+    assert result.exit_code == 0 and json.loads(result.stdout)["at_head"]
+
+
+def test_no_prompt_is_accepted_where_advanced_alchemy_asks(db: TestDatabase, tmp_path: Path) -> None:
+    """Deploy scripts written for Advanced Alchemy pass --no-prompt to upgrade, init, make-migrations, merge."""
+    folder = project(tmp_path, db.sync_url)
+    assert dbops(folder, "init", "--no-prompt")[0] == 0
+    code, _, err = dbops(folder, "make-migrations", "-m", "add author", "--no-prompt")
+    assert code == 0, err
+    code, _, err = dbops(folder, "upgrade", "--no-prompt")
+    assert code == 0, err
+    assert "author" in table_names(db)
+    code, _, err = dbops(folder, "merge-migrations", "--no-prompt", "-m", "join")
+    assert code == 2
+    one_line_error(err, "nothing to merge")
+
+
+SEVERAL = """
+import sqlalchemy as sa
+from dbops import AlembicSyncConfig, SQLAlchemySyncConfig
+
+metadata = sa.MetaData()
+author = sa.Table("author", metadata, sa.Column("id", sa.Integer, primary_key=True))
+main = SQLAlchemySyncConfig(connection_string={url!r}, metadata=metadata, bind_key={key!r})
+side = SQLAlchemySyncConfig(
+    connection_string={side!r}, bind_key="side", alembic_config=AlembicSyncConfig(script_location="side_migrations")
+)
+configs = [main, side]
+"""
+
+
+def test_several_configs_say_which_one_they_use(db: TestDatabase, tmp_path: Path) -> None:
+    side = f"sqlite:///{tmp_path / 'side.sqlite'}"
+    (tmp_path / "settings.py").write_text(SEVERAL.format(url=db.sync_url, key=None, side=side))
+    result = invoke(["--config", "settings.py:configs", "init"], cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith("Using database config default (")
+    result = invoke(["--config", "settings.py:configs", "make-migrations", "-m", "author"], cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    result = invoke(["--config", "settings.py:configs", "upgrade"], cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines()[0] == f"Using database config default ({redact(db.sync_url)})"
+    assert "author" in table_names(db)
+    quiet = invoke(["--config", "settings.py:configs", "-q", "upgrade"], cwd=tmp_path)
+    assert (quiet.exit_code, quiet.stderr) == (0, "")
+    picked = invoke(["--config", "settings.py:configs", "init", "--bind-key", "side"], cwd=tmp_path)
+    assert picked.exit_code == 0 and (tmp_path / "side_migrations" / "env.py").is_file()
+    assert "Using database config" not in picked.stderr  # named on the command line: nothing to announce
+
+
+def test_several_configs_without_a_default_refuse_to_guess(db: TestDatabase, tmp_path: Path) -> None:
+    side = f"sqlite:///{tmp_path / 'side.sqlite'}"
+    (tmp_path / "settings.py").write_text(SEVERAL.format(url=db.sync_url, key="main", side=side))
+    (tmp_path / "migrations" / "versions").mkdir(parents=True)
+    (tmp_path / "migrations" / "env.py").write_text(
+        "from dbops.migrations.environment import run_migrations\nrun_migrations()\n"
+    )
+    for argv in (["upgrade"], ["stamp", "head", "--yes"], ["make-migrations", "-m", "x"]):
+        result = invoke(["--config", "settings.py:configs", *argv], cwd=tmp_path)
+        assert result.exit_code == 2, argv
+        one_line_error(result.stderr, "2 database configs (main, side): choose one with --bind-key")
+    assert table_names(db) == set() and not list((tmp_path / "migrations" / "versions").iterdir())
 
 
 @pytest.mark.parametrize(

@@ -231,3 +231,42 @@ def test_cheap_heads_agree_with_alembic(sqlite_db: TestDatabase, tmp_path: Path,
     assert script_heads(config) == {"merged"} == {info.revision for info in commands.heads(config)}
     (folder / "versions" / "broken.py").write_text("revision = compute()\n")
     assert script_heads(config) is None
+
+
+def test_stamp_purge_empties_the_version_table_first(
+    db: TestDatabase, config_factory: ConfigFactory, tmp_path: Path
+) -> None:
+    """--purge is what gets a database out of a revision the migrations no longer have."""
+    config = config_factory()
+    commands.init(config)
+    write_revision(tmp_path / "migrations", "a1", None, "pass")
+    commands.ensure_version(config)
+    engine = sa.create_engine(db.sync_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO alembic_versions (version_num) VALUES ('gone')"))
+    engine.dispose()
+    with pytest.raises(MigrationError, match="gone"):
+        commands.stamp(config, "a1")
+    with pytest.raises(MigrationError, match="nope"):
+        commands.stamp(config, "nope", purge=True)
+    assert versions(db) == {"gone"}  # a bad target changes nothing, even with --purge
+    commands.stamp(config, "a1", purge=True)
+    assert versions(db) == {"a1"}
+
+
+def test_a_bad_target_creates_no_version_table(db: TestDatabase, config_factory: ConfigFactory, tmp_path: Path) -> None:
+    """Alembic creates the version table before it plans; dbops only once the target resolved (MariaDB can't
+    roll DDL back)."""
+    config = config_factory()
+    commands.init(config)
+    write_revision(tmp_path / "migrations", "a1", None, "pass")
+    for call in (
+        lambda: commands.upgrade(config, "nope"),
+        lambda: commands.downgrade(config, "-1"),
+        lambda: commands.stamp(config, "nope"),
+    ):
+        with pytest.raises(MigrationError):
+            call()
+    assert table_names(db) == set()
+    commands.upgrade(config)
+    assert versions(db) == {"a1"}
