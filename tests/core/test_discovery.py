@@ -18,6 +18,12 @@ both = [db, other]
 def make():
     return both
 not_a_config = 42
+class _Plugin:
+    def dbops_configs(self):
+        return [other]
+class _App:  # the shape dbops reads from a Litestar app: plugins carrying configs
+    plugins = [_Plugin()]
+app = _App()
 """
 
 
@@ -59,6 +65,17 @@ def test_env_var_then_pyproject(project: Path) -> None:
     sub.mkdir()
     configs, source = find_configs(cwd=sub, environ={})
     assert len(configs) == 2 and "[tool.dbops]" in source.kind
+
+
+def test_app_flag_beats_env_and_pyproject_app_setting(project: Path) -> None:
+    env = {"DBOPS_CONFIG": f"{project.stem}:both"}
+    configs, source = find_configs(app_ref=f"{project.stem}:app", environ=env)
+    assert source.kind == "--app" and [c.bind_key for c in configs] == ["other"]
+    (project.parent / "pyproject.toml").write_text(f'[tool.dbops]\napp = "{project.stem}:app"\n')
+    configs, source = find_configs(cwd=project.parent, environ={})
+    assert "[tool.dbops] app" in source.kind and [c.bind_key for c in configs] == ["other"]
+    with pytest.raises(ConfigError, match="either --config or --app"):
+        find_configs(config_ref=f"{project.stem}:db", app_ref=f"{project.stem}:app", environ={})
 
 
 def test_explicit_flag_beats_env(project: Path) -> None:

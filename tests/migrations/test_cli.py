@@ -318,7 +318,7 @@ def test_several_configs_without_a_default_refuse_to_guess(db: TestDatabase, tmp
     assert table_names(db) == set() and not list((tmp_path / "migrations" / "versions").iterdir())
 
 
-@pytest.mark.parametrize(
+CONNECT_FAILURES = pytest.mark.parametrize(
     ("url", "server"),
     [
         (f"postgresql+psycopg://nosuchrole:s3cretpw@{PG_HOST}:{PG_PORT}/postgres", (PG_HOST, PG_PORT)),
@@ -337,12 +337,9 @@ def test_several_configs_without_a_default_refuse_to_guess(db: TestDatabase, tmp
         "mariadb-down",
     ],
 )
-@pytest.mark.parametrize(
-    "argv", [["upgrade"], ["current"], ["check"], ["downgrade", "-1", "--yes"]], ids=lambda a: a[0]
-)
-def test_unreachable_or_refused_database(
-    tmp_path: Path, url: str, server: tuple[str, int] | None, argv: list[str]
-) -> None:
+
+
+def unreachable_project(tmp_path: Path, url: str, server: tuple[str, int] | None) -> Path:
     if server is not None:
         require_server("database", *server)
     folder = project(tmp_path, url, is_async="async" in url)
@@ -351,10 +348,41 @@ def test_unreachable_or_refused_database(
         "from dbops.migrations.environment import run_migrations\nrun_migrations()\n"
     )
     (folder / "migrations" / "versions" / "a1.py").write_text("revision = 'a1'\ndown_revision = None\n")
+    return folder
+
+
+@CONNECT_FAILURES
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["upgrade"],
+        ["current"],
+        ["check"],
+        ["downgrade", "-1", "--yes"],
+        ["stamp", "head", "--yes"],
+        ["make-migrations", "-m", "x"],
+        ["ensure-version"],
+    ],
+    ids=lambda a: a[0],
+)
+def test_unreachable_or_refused_database(
+    tmp_path: Path, url: str, server: tuple[str, int] | None, argv: list[str]
+) -> None:
+    folder = unreachable_project(tmp_path, url, server)
     code, _, err = dbops(folder, *argv)
     assert code == 2, err
     one_line_error(err, "cannot connect to default (")
     assert "s3cretpw" not in err and ":***@" in err
+    assert not list((folder / "migrations" / "versions").glob("*_x.py"))
+
+
+@CONNECT_FAILURES
+def test_verbose_traceback_masks_the_password_too(tmp_path: Path, url: str, server: tuple[str, int] | None) -> None:
+    folder = unreachable_project(tmp_path, url, server)
+    code, _, err = dbops(folder, "--verbose", "upgrade")
+    assert code == 2
+    assert "Traceback" in err and err.splitlines()[-1].startswith("Error: cannot connect to default (")
+    assert "s3cretpw" not in err
 
 
 def test_edit_uses_editor(migrated: Path, tmp_path: Path) -> None:
@@ -526,3 +554,44 @@ def test_run_results_as_json(sqlite_db: TestDatabase, tmp_path: Path) -> None:
     code, out, _ = dbops(folder, "stamp", "base", "--yes", "--format", "json")
     assert code == 0 and json.loads(out)["steps"][0]["direction"] == "stamp"
     assert versions(sqlite_db) == set()
+
+
+MULTIDB = """
+import sqlalchemy as sa
+from dbops import AlembicAsyncConfig, AlembicSyncConfig, SQLAlchemyAsyncConfig, SQLAlchemySyncConfig
+
+app_metadata = sa.MetaData()
+sa.Table("author", app_metadata, sa.Column("id", sa.Integer, primary_key=True))
+report_metadata = sa.MetaData()
+sa.Table("report", report_metadata, sa.Column("id", sa.Integer, primary_key=True))
+configs = [
+    SQLAlchemyAsyncConfig(connection_string={app_url!r}, metadata=app_metadata),
+    SQLAlchemySyncConfig(
+        connection_string={report_url!r},
+        metadata=report_metadata,
+        bind_key="reports",
+        alembic_config=AlembicSyncConfig(script_location="migrations_reports", version_table_name="report_versions"),
+    ),
+]
+"""
+
+
+def test_multidb_init_for_an_async_and_a_sync_bind(
+    pg_db: TestDatabase, mariadb_db: TestDatabase, tmp_path: Path
+) -> None:
+    """``init --multidb`` writes one env.py per bind; each migrates its own database (async PG, sync MariaDB)."""
+    (tmp_path / "settings.py").write_text(MULTIDB.format(app_url=pg_db.async_url, report_url=mariadb_db.sync_url))
+
+    def run_all(*argv: str) -> None:
+        for bind in ("default", "reports"):
+            result = invoke(["--config", "settings.py:configs", "--bind-key", bind, *argv], cwd=tmp_path)
+            assert result.exit_code == 0, (bind, argv, result.stderr)
+
+    assert invoke(["--config", "settings.py:configs", "init", "--multidb"], cwd=tmp_path).exit_code == 0
+    run_all("make-migrations", "-m", "first")
+    run_all("upgrade")
+    run_all("check")
+    assert table_names(pg_db) == {"author", "alembic_versions"}
+    assert table_names(mariadb_db) == {"report", "report_versions"}
+    run_all("downgrade", "base", "--yes")
+    assert table_names(pg_db) == {"alembic_versions"} and table_names(mariadb_db) == {"report_versions"}

@@ -281,3 +281,104 @@ def test_advanced_alchemy_env_py(db: TestDatabase, is_async: bool, tmp_path: Pat
     assert "CREATE TABLE author" in (commands.upgrade(config, f"base:{written.revision}", sql=True).sql or "")
     commands.downgrade(config, "base")
     assert "author" not in table_names(db)
+
+
+@pytest.mark.parametrize("compare", [False, True])
+def test_compare_server_default(
+    db: TestDatabase, config_factory: ConfigFactory, metadata: sa.MetaData, compare: bool
+) -> None:
+    config = config_factory(compare_server_default=compare)
+    commands.init(config)
+    columns = (sa.Column("id", sa.Integer, primary_key=True),)
+    table = sa.Table("setting", metadata, *columns, sa.Column("kind", sa.String(20), server_default="plain"))
+    commands.make_migrations(config, "setting")
+    commands.upgrade(config)
+    assert commands.check(config).ok
+    metadata.remove(table)
+    sa.Table(
+        "setting",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("kind", sa.String(20), server_default="fancy"),
+    )
+    assert [d.kind for d in commands.check(config).differences] == (["modify_default"] if compare else [])
+
+
+@pytest.mark.parametrize("with_pk", [True, False])
+def test_version_table_pk(db: TestDatabase, config_factory: ConfigFactory, with_pk: bool) -> None:
+    config = config_factory(version_table_pk=with_pk)
+    commands.init(config)
+    commands.ensure_version(config)
+    engine = sa.create_engine(db.sync_url)
+    try:
+        primary_key = sa.inspect(engine).get_pk_constraint("alembic_versions")["constrained_columns"]
+    finally:
+        engine.dispose()
+    assert primary_key == (["version_num"] if with_pk else [])
+
+
+def test_every_command_uses_the_configured_version_table(
+    db: TestDatabase, is_async: bool, config_factory: ConfigFactory, metadata: sa.MetaData, tmp_path: Path
+) -> None:
+    """version_table_name (and on PostgreSQL version_table_schema) reach every command, the cheap no-op
+    upgrade path included; no ``alembic_versions`` table ever appears."""
+    from dbops.migrations.fast import current_revisions, current_revisions_direct
+
+    schema = f"meta_{uuid.uuid4().hex[:8]}" if db.dialect == "postgresql" else None
+    engine = sa.create_engine(db.sync_url)
+    if schema:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+
+    def version_rows() -> set[str]:
+        qualified = f"{schema}.dbops_history" if schema else "dbops_history"
+        with engine.connect() as connection:
+            return set(connection.execute(sa.text(f"SELECT version_num FROM {qualified}")).scalars())
+
+    try:
+        config = config_factory(version_table_name="dbops_history", version_table_schema=schema)
+        commands.init(config)
+        ddl = commands.ensure_version(config, sql=True) or ""
+        assert "dbops_history" in ddl and (schema or "") in ddl
+        commands.ensure_version(config)
+        assert version_rows() == set()
+        add_author(metadata)
+        first = commands.make_migrations(config, "author")
+        sa.Table("shelf", metadata, sa.Column("id", sa.Integer, primary_key=True))
+        offline = commands.upgrade(config, sql=True).sql or ""
+        assert f"INSERT INTO {schema + '.' if schema else ''}dbops_history" in offline
+        commands.upgrade(config)
+        second = commands.make_migrations(config, "shelf")
+        assert commands.check(config).unapplied[0].revision == second.revision
+        assert commands.upgrade(config, "+1").steps[0].to_revisions == (second.revision,)
+        assert version_rows() == {second.revision}
+        # The cheap readers behind a no-op upgrade look in the same table. The bare-driver one answers for
+        # plain sync SQLite/psycopg URLs on a config that has no engine yet (None means "ask SQLAlchemy").
+        fresh = config_factory(version_table_name="dbops_history", version_table_schema=schema)
+        direct = current_revisions_direct(fresh)
+        assert (
+            direct == {second.revision}
+            if not is_async and db.dialect != "mariadb"
+            else direct in (None, {second.revision})
+        )
+        assert current_revisions(config) == {second.revision}
+        assert commands.upgrade(config).already_current
+        assert [info.revision for info in commands.current(config).current] == [second.revision]
+        assert commands.check(config).ok
+        assert commands.downgrade(config, "-1", dry_run=True).steps[0].from_revisions == (second.revision,)
+        commands.downgrade(config, "-1")
+        assert version_rows() == {first.revision}
+        commands.stamp(config, "base")
+        assert version_rows() == set()
+        commands.stamp(config, "heads", purge=True)
+        assert version_rows() == {second.revision}
+        inspector = sa.inspect(engine)
+        assert "alembic_versions" not in inspector.get_table_names()
+        if schema:
+            assert inspector.get_table_names(schema=schema) == ["dbops_history"]
+            assert "dbops_history" not in inspector.get_table_names()
+    finally:
+        if schema:
+            with engine.begin() as connection:
+                connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()

@@ -61,9 +61,10 @@ def test_init_make_migrations_upgrade_through_litestar(db: TestDatabase, is_asyn
     name = write_module(tmp_path, APP.format(is_async=is_async, url=db.url(is_async=is_async)))
     app = ["--app", f"{name}:app"]
 
-    listing = run_litestar([*app, "database", "--help"], app_dir=tmp_path)
-    assert listing.exit_code == 0, listing.output
-    assert all(command in listing.stdout for command in SEED_COMMANDS)
+    for listing_args in (["database", "--help"], ["database"]):  # the seed lists commands with a bare group
+        listing = run_litestar([*app, *listing_args], app_dir=tmp_path)
+        assert listing.exit_code == 0, listing.output
+        assert all(command in listing.stdout for command in SEED_COMMANDS)
 
     init = run_litestar([*app, "database", "init"], app_dir=tmp_path)
     assert init.exit_code == 0, init.output
@@ -87,6 +88,26 @@ def test_init_make_migrations_upgrade_through_litestar(db: TestDatabase, is_asyn
         for line in revision.splitlines()
         if line.startswith("revision")
     )
+
+    # As typed in scripts written for Advanced Alchemy: relative revision, --no-prompt, no "--".
+    down = run_litestar([*app, "database", "downgrade", "-1", "--no-prompt"], app_dir=tmp_path)
+    assert down.exit_code == 0, down.output
+    assert "widget" not in _tables(db)
+    up = run_litestar([*app, "database", "upgrade", "--no-prompt"], app_dir=tmp_path)
+    assert up.exit_code == 0, up.output
+    assert "widget" in _tables(db)
+    stamped = run_litestar([*app, "database", "stamp-migration", "base", "--no-prompt"], app_dir=tmp_path)
+    assert stamped.exit_code == 0, stamped.output
+    assert "widget" in _tables(db)
+    assert "(head, current)" not in run_litestar([*app, "db", "show-current-revision"], app_dir=tmp_path).stdout
+
+
+def _tables(db: TestDatabase) -> set[str]:
+    engine = sa.create_engine(db.sync_url)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
 
 
 def test_unknown_revision_is_one_line_exit_2(sqlite_db: TestDatabase, tmp_path: Path) -> None:
