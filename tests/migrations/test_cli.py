@@ -595,3 +595,21 @@ def test_multidb_init_for_an_async_and_a_sync_bind(
     assert table_names(mariadb_db) == {"report", "report_versions"}
     run_all("downgrade", "base", "--yes")
     assert table_names(pg_db) == {"alembic_versions"} and table_names(mariadb_db) == {"report_versions"}
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_a_failing_migration_on_postgres_is_one_line_and_rolled_back(
+    pg_db: TestDatabase, is_async: bool, tmp_path: Path
+) -> None:
+    from tests.migrations.conftest import write_revision
+
+    folder = project(tmp_path, pg_db.url(is_async=is_async), is_async=is_async)
+    dbops(folder, "init")
+    create = 'op.create_table("{}", sa.Column("id", sa.Integer, primary_key=True))'
+    write_revision(folder / "migrations", "r1", None, create.format("t1"))
+    write_revision(folder / "migrations", "r2", "r1", create.format("t2") + '; op.execute("SELECT * FROM nowhere")')
+    code, _, err = dbops(folder, "upgrade")
+    assert code == 2
+    assert err.splitlines()[-1].startswith("Error: upgrade failed for default (") and '"nowhere"' in err
+    assert "Traceback" not in err
+    assert table_names(pg_db) == {"alembic_versions", "t1"} and versions(pg_db) == {"r1"}
