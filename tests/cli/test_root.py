@@ -134,3 +134,18 @@ def test_help_imports_nothing_heavy() -> None:
     )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert completed.stdout.strip() == ""
+
+
+def test_no_dbops_module_imports_litestar() -> None:
+    """litestar is a dependency of the plugin distribution only."""
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import dbops\n"
+        "names = [m.name for m in pkgutil.walk_packages(dbops.__path__, 'dbops.') if m.name != 'dbops.__main__']\n"
+        "for name in names:\n"
+        "    importlib.import_module(name)\n"
+        "print(len(names), sorted(m for m in sys.modules if m.split('.')[0] in ('litestar', 'litestar_dbops')))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    count, imported = completed.stdout.split(" ", 1)
+    assert int(count) > 50 and imported.strip() == "[]"
