@@ -149,7 +149,9 @@ def test_branches_merge_history_show(config_factory: ConfigFactory, tmp_path: Pa
     assert commands.current(config).at_head
 
 
-def test_unknown_revision_is_migration_error(config_factory: ConfigFactory, tmp_path: Path) -> None:
+def test_unknown_revision_is_migration_error(db: TestDatabase, config_factory: ConfigFactory, tmp_path: Path) -> None:
+    """Reported before anything touches the database: Alembic creates the version table before it plans, dbops
+    only once the target resolved (MariaDB can't roll DDL back)."""
     config = config_factory()
     commands.init(config)
     write_revision(tmp_path / "migrations", "a1", None, "pass")
@@ -161,6 +163,11 @@ def test_unknown_revision_is_migration_error(config_factory: ConfigFactory, tmp_
     ):
         with pytest.raises(MigrationError, match="nope"):
             call()
+    with pytest.raises(MigrationError, match="Relative revision -1"):
+        commands.downgrade(config, "-1")
+    assert table_names(db) == set()
+    commands.upgrade(config)
+    assert versions(db) == {"a1"}
 
 
 def test_no_migrations_directory(config_factory: ConfigFactory) -> None:
@@ -251,22 +258,4 @@ def test_stamp_purge_empties_the_version_table_first(
         commands.stamp(config, "nope", purge=True)
     assert versions(db) == {"gone"}  # a bad target changes nothing, even with --purge
     commands.stamp(config, "a1", purge=True)
-    assert versions(db) == {"a1"}
-
-
-def test_a_bad_target_creates_no_version_table(db: TestDatabase, config_factory: ConfigFactory, tmp_path: Path) -> None:
-    """Alembic creates the version table before it plans; dbops only once the target resolved (MariaDB can't
-    roll DDL back)."""
-    config = config_factory()
-    commands.init(config)
-    write_revision(tmp_path / "migrations", "a1", None, "pass")
-    for call in (
-        lambda: commands.upgrade(config, "nope"),
-        lambda: commands.downgrade(config, "-1"),
-        lambda: commands.stamp(config, "nope"),
-    ):
-        with pytest.raises(MigrationError):
-            call()
-    assert table_names(db) == set()
-    commands.upgrade(config)
     assert versions(db) == {"a1"}

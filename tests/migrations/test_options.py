@@ -127,19 +127,33 @@ def test_user_module_prefix(sqlite_factory: ConfigFactory, metadata: sa.MetaData
     assert "app_types.Shout(" in Path(written.path).read_text()
 
 
-@pytest.mark.parametrize("compare_type", [False, True])
-def test_compare_type(
-    db: TestDatabase, config_factory: ConfigFactory, metadata: sa.MetaData, compare_type: bool
+COMPARED = {
+    # option: (difference kind, the column in the database, the column the model has now)
+    "compare_type": ("modify_type", {"type_": sa.String(50)}, {"type_": sa.String(200)}),
+    "compare_server_default": ("modify_default", {"server_default": "plain"}, {"server_default": "fancy"}),
+}
+
+
+@pytest.mark.parametrize("enabled", [False, True], ids=["off", "on"])
+@pytest.mark.parametrize("option", sorted(COMPARED))
+def test_compare_options(
+    db: TestDatabase, config_factory: ConfigFactory, metadata: sa.MetaData, option: str, enabled: bool
 ) -> None:
-    config = config_factory(compare_type=compare_type)
+    kind, before, after = COMPARED[option]
+    config = config_factory(**{option: enabled})
     commands.init(config)
-    table = sa.Table("note", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("body", sa.String(50)))
+
+    def note(column: dict[str, Any]) -> sa.Table:
+        column = {"type_": sa.String(50), **column}
+        return sa.Table("note", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("body", **column))
+
+    table = note(before)
     commands.make_migrations(config, "note")
     commands.upgrade(config)
+    assert commands.check(config).ok
     metadata.remove(table)
-    sa.Table("note", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("body", sa.String(200)))
-    result = commands.check(config)
-    assert [d.kind for d in result.differences] == (["modify_type"] if compare_type else [])
+    note(after)
+    assert [d.kind for d in commands.check(config).differences] == ([kind] if enabled else [])
 
 
 def test_include_object(db: TestDatabase, config_factory: ConfigFactory, metadata: sa.MetaData) -> None:
@@ -281,27 +295,6 @@ def test_advanced_alchemy_env_py(db: TestDatabase, is_async: bool, tmp_path: Pat
     assert "CREATE TABLE author" in (commands.upgrade(config, f"base:{written.revision}", sql=True).sql or "")
     commands.downgrade(config, "base")
     assert "author" not in table_names(db)
-
-
-@pytest.mark.parametrize("compare", [False, True])
-def test_compare_server_default(
-    db: TestDatabase, config_factory: ConfigFactory, metadata: sa.MetaData, compare: bool
-) -> None:
-    config = config_factory(compare_server_default=compare)
-    commands.init(config)
-    columns = (sa.Column("id", sa.Integer, primary_key=True),)
-    table = sa.Table("setting", metadata, *columns, sa.Column("kind", sa.String(20), server_default="plain"))
-    commands.make_migrations(config, "setting")
-    commands.upgrade(config)
-    assert commands.check(config).ok
-    metadata.remove(table)
-    sa.Table(
-        "setting",
-        metadata,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("kind", sa.String(20), server_default="fancy"),
-    )
-    assert [d.kind for d in commands.check(config).differences] == (["modify_default"] if compare else [])
 
 
 @pytest.mark.parametrize("with_pk", [True, False])

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.databases import TestDatabase
+from tests.migrations.conftest import table_names
 from tests.plugin.helpers import run_litestar, write_module
 
 pytest.importorskip("dbops.migrations", reason="the migration commands land with the core migrations work")
@@ -92,22 +93,14 @@ def test_init_make_migrations_upgrade_through_litestar(db: TestDatabase, is_asyn
     # As typed in scripts written for Advanced Alchemy: relative revision, --no-prompt, no "--".
     down = run_litestar([*app, "database", "downgrade", "-1", "--no-prompt"], app_dir=tmp_path)
     assert down.exit_code == 0, down.output
-    assert "widget" not in _tables(db)
+    assert "widget" not in table_names(db)
     up = run_litestar([*app, "database", "upgrade", "--no-prompt"], app_dir=tmp_path)
     assert up.exit_code == 0, up.output
-    assert "widget" in _tables(db)
+    assert "widget" in table_names(db)
     stamped = run_litestar([*app, "database", "stamp-migration", "base", "--no-prompt"], app_dir=tmp_path)
     assert stamped.exit_code == 0, stamped.output
-    assert "widget" in _tables(db)
+    assert "widget" in table_names(db)
     assert "(head, current)" not in run_litestar([*app, "db", "show-current-revision"], app_dir=tmp_path).stdout
-
-
-def _tables(db: TestDatabase) -> set[str]:
-    engine = sa.create_engine(db.sync_url)
-    try:
-        return set(sa.inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
 
 
 def test_unknown_revision_is_one_line_exit_2(sqlite_db: TestDatabase, tmp_path: Path) -> None:
