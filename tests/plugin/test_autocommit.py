@@ -109,10 +109,10 @@ def exploding_commits() -> Iterator[None]:
     event.remove(Session, "before_commit", before_commit)
 
 
-def test_other_commit_failure_answers_500(sqlite_db: TestDatabase, is_async: bool, exploding_commits: None) -> None:
+def test_other_commit_failure_answers_500(db: TestDatabase, is_async: bool, exploding_commits: None) -> None:
     from litestar import Litestar, Request, post
 
-    config = make_config(sqlite_db.url(is_async=is_async), is_async=is_async, before_send_handler="autocommit")
+    config = make_config(db.url(is_async=is_async), is_async=is_async, before_send_handler="autocommit")
 
     @post("/explode", sync_to_thread=False)
     def explode(request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -131,7 +131,7 @@ def test_other_commit_failure_answers_500(sqlite_db: TestDatabase, is_async: boo
         assert response.json()["detail"] == "Internal Server Error: the changes could not be saved"
         assert "original" not in response.text
         assert checked_out(config) == 0
-    assert item_names(sqlite_db.sync_url) == []
+    assert item_names(db.sync_url) == []
 
 
 def test_a_custom_callable_runs_and_the_session_is_still_closed(sqlite_db: TestDatabase, is_async: bool) -> None:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from tests.databases import TestDatabase
 from tests.plugin.helpers import run_litestar, write_module
-
-pytest.importorskip("dbops.migrations", reason="the migration commands land with the core migrations work")
 
 APP = """
 from pathlib import Path

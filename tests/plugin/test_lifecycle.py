@@ -53,8 +53,18 @@ def test_startup_creates_engine_and_tables_and_shutdown_disposes(db: TestDatabas
         assert isinstance(engine, AsyncEngine if is_async else Engine)
         assert app.state["db_session_maker"] is config.create_session_maker()
         assert client.post("/items/one").status_code == 201
+        pool = _pool(config)
+        assert pool.checkedin() >= 1  # the request's connection went back to the pool
     assert "db_engine" not in app.state and "db_session_maker" not in app.state
-    assert checked_out(config) == 0
+    # disposed: the pooled connections are closed and the engine has a fresh, empty pool
+    assert _pool(config) is not pool
+    assert (pool.checkedin(), pool.checkedout()) == (0, 0)
+    assert _pool(config).checkedin() == 0
+
+
+def _pool(config: Any) -> Any:
+    engine = config.get_engine()
+    return engine.sync_engine.pool if config.is_async else engine.pool
 
 
 def test_without_create_all_no_table_is_created(sqlite_db: TestDatabase, is_async: bool) -> None:
@@ -82,28 +92,31 @@ def test_handlers_receive_session_and_engine(db: TestDatabase) -> None:
     }
 
 
-def test_one_session_per_request_shared_by_providers(sqlite_db: TestDatabase) -> None:
+def test_one_session_per_request_shared_by_providers(db: TestDatabase, is_async: bool) -> None:
+    from litestar import Request
     from litestar.di import Provide
 
-    config = make_config(sqlite_db.url(is_async=False), is_async=False)
-    seen: list[int] = []
+    config = make_config(db.url(is_async=is_async), is_async=is_async)
+    seen: list[Any] = []
 
-    def provide_repo(db_session: Session) -> Session:
+    def provide_repo(db_session: Any) -> Any:
         return db_session
 
     @get("/same", dependencies={"repo": Provide(provide_repo, sync_to_thread=False)}, sync_to_thread=False)
-    def same(db_session: Session, repo: Session) -> bool:
-        seen.append(id(db_session))
-        return db_session is repo
+    def same(db_session: Any, repo: Any, request: Request[Any, Any, Any]) -> bool:
+        seen.append(db_session)
+        return db_session is repo is config.provide_session(request.app.state, request.scope)
 
     with TestClient(Litestar([same], plugins=[SQLAlchemyPlugin(config)])) as client:
         assert client.get("/same").json() is True
         assert client.get("/same").json() is True
-    assert len(seen) == 2
+        assert checked_out(config) == 0
+    first, second = seen
+    assert first is not second  # a new session for each request
+    assert isinstance(first, AsyncSession if is_async else Session)
 
 
 def test_models_are_return_types(sqlite_db: TestDatabase, is_async: bool) -> None:
-    pytest.importorskip("litestar_dbops.dto", reason="SQLAlchemyDTO lands with the providers/DTO issue")
     config = make_config(sqlite_db.url(is_async=is_async), is_async=is_async, before_send_handler="autocommit")
 
     @get("/items", sync_to_thread=False)
@@ -119,6 +132,34 @@ def test_models_are_return_types(sqlite_db: TestDatabase, is_async: bool) -> Non
         assert client.get("/item").json() == {"id": 3, "name": "c"}
         schema = client.get("/schema/openapi.json").json()
     assert "Item" in str(schema["components"]["schemas"])
+
+
+def test_the_plugin_is_the_init_and_the_serialization_plugin(sqlite_db: TestDatabase) -> None:
+    from litestar.plugins import CLIPlugin, InitPlugin, SerializationPlugin
+    from litestar_dbops import SQLAlchemyInitPlugin, SQLAlchemySerializationPlugin
+
+    config = make_config(sqlite_db.url(is_async=True), is_async=True)
+    plugin = SQLAlchemyPlugin(config)
+    assert isinstance(plugin, SQLAlchemyInitPlugin) and isinstance(plugin, SQLAlchemySerializationPlugin)
+    assert isinstance(plugin, InitPlugin) and isinstance(plugin, SerializationPlugin) and isinstance(plugin, CLIPlugin)
+
+    @get("/item", sync_to_thread=False)
+    def one() -> Item:
+        return Item(id=3, name="c")
+
+    @get("/engine")
+    async def engine(db_engine: AsyncEngine) -> str:
+        return db_engine.dialect.name
+
+    # the two halves used on their own, together: the same app
+    app = Litestar([one, engine], plugins=[SQLAlchemyInitPlugin(config), SQLAlchemySerializationPlugin()])
+    with TestClient(app) as client:
+        assert client.get("/item").json() == {"id": 3, "name": "c"}
+        assert client.get("/engine").text == "sqlite"
+
+    # without the serialization half Litestar cannot encode a model: the same request fails
+    with TestClient(Litestar([one], plugins=[SQLAlchemyInitPlugin(config)])) as client:
+        assert client.get("/item").status_code == 500
 
 
 def test_provide_session_and_get_session_outside_a_request(sqlite_db: TestDatabase) -> None:
@@ -184,7 +225,9 @@ def test_a_dependency_name_already_taken_is_refused() -> None:
 
     config = make_config("sqlite:///a.sqlite", is_async=False)
     with pytest.raises(ConfigError, match="the app already has a dependency named 'db_session'"):
-        Litestar(plugins=[SQLAlchemyPlugin(config)], dependencies={"db_session": Provide(lambda: None)})
+        Litestar(
+            plugins=[SQLAlchemyPlugin(config)], dependencies={"db_session": Provide(lambda: None, sync_to_thread=False)}
+        )
 
 
 def test_integrity_error_escaping_a_handler_is_409(sqlite_db: TestDatabase) -> None:
