@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from tests.databases import TestDatabase
@@ -121,4 +122,63 @@ def test_a_real_litestar_process_upgrades_the_example_quietly(tmp_path: Path) ->
     assert "INFO" not in done.stderr and "alembic.runtime" not in done.stderr
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'examples' / 'app.sqlite'}")
     assert {"author", "book"} <= set(sa.inspect(engine).get_table_names())
+    engine.dispose()
+
+
+SEED_ALEMBIC_APP = """
+from litestar import Litestar
+from sqlalchemy import MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from litestar_dbops import AlembicAsyncConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+class Gadget(Base):
+    __tablename__ = "gadget"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(50))
+
+
+config = SQLAlchemyAsyncConfig(
+    connection_string="{url}",
+    metadata=Base.metadata,
+    alembic_config=AlembicAsyncConfig(
+        script_location="./alembic/",
+    ),
+)
+app = Litestar(plugins=[SQLAlchemyPlugin(config=config)])
+"""
+
+
+def test_seed_migration_commands_with_an_alembic_directory(
+    db: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seed's "Database Migrations" steps: ``litestar database``, ``init ./migrations`` for the default
+    location, ``init ./alembic`` for a config whose script_location is ./alembic/, make-migrations, upgrade."""
+    monkeypatch.chdir(tmp_path)  # the seed's paths are relative to where the user runs litestar
+    default_app = write_module(
+        tmp_path, APP.format(is_async=True, url=db.async_url).replace('str(HERE / "migrations")', '"./migrations"')
+    )
+    listing = run_litestar(["--app", f"{default_app}:app", "database"], app_dir=tmp_path)
+    assert all(command in listing.output for command in SEED_COMMANDS), listing.output
+    init = run_litestar(["--app", f"{default_app}:app", "database", "init", "./migrations"], app_dir=tmp_path)
+    assert init.exit_code == 0, init.output
+    assert (tmp_path / "migrations" / "env.py").is_file()
+
+    name = write_module(tmp_path, SEED_ALEMBIC_APP.replace("{url}", db.async_url))
+    app = ["--app", f"{name}:app"]
+    init = run_litestar([*app, "database", "init", "./alembic"], app_dir=tmp_path)
+    assert init.exit_code == 0, init.output
+    assert (tmp_path / "alembic" / "env.py").is_file()
+    made = run_litestar([*app, "database", "make-migrations", "-m", "gadgets"], app_dir=tmp_path)
+    assert made.exit_code == 0, made.output
+    assert len(list((tmp_path / "alembic" / "versions").glob("*.py"))) == 1
+    upgraded = run_litestar([*app, "database", "upgrade"], app_dir=tmp_path)
+    assert upgraded.exit_code == 0, upgraded.output
+    engine = sa.create_engine(db.sync_url)
+    assert "gadget" in sa.inspect(engine).get_table_names()
     engine.dispose()
