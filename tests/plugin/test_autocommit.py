@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from litestar_dbops import autocommit_before_send_handler, get_scope_session
+from litestar_dbops import autocommit_before_send_handler, autocommit_handler_maker, get_scope_session
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ def _client(db: TestDatabase, is_async: bool, handler: Any) -> tuple[TestClient[
         ("autocommit_include_redirect", {"ok", "created", "redirect"}),
         (None, set()),
         (autocommit_before_send_handler(extra_commit_statuses={409}), {"ok", "created", "conflict"}),
-        (autocommit_before_send_handler(extra_rollback_statuses={201}), {"ok"}),
+        (autocommit_handler_maker(extra_rollback_statuses={201}), {"ok"}),  # Advanced Alchemy's name
         (autocommit_before_send_handler(commit_on_status=lambda status: status == 409), {"conflict"}),
         (autocommit_before_send_handler(commit_on_redirect=True, extra_rollback_statuses={302}), {"ok", "created"}),
     ],

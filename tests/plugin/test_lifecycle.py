@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from litestar import Litestar, get
+from litestar import Litestar, Response, get
 from litestar.datastructures import State
 from litestar.testing import TestClient
 from litestar_dbops import SQLAlchemyPlugin
@@ -171,6 +171,48 @@ def test_provide_session_and_get_session_outside_a_request(sqlite_db: TestDataba
     with config.get_session() as session:
         assert session.execute(text("SELECT 1")).scalar_one() == 1
     config.dispose()
+
+
+def test_get_session_in_a_startup_hook_and_a_background_task(db: TestDatabase, is_async: bool) -> None:
+    """The tables exist when on_startup hooks run (create_all runs in the plugin's lifespan, before them), and a
+    background task after the response gets its own session from ``get_session()``."""
+    from litestar import post
+    from litestar.background_tasks import BackgroundTask
+    from sqlalchemy import func, select
+
+    from tests.plugin.apps import item_names
+
+    config = make_config(db.url(is_async=is_async), is_async=is_async, before_send_handler="autocommit")
+
+    async def add(name: str) -> None:
+        if is_async:
+            async with config.get_session() as session:  # type: ignore[attr-defined]
+                session.add(Item(name=name))
+                await session.commit()
+        else:
+            with config.get_session() as session:  # type: ignore[attr-defined]
+                session.add(Item(name=name))
+                session.commit()
+
+    async def on_startup() -> None:
+        await add("from-startup")
+
+    @post("/later/{name:str}")
+    async def later(name: str) -> Response[None]:
+        return Response(None, status_code=202, background=BackgroundTask(add, f"background-{name}"))
+
+    @get("/count")
+    async def count(db_session: Any) -> int:
+        statement = select(func.count()).select_from(Item)
+        result = (await db_session.execute(statement)) if is_async else db_session.execute(statement)
+        return int(result.scalar_one())
+
+    app = Litestar([later, count], plugins=[SQLAlchemyPlugin(config)], on_startup=[on_startup])
+    with TestClient(app) as client:
+        assert client.post("/later/x").status_code == 202
+        assert client.get("/count").json() == 2
+        assert checked_out(config) == 0
+    assert item_names(db.sync_url) == ["background-x", "from-startup"]
 
 
 def test_bad_url_fails_startup_with_one_line() -> None:
