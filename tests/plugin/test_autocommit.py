@@ -171,3 +171,21 @@ def test_bad_handler_options_are_config_errors(kwargs: dict[str, Any], message: 
 def test_a_status_cannot_both_commit_and_roll_back() -> None:
     with pytest.raises(ConfigError, match=r"statuses \[404\] are in both"):
         autocommit_before_send_handler(extra_commit_statuses={404, 200}, extra_rollback_statuses={404})
+
+
+def test_a_failed_commit_replaces_a_compressed_body(db: TestDatabase, is_async: bool) -> None:
+    """Behind gzip the response arrives compressed, with content-encoding set: the error replaces it, plain."""
+    from litestar.config.compression import CompressionConfig
+
+    config = make_config(db.url(is_async=is_async), is_async=is_async, before_send_handler="autocommit")
+    app = app_for(config, compression_config=CompressionConfig(backend="gzip", minimum_size=10))
+    with TestClient(app) as client:
+        first = client.post("/items/dup?pad=300000", headers={"accept-encoding": "gzip"})
+        assert (first.status_code, first.headers.get("content-encoding")) == (201, "gzip")
+        again = client.post("/items/dup?pad=300000", headers={"accept-encoding": "gzip"})
+        assert again.status_code == 409
+        assert "content-encoding" not in again.headers
+        assert again.json()["status_code"] == 409
+        assert int(again.headers["content-length"]) == len(again.content)
+        assert checked_out(config) == 0
+    assert item_names(db.sync_url) == ["dup"]
