@@ -55,6 +55,30 @@ SEED_COMMANDS = [
 ]
 
 
+def init_make_upgrade(
+    app: list[str],
+    app_dir: Path,
+    folder: Path,
+    db: TestDatabase,
+    table: str,
+    *,
+    init_args: tuple[str, ...] | list[str] = (),
+    group: str = "database",
+) -> None:
+    """``init`` (into ``folder``), ``make-migrations``, ``upgrade`` through Litestar's CLI; ``table`` then exists."""
+    init = run_litestar([*app, "database", "init", *init_args], app_dir=app_dir)
+    assert init.exit_code == 0, init.output
+    assert (folder / "env.py").is_file()
+    made = run_litestar([*app, "database", "make-migrations", "-m", f"add {table}"], app_dir=app_dir)
+    assert made.exit_code == 0, made.output
+    assert len(list((folder / "versions").glob("*.py"))) == 1
+    upgraded = run_litestar([*app, group, "upgrade"], app_dir=app_dir)
+    assert upgraded.exit_code == 0, upgraded.output
+    engine = sa.create_engine(db.sync_url)
+    assert table in sa.inspect(engine).get_table_names()
+    engine.dispose()
+
+
 def test_init_make_migrations_upgrade_through_litestar(db: TestDatabase, is_async: bool, tmp_path: Path) -> None:
     name = write_module(tmp_path, APP.format(is_async=is_async, url=db.url(is_async=is_async)))
     app = ["--app", f"{name}:app"]
@@ -63,19 +87,7 @@ def test_init_make_migrations_upgrade_through_litestar(db: TestDatabase, is_asyn
     assert listing.exit_code == 0, listing.output
     assert all(command in listing.stdout for command in SEED_COMMANDS)
 
-    init = run_litestar([*app, "database", "init"], app_dir=tmp_path)
-    assert init.exit_code == 0, init.output
-    assert (tmp_path / "migrations" / "env.py").is_file()
-
-    made = run_litestar([*app, "database", "make-migrations", "-m", "widgets"], app_dir=tmp_path)
-    assert made.exit_code == 0, made.output
-    assert len(list((tmp_path / "migrations" / "versions").glob("*.py"))) == 1
-
-    upgraded = run_litestar([*app, "db", "upgrade"], app_dir=tmp_path)
-    assert upgraded.exit_code == 0, upgraded.output
-    engine = sa.create_engine(db.sync_url)
-    assert "widget" in sa.inspect(engine).get_table_names()
-    engine.dispose()
+    init_make_upgrade(app, tmp_path, tmp_path / "migrations", db, "widget", group="db")
 
     current = run_litestar([*app, "database", "show-current-revision"], app_dir=tmp_path)
     assert current.exit_code == 0, current.output
@@ -170,15 +182,4 @@ def test_seed_migration_commands_with_an_alembic_directory(
     assert (tmp_path / "migrations" / "env.py").is_file()
 
     name = write_module(tmp_path, SEED_ALEMBIC_APP.replace("{url}", db.async_url))
-    app = ["--app", f"{name}:app"]
-    init = run_litestar([*app, "database", "init", "./alembic"], app_dir=tmp_path)
-    assert init.exit_code == 0, init.output
-    assert (tmp_path / "alembic" / "env.py").is_file()
-    made = run_litestar([*app, "database", "make-migrations", "-m", "gadgets"], app_dir=tmp_path)
-    assert made.exit_code == 0, made.output
-    assert len(list((tmp_path / "alembic" / "versions").glob("*.py"))) == 1
-    upgraded = run_litestar([*app, "database", "upgrade"], app_dir=tmp_path)
-    assert upgraded.exit_code == 0, upgraded.output
-    engine = sa.create_engine(db.sync_url)
-    assert "gadget" in sa.inspect(engine).get_table_names()
-    engine.dispose()
+    init_make_upgrade(["--app", f"{name}:app"], tmp_path, tmp_path / "alembic", db, "gadget", init_args=["./alembic"])
