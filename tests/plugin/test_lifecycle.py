@@ -215,6 +215,55 @@ def test_get_session_in_a_startup_hook_and_a_background_task(db: TestDatabase, i
     assert item_names(db.sync_url) == ["background-x", "from-startup"]
 
 
+def _wait_until(condition: Any, what: str) -> None:
+    """Wait for the app's thread to get somewhere (a deadline, not a speed check)."""
+    import time
+
+    deadline = time.monotonic() + 30
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting: {what}")
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("ending", ["server-closes", "client-leaves"])
+def test_a_websocket_session_ends_with_its_handler(db: TestDatabase, is_async: bool, ending: str) -> None:
+    """A websocket may end without the server sending anything (the client went away, the handler returned):
+    its session is closed and its connection back in the pool either way."""
+    from litestar import WebSocket, websocket
+    from litestar.exceptions import WebSocketDisconnect
+
+    config = make_config(db.url(is_async=is_async), is_async=is_async, before_send_handler="autocommit")
+    sessions: list[Any] = []
+    finished: list[bool] = []
+
+    @websocket("/ws")
+    async def ws(socket: WebSocket[Any, Any, Any], db_session: Any) -> None:
+        await socket.accept()
+        sessions.append(db_session)
+        statement = text("SELECT 1")
+        result = (await db_session.execute(statement)) if is_async else db_session.execute(statement)
+        await socket.send_json({"one": result.scalar_one()})
+        try:
+            await socket.receive_text()
+        except WebSocketDisconnect:
+            finished.append(True)
+            return  # nothing more is sent: the client is gone
+        await socket.close()
+        finished.append(True)
+
+    with TestClient(Litestar([ws], plugins=[SQLAlchemyPlugin(config)])) as client:
+        pool = _pool(config)
+        with client.websocket_connect("/ws") as connection:
+            assert connection.receive_json() == {"one": 1}
+            if ending == "server-closes":
+                connection.send_text("bye")
+        _wait_until(lambda: finished, "the handler to return")
+        _wait_until(lambda: pool.checkedout() == 0, "the websocket's connection to go back to the pool")
+    (session,) = sessions
+    assert not session.in_transaction()
+
+
 def test_bad_url_fails_startup_with_one_line() -> None:
     config = make_config("nosuchdialect://user:hunter2@localhost/x", is_async=True)
     error = startup_error(app_for(config))

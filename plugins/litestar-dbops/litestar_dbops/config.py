@@ -21,7 +21,7 @@ from dbops.config import (
     SyncSessionConfig,
 )
 from dbops.errors import ConfigError
-from litestar_dbops.handlers import AutocommitHandler, SessionHandler
+from litestar_dbops.handlers import AutocommitHandler, SessionHandler, end_scope_session
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -135,6 +135,20 @@ class LitestarConfigFields:
             session = maker()
             store[self.session_scope_key] = session
         return session
+
+    async def session_dependency(self, state: State, scope: Scope) -> AsyncIterator[Any]:
+        """The provider the plugin registers under ``session_dependency_key``: ``provide_session``, plus an end.
+
+        Over HTTP the before-send handler ends the session when the response starts. A websocket can end with
+        nothing sent at all (the client left and the handler returned), so there the session is rolled back and
+        closed when the handler returns, unless a ``websocket.close`` ended it already.
+        """
+        session = self._scope_session(state, scope)
+        try:
+            yield session
+        finally:
+            if cast("str", scope["type"]) == "websocket":  # the server sends a plain string
+                await end_scope_session(scope, self.session_scope_key)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
