@@ -264,6 +264,61 @@ def test_a_websocket_session_ends_with_its_handler(db: TestDatabase, is_async: b
     assert not session.in_transaction()
 
 
+def test_a_cancelled_request_gives_its_connection_back(db: TestDatabase, is_async: bool) -> None:
+    """A server may cancel a request whose client left: no response starts, the session is ended anyway.
+
+    The app is called as an ASGI server would (the test clients run requests synchronously, so they cannot
+    cancel one)."""
+    import asyncio
+
+    config = make_config(db.url(is_async=is_async), is_async=is_async, before_send_handler="autocommit")
+
+    async def run() -> tuple[int, int, list[Any]]:
+        started = asyncio.Event()
+
+        @get("/hang")
+        async def hang(db_session: Any) -> None:
+            statement = text("SELECT 1")
+            (await db_session.execute(statement)) if is_async else db_session.execute(statement)
+            started.set()
+            await asyncio.Event().wait()  # until cancelled
+
+        app = Litestar([hang], plugins=[SQLAlchemyPlugin(config)])
+        scope = {
+            "type": "http",
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/hang",
+            "raw_path": b"/hang",
+            "root_path": "",
+            "query_string": b"",
+            "headers": [],
+            "client": ("127.0.0.1", 1234),
+            "server": ("testserver", 80),
+        }
+        sent: list[Any] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        async with app.lifespan():
+            request = asyncio.ensure_future(app(scope, receive, send))  # type: ignore[arg-type]
+            await started.wait()
+            pool = _pool(config)
+            during = pool.checkedout()
+            request.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await request
+            return during, pool.checkedout(), sent
+
+    during, after, sent = asyncio.run(run())
+    assert (during, after, sent) == (1, 0, [])
+
+
 def test_bad_url_fails_startup_with_one_line() -> None:
     config = make_config("nosuchdialect://user:hunter2@localhost/x", is_async=True)
     error = startup_error(app_for(config))
