@@ -55,25 +55,6 @@ def test_what_each_handler_commits(db: TestDatabase, is_async: bool, handler: An
     assert set(item_names(db.sync_url)) == committed
 
 
-class _Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture
-def plugin_log() -> Iterator[list[logging.LogRecord]]:
-    """Records of the litestar_dbops logger (Litestar's own logging setup replaces the root handlers)."""
-    handler = _Records()
-    logger = logging.getLogger("litestar_dbops")
-    logger.addHandler(handler)
-    yield handler.records
-    logger.removeHandler(handler)
-
-
 def test_unique_violation_at_commit_answers_409_and_saves_nothing(
     db: TestDatabase, is_async: bool, plugin_log: list[logging.LogRecord]
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -319,16 +320,19 @@ def test_a_cancelled_request_gives_its_connection_back(db: TestDatabase, is_asyn
     assert (during, after, sent) == (1, 0, [])
 
 
-def test_bad_url_fails_startup_with_one_line() -> None:
+def test_bad_url_fails_startup_with_one_line(plugin_log: list[logging.LogRecord]) -> None:
     config = make_config("nosuchdialect://user:hunter2@localhost/x", is_async=True)
     error = startup_error(app_for(config))
     assert isinstance(error, ConfigError)
     assert str(error).startswith("cannot create an engine for nosuchdialect://user:***@localhost/x")
     assert "hunter2" not in str(error) and "\n" not in str(error)
+    assert [record.getMessage() for record in plugin_log] == [f"the app cannot start: {error}"]
 
 
 @pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
-def test_unreachable_database_with_create_all_fails_startup(is_async: bool) -> None:
+def test_unreachable_database_with_create_all_fails_startup(
+    is_async: bool, plugin_log: list[logging.LogRecord], monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = "postgresql+{}://me:hunter2@127.0.0.1:9/nowhere".format("asyncpg" if is_async else "psycopg")
     config = make_config(url, is_async=is_async, create_all=True)
     error = startup_error(app_for(config))
@@ -336,6 +340,13 @@ def test_unreachable_database_with_create_all_fails_startup(is_async: bool) -> N
     message = str(error)
     assert message.startswith("cannot connect to default (postgresql+")
     assert "me:***@127.0.0.1:9/nowhere" in message and "hunter2" not in message and "\n" not in message
+    # the server's report ends with this line: the driver's chain is left out (its words are in the message)
+    assert error.__cause__ is None and error.__suppress_context__
+    assert [(record.levelno, record.getMessage()) for record in plugin_log] == [
+        (logging.ERROR, f"the app cannot start: {message}")
+    ]
+    monkeypatch.setenv("DBOPS_TRACEBACK", "1")
+    assert isinstance(startup_error(app_for(config)).__cause__, Exception)  # kept on request
 
 
 def test_create_all_failing_for_another_reason_is_a_startup_error(mariadb_db: TestDatabase) -> None:
