@@ -368,6 +368,11 @@ def test_plain_dbops_config_is_refused() -> None:
         SQLAlchemyPlugin(PlainAsyncConfig(connection_string="sqlite+aiosqlite:///x.sqlite"))  # type: ignore[arg-type]
 
 
+def test_an_empty_config_list_is_refused() -> None:
+    with pytest.raises(ConfigError, match="^SQLAlchemyPlugin needs at least one config$"):
+        SQLAlchemyPlugin([])
+
+
 def test_two_configs_with_the_same_keys_are_refused() -> None:
     first = make_config("sqlite:///a.sqlite", is_async=False)
     second = make_config("sqlite:///b.sqlite", is_async=False, bind_key="other")
