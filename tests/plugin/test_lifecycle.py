@@ -369,7 +369,7 @@ def test_plain_dbops_config_is_refused() -> None:
 
 
 def test_an_empty_config_list_is_refused() -> None:
-    with pytest.raises(ConfigError, match="^SQLAlchemyPlugin needs at least one config$"):
+    with pytest.raises(ConfigError, match=r"^SQLAlchemyPlugin needs at least one config$"):
         SQLAlchemyPlugin([])
 
 
