@@ -328,5 +328,15 @@ class SQLAlchemyAsyncConfig(DatabaseConfig):
         if self.engine_instance is not None:
             await self.engine_instance.dispose()
 
+    def _engine_kwargs(self) -> dict[str, Any]:
+        kwargs = super()._engine_kwargs()
+        from sqlalchemy.pool import AsyncAdaptedQueuePool, QueuePool
+
+        if kwargs.get("poolclass") is QueuePool:
+            # An async engine refuses the sync QueuePool; its asyncio twin takes the same options (and is what
+            # the seed's `EngineConfig(poolclass=QueuePool, ...)` on an async config means).
+            kwargs["poolclass"] = AsyncAdaptedQueuePool
+        return kwargs
+
 
 AnyConfig = SQLAlchemySyncConfig | SQLAlchemyAsyncConfig

@@ -81,7 +81,9 @@ class BookIn:
 def create_app(config: SQLAlchemyAsyncConfig | None = None) -> Litestar:
     """The CRUD API over ``db`` (or ``config``): /authors, /authors/{id}, /authors/{id}/books."""
     from litestar import Controller, Litestar, delete, get, patch, post
+    from litestar.di import NamedDependency
     from litestar.exceptions import NotFoundException
+    from litestar.params import FromPath, JSONBody
     from litestar_dbops import SQLAlchemyPlugin
     from sqlalchemy import select
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -94,42 +96,51 @@ def create_app(config: SQLAlchemyAsyncConfig | None = None) -> Litestar:
 
     class AuthorController(Controller):
         path = "/authors"
+        # Parameters say where each value comes from (NamedDependency, FromPath, JSONBody), as Litestar 3 requires;
+        # the names are listed because this module's annotations are strings (``from __future__ import annotations``).
         signature_namespace: dict[str, Any] = {
             "AsyncSession": AsyncSession,
             "AuthorIn": AuthorIn,
             "AuthorOut": AuthorOut,
             "BookIn": BookIn,
+            "FromPath": FromPath,
+            "JSONBody": JSONBody,
+            "NamedDependency": NamedDependency,
         }
 
         @get("/")
-        async def list_authors(self, db_session: AsyncSession) -> list[AuthorOut]:
+        async def list_authors(self, db_session: NamedDependency[AsyncSession]) -> list[AuthorOut]:
             authors = await db_session.scalars(select(Author).order_by(Author.name))
             return [AuthorOut.of(author) for author in authors]
 
         @post("/")
-        async def create_author(self, db_session: AsyncSession, data: AuthorIn) -> AuthorOut:
+        async def create_author(self, db_session: NamedDependency[AsyncSession], data: JSONBody[AuthorIn]) -> AuthorOut:
             author = Author(name=data.name, books=[])
             db_session.add(author)
             await db_session.flush()
             return AuthorOut.of(author)
 
         @get("/{author_id:int}")
-        async def get_author(self, db_session: AsyncSession, author_id: int) -> AuthorOut:
+        async def get_author(self, db_session: NamedDependency[AsyncSession], author_id: FromPath[int]) -> AuthorOut:
             return AuthorOut.of(await load(db_session, author_id))
 
         @patch("/{author_id:int}")
-        async def rename_author(self, db_session: AsyncSession, author_id: int, data: AuthorIn) -> AuthorOut:
+        async def rename_author(
+            self, db_session: NamedDependency[AsyncSession], author_id: FromPath[int], data: JSONBody[AuthorIn]
+        ) -> AuthorOut:
             author = await load(db_session, author_id)
             author.name = data.name
             await db_session.flush()
             return AuthorOut.of(author)
 
         @delete("/{author_id:int}")
-        async def delete_author(self, db_session: AsyncSession, author_id: int) -> None:
+        async def delete_author(self, db_session: NamedDependency[AsyncSession], author_id: FromPath[int]) -> None:
             await db_session.delete(await load(db_session, author_id))
 
         @post("/{author_id:int}/books")
-        async def add_book(self, db_session: AsyncSession, author_id: int, data: BookIn) -> AuthorOut:
+        async def add_book(
+            self, db_session: NamedDependency[AsyncSession], author_id: FromPath[int], data: JSONBody[BookIn]
+        ) -> AuthorOut:
             author = await load(db_session, author_id)
             author.books.append(Book(title=data.title))
             await db_session.flush()

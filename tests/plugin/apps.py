@@ -35,27 +35,30 @@ def make_config(url: str, *, is_async: bool, **kwargs: Any) -> AnyConfig:
     return SQLAlchemySyncConfig(connection_string=url, **kwargs)
 
 
-def _respond(name: str, status: int, fail: str | None) -> Response[Any]:
+def _respond(name: str, status: int, fail: str | None, pad: int) -> Response[Any]:
     if fail == "raise":
         raise RuntimeError("handler failed after adding a row")
     if fail == "http":
         raise HTTPException(status_code=400, detail="rejected")
-    return Response({"name": name}, status_code=status)
+    return Response({"name": name, "pad": "x" * pad}, status_code=status)
 
 
 @post("/items/{name:str}", sync_to_thread=True)
-def add_item_sync(name: str, db_session: Session, status: int = 201, fail: str | None = None) -> Response[Any]:
-    """Add an item without flushing (a unique violation shows only at commit), then answer or fail."""
+def add_item_sync(
+    name: str, db_session: Session, status: int = 201, fail: str | None = None, pad: int = 0
+) -> Response[Any]:
+    """Add an item without flushing (a unique violation shows only at commit), then answer (``pad``: a longer
+    body) or fail."""
     db_session.add(Item(name=name))
-    return _respond(name, status, fail)
+    return _respond(name, status, fail, pad)
 
 
 @post("/items/{name:str}")
 async def add_item_async(
-    name: str, db_session: AsyncSession, status: int = 201, fail: str | None = None
+    name: str, db_session: AsyncSession, status: int = 201, fail: str | None = None, pad: int = 0
 ) -> Response[Any]:
     db_session.add(Item(name=name))
-    return _respond(name, status, fail)
+    return _respond(name, status, fail, pad)
 
 
 def app_for(config: AnyConfig, **kwargs: Any) -> Litestar:

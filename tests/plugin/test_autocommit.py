@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from litestar_dbops import autocommit_before_send_handler, get_scope_session
+from litestar_dbops import autocommit_before_send_handler, autocommit_handler_maker, get_scope_session
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ def _client(db: TestDatabase, is_async: bool, handler: Any) -> tuple[TestClient[
         ("autocommit_include_redirect", {"ok", "created", "redirect"}),
         (None, set()),
         (autocommit_before_send_handler(extra_commit_statuses={409}), {"ok", "created", "conflict"}),
-        (autocommit_before_send_handler(extra_rollback_statuses={201}), {"ok"}),
+        (autocommit_handler_maker(extra_rollback_statuses={201}), {"ok"}),  # Advanced Alchemy's name
         (autocommit_before_send_handler(commit_on_status=lambda status: status == 409), {"conflict"}),
         (autocommit_before_send_handler(commit_on_redirect=True, extra_rollback_statuses={302}), {"ok", "created"}),
     ],
@@ -53,25 +53,6 @@ def test_what_each_handler_commits(db: TestDatabase, is_async: bool, handler: An
             assert response.status_code == expected_status.get(name, 400), name
         assert checked_out(config) == 0
     assert set(item_names(db.sync_url)) == committed
-
-
-class _Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture
-def plugin_log() -> Iterator[list[logging.LogRecord]]:
-    """Records of the litestar_dbops logger (Litestar's own logging setup replaces the root handlers)."""
-    handler = _Records()
-    logger = logging.getLogger("litestar_dbops")
-    logger.addHandler(handler)
-    yield handler.records
-    logger.removeHandler(handler)
 
 
 def test_unique_violation_at_commit_answers_409_and_saves_nothing(
@@ -109,10 +90,10 @@ def exploding_commits() -> Iterator[None]:
     event.remove(Session, "before_commit", before_commit)
 
 
-def test_other_commit_failure_answers_500(sqlite_db: TestDatabase, is_async: bool, exploding_commits: None) -> None:
+def test_other_commit_failure_answers_500(db: TestDatabase, is_async: bool, exploding_commits: None) -> None:
     from litestar import Litestar, Request, post
 
-    config = make_config(sqlite_db.url(is_async=is_async), is_async=is_async, before_send_handler="autocommit")
+    config = make_config(db.url(is_async=is_async), is_async=is_async, before_send_handler="autocommit")
 
     @post("/explode", sync_to_thread=False)
     def explode(request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -131,7 +112,7 @@ def test_other_commit_failure_answers_500(sqlite_db: TestDatabase, is_async: boo
         assert response.json()["detail"] == "Internal Server Error: the changes could not be saved"
         assert "original" not in response.text
         assert checked_out(config) == 0
-    assert item_names(sqlite_db.sync_url) == []
+    assert item_names(db.sync_url) == []
 
 
 def test_a_custom_callable_runs_and_the_session_is_still_closed(sqlite_db: TestDatabase, is_async: bool) -> None:
@@ -171,3 +152,21 @@ def test_bad_handler_options_are_config_errors(kwargs: dict[str, Any], message: 
 def test_a_status_cannot_both_commit_and_roll_back() -> None:
     with pytest.raises(ConfigError, match=r"statuses \[404\] are in both"):
         autocommit_before_send_handler(extra_commit_statuses={404, 200}, extra_rollback_statuses={404})
+
+
+def test_a_failed_commit_replaces_a_compressed_body(db: TestDatabase, is_async: bool) -> None:
+    """Behind gzip the response arrives compressed, with content-encoding set: the error replaces it, plain."""
+    from litestar.config.compression import CompressionConfig
+
+    config = make_config(db.url(is_async=is_async), is_async=is_async, before_send_handler="autocommit")
+    app = app_for(config, compression_config=CompressionConfig(backend="gzip", minimum_size=10))
+    with TestClient(app) as client:
+        first = client.post("/items/dup?pad=300000", headers={"accept-encoding": "gzip"})
+        assert (first.status_code, first.headers.get("content-encoding")) == (201, "gzip")
+        again = client.post("/items/dup?pad=300000", headers={"accept-encoding": "gzip"})
+        assert again.status_code == 409
+        assert "content-encoding" not in again.headers
+        assert again.json()["status_code"] == 409
+        assert int(again.headers["content-length"]) == len(again.content)
+        assert checked_out(config) == 0
+    assert item_names(db.sync_url) == ["dup"]

@@ -11,8 +11,6 @@ from tests.databases import TestDatabase
 from tests.migrations.conftest import table_names
 from tests.plugin.helpers import run_litestar, write_module
 
-pytest.importorskip("dbops.migrations", reason="the migration commands land with the core migrations work")
-
 APP = """
 from pathlib import Path
 
@@ -58,6 +56,30 @@ SEED_COMMANDS = [
 ]
 
 
+def init_make_upgrade(
+    app: list[str],
+    app_dir: Path,
+    folder: Path,
+    db: TestDatabase,
+    table: str,
+    *,
+    init_args: tuple[str, ...] | list[str] = (),
+    group: str = "database",
+) -> None:
+    """``init`` (into ``folder``), ``make-migrations``, ``upgrade`` through Litestar's CLI; ``table`` then exists."""
+    init = run_litestar([*app, "database", "init", *init_args], app_dir=app_dir)
+    assert init.exit_code == 0, init.output
+    assert (folder / "env.py").is_file()
+    made = run_litestar([*app, "database", "make-migrations", "-m", f"add {table}"], app_dir=app_dir)
+    assert made.exit_code == 0, made.output
+    assert len(list((folder / "versions").glob("*.py"))) == 1
+    upgraded = run_litestar([*app, group, "upgrade"], app_dir=app_dir)
+    assert upgraded.exit_code == 0, upgraded.output
+    engine = sa.create_engine(db.sync_url)
+    assert table in sa.inspect(engine).get_table_names()
+    engine.dispose()
+
+
 def test_init_make_migrations_upgrade_through_litestar(db: TestDatabase, is_async: bool, tmp_path: Path) -> None:
     name = write_module(tmp_path, APP.format(is_async=is_async, url=db.url(is_async=is_async)))
     app = ["--app", f"{name}:app"]
@@ -67,19 +89,7 @@ def test_init_make_migrations_upgrade_through_litestar(db: TestDatabase, is_asyn
         assert listing.exit_code == 0, listing.output
         assert all(command in listing.stdout for command in SEED_COMMANDS)
 
-    init = run_litestar([*app, "database", "init"], app_dir=tmp_path)
-    assert init.exit_code == 0, init.output
-    assert (tmp_path / "migrations" / "env.py").is_file()
-
-    made = run_litestar([*app, "database", "make-migrations", "-m", "widgets"], app_dir=tmp_path)
-    assert made.exit_code == 0, made.output
-    assert len(list((tmp_path / "migrations" / "versions").glob("*.py"))) == 1
-
-    upgraded = run_litestar([*app, "db", "upgrade"], app_dir=tmp_path)
-    assert upgraded.exit_code == 0, upgraded.output
-    engine = sa.create_engine(db.sync_url)
-    assert "widget" in sa.inspect(engine).get_table_names()
-    engine.dispose()
+    init_make_upgrade(app, tmp_path, tmp_path / "migrations", db, "widget", group="db")
 
     current = run_litestar([*app, "database", "show-current-revision"], app_dir=tmp_path)
     assert current.exit_code == 0, current.output
@@ -139,3 +149,51 @@ def test_a_real_litestar_process_upgrades_the_example_quietly(tmp_path: Path) ->
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'examples' / 'app.sqlite'}")
     assert {"author", "book"} <= set(sa.inspect(engine).get_table_names())
     engine.dispose()
+
+
+SEED_ALEMBIC_APP = """
+from litestar import Litestar
+from sqlalchemy import MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from litestar_dbops import AlembicAsyncConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+class Gadget(Base):
+    __tablename__ = "gadget"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(50))
+
+
+config = SQLAlchemyAsyncConfig(
+    connection_string="{url}",
+    metadata=Base.metadata,
+    alembic_config=AlembicAsyncConfig(
+        script_location="./alembic/",
+    ),
+)
+app = Litestar(plugins=[SQLAlchemyPlugin(config=config)])
+"""
+
+
+def test_seed_migration_commands_with_an_alembic_directory(
+    db: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seed's "Database Migrations" steps: ``litestar database``, ``init ./migrations`` for the default
+    location, ``init ./alembic`` for a config whose script_location is ./alembic/, make-migrations, upgrade."""
+    monkeypatch.chdir(tmp_path)  # the seed's paths are relative to where the user runs litestar
+    default_app = write_module(
+        tmp_path, APP.format(is_async=True, url=db.async_url).replace('str(HERE / "migrations")', '"./migrations"')
+    )
+    listing = run_litestar(["--app", f"{default_app}:app", "database"], app_dir=tmp_path)
+    assert all(command in listing.output for command in SEED_COMMANDS), listing.output
+    init = run_litestar(["--app", f"{default_app}:app", "database", "init", "./migrations"], app_dir=tmp_path)
+    assert init.exit_code == 0, init.output
+    assert (tmp_path / "migrations" / "env.py").is_file()
+
+    name = write_module(tmp_path, SEED_ALEMBIC_APP.replace("{url}", db.async_url))
+    init_make_upgrade(["--app", f"{name}:app"], tmp_path, tmp_path / "alembic", db, "gadget", init_args=["./alembic"])

@@ -66,7 +66,6 @@ def test_litestar_database_on_the_example_app(example: ModuleType) -> None:
 
 def test_readme_flow_upgrade_then_serve(example: ModuleType, db: TestDatabase) -> None:
     """``dbops --config examples/app.py:db upgrade`` with DATABASE_URL, then the CRUD API on the migrated schema."""
-    pytest.importorskip("dbops.migrations", reason="the migration commands land with the core migrations work")
     from tests.cli_runner import invoke_process
 
     upgraded = invoke_process(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
-from litestar import Litestar, get
+from litestar import Litestar, Response, get
 from litestar.datastructures import State
 from litestar.testing import TestClient
 from litestar_dbops import SQLAlchemyPlugin
@@ -53,8 +54,18 @@ def test_startup_creates_engine_and_tables_and_shutdown_disposes(db: TestDatabas
         assert isinstance(engine, AsyncEngine if is_async else Engine)
         assert app.state["db_session_maker"] is config.create_session_maker()
         assert client.post("/items/one").status_code == 201
+        pool = _pool(config)
+        assert pool.checkedin() >= 1  # the request's connection went back to the pool
     assert "db_engine" not in app.state and "db_session_maker" not in app.state
-    assert checked_out(config) == 0
+    # disposed: the pooled connections are closed and the engine has a fresh, empty pool
+    assert _pool(config) is not pool
+    assert (pool.checkedin(), pool.checkedout()) == (0, 0)
+    assert _pool(config).checkedin() == 0
+
+
+def _pool(config: Any) -> Any:
+    engine = config.get_engine()
+    return engine.sync_engine.pool if config.is_async else engine.pool
 
 
 def test_without_create_all_no_table_is_created(sqlite_db: TestDatabase, is_async: bool) -> None:
@@ -82,28 +93,31 @@ def test_handlers_receive_session_and_engine(db: TestDatabase) -> None:
     }
 
 
-def test_one_session_per_request_shared_by_providers(sqlite_db: TestDatabase) -> None:
+def test_one_session_per_request_shared_by_providers(db: TestDatabase, is_async: bool) -> None:
+    from litestar import Request
     from litestar.di import Provide
 
-    config = make_config(sqlite_db.url(is_async=False), is_async=False)
-    seen: list[int] = []
+    config = make_config(db.url(is_async=is_async), is_async=is_async)
+    seen: list[Any] = []
 
-    def provide_repo(db_session: Session) -> Session:
+    def provide_repo(db_session: Any) -> Any:
         return db_session
 
     @get("/same", dependencies={"repo": Provide(provide_repo, sync_to_thread=False)}, sync_to_thread=False)
-    def same(db_session: Session, repo: Session) -> bool:
-        seen.append(id(db_session))
-        return db_session is repo
+    def same(db_session: Any, repo: Any, request: Request[Any, Any, Any]) -> bool:
+        seen.append(db_session)
+        return db_session is repo is config.provide_session(request.app.state, request.scope)
 
     with TestClient(Litestar([same], plugins=[SQLAlchemyPlugin(config)])) as client:
         assert client.get("/same").json() is True
         assert client.get("/same").json() is True
-    assert len(seen) == 2
+        assert checked_out(config) == 0
+    first, second = seen
+    assert first is not second  # a new session for each request
+    assert isinstance(first, AsyncSession if is_async else Session)
 
 
 def test_models_are_return_types(sqlite_db: TestDatabase, is_async: bool) -> None:
-    pytest.importorskip("litestar_dbops.dto", reason="SQLAlchemyDTO lands with the providers/DTO issue")
     config = make_config(sqlite_db.url(is_async=is_async), is_async=is_async, before_send_handler="autocommit")
 
     @get("/items", sync_to_thread=False)
@@ -121,6 +135,34 @@ def test_models_are_return_types(sqlite_db: TestDatabase, is_async: bool) -> Non
     assert "Item" in str(schema["components"]["schemas"])
 
 
+def test_the_plugin_is_the_init_and_the_serialization_plugin(sqlite_db: TestDatabase) -> None:
+    from litestar.plugins import CLIPlugin, InitPlugin, SerializationPlugin
+    from litestar_dbops import SQLAlchemyInitPlugin, SQLAlchemySerializationPlugin
+
+    config = make_config(sqlite_db.url(is_async=True), is_async=True)
+    plugin = SQLAlchemyPlugin(config)
+    assert isinstance(plugin, SQLAlchemyInitPlugin) and isinstance(plugin, SQLAlchemySerializationPlugin)
+    assert isinstance(plugin, InitPlugin) and isinstance(plugin, SerializationPlugin) and isinstance(plugin, CLIPlugin)
+
+    @get("/item", sync_to_thread=False)
+    def one() -> Item:
+        return Item(id=3, name="c")
+
+    @get("/engine")
+    async def engine(db_engine: AsyncEngine) -> str:
+        return db_engine.dialect.name
+
+    # the two halves used on their own, together: the same app
+    app = Litestar([one, engine], plugins=[SQLAlchemyInitPlugin(config), SQLAlchemySerializationPlugin()])
+    with TestClient(app) as client:
+        assert client.get("/item").json() == {"id": 3, "name": "c"}
+        assert client.get("/engine").text == "sqlite"
+
+    # without the serialization half Litestar cannot encode a model: the same request fails
+    with TestClient(Litestar([one], plugins=[SQLAlchemyInitPlugin(config)])) as client:
+        assert client.get("/item").status_code == 500
+
+
 def test_provide_session_and_get_session_outside_a_request(sqlite_db: TestDatabase) -> None:
     config = make_config(sqlite_db.url(is_async=False), is_async=False)
     scope: dict[str, Any] = {"type": "http"}
@@ -132,16 +174,165 @@ def test_provide_session_and_get_session_outside_a_request(sqlite_db: TestDataba
     config.dispose()
 
 
-def test_bad_url_fails_startup_with_one_line() -> None:
+def test_get_session_in_a_startup_hook_and_a_background_task(db: TestDatabase, is_async: bool) -> None:
+    """The tables exist when on_startup hooks run (create_all runs in the plugin's lifespan, before them), and a
+    background task after the response gets its own session from ``get_session()``."""
+    from litestar import post
+    from litestar.background_tasks import BackgroundTask
+    from sqlalchemy import func, select
+
+    from tests.plugin.apps import item_names
+
+    config = make_config(db.url(is_async=is_async), is_async=is_async, before_send_handler="autocommit")
+
+    async def add(name: str) -> None:
+        if is_async:
+            async with config.get_session() as session:  # type: ignore[attr-defined]
+                session.add(Item(name=name))
+                await session.commit()
+        else:
+            with config.get_session() as session:  # type: ignore[attr-defined]
+                session.add(Item(name=name))
+                session.commit()
+
+    async def on_startup() -> None:
+        await add("from-startup")
+
+    @post("/later/{name:str}")
+    async def later(name: str) -> Response[None]:
+        return Response(None, status_code=202, background=BackgroundTask(add, f"background-{name}"))
+
+    @get("/count")
+    async def count(db_session: Any) -> int:
+        statement = select(func.count()).select_from(Item)
+        result = (await db_session.execute(statement)) if is_async else db_session.execute(statement)
+        return int(result.scalar_one())
+
+    app = Litestar([later, count], plugins=[SQLAlchemyPlugin(config)], on_startup=[on_startup])
+    with TestClient(app) as client:
+        assert client.post("/later/x").status_code == 202
+        assert client.get("/count").json() == 2
+        assert checked_out(config) == 0
+    assert item_names(db.sync_url) == ["background-x", "from-startup"]
+
+
+def _wait_until(condition: Any, what: str) -> None:
+    """Wait for the app's thread to get somewhere (a deadline, not a speed check)."""
+    import time
+
+    deadline = time.monotonic() + 30
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting: {what}")
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("ending", ["server-closes", "client-leaves"])
+def test_a_websocket_session_ends_with_its_handler(db: TestDatabase, is_async: bool, ending: str) -> None:
+    """A websocket may end without the server sending anything (the client went away, the handler returned):
+    its session is closed and its connection back in the pool either way."""
+    from litestar import WebSocket, websocket
+    from litestar.exceptions import WebSocketDisconnect
+
+    config = make_config(db.url(is_async=is_async), is_async=is_async, before_send_handler="autocommit")
+    sessions: list[Any] = []
+    finished: list[bool] = []
+
+    @websocket("/ws")
+    async def ws(socket: WebSocket[Any, Any, Any], db_session: Any) -> None:
+        await socket.accept()
+        sessions.append(db_session)
+        statement = text("SELECT 1")
+        result = (await db_session.execute(statement)) if is_async else db_session.execute(statement)
+        await socket.send_json({"one": result.scalar_one()})
+        try:
+            await socket.receive_text()
+        except WebSocketDisconnect:
+            finished.append(True)
+            return  # nothing more is sent: the client is gone
+        await socket.close()
+        finished.append(True)
+
+    with TestClient(Litestar([ws], plugins=[SQLAlchemyPlugin(config)])) as client:
+        pool = _pool(config)
+        with client.websocket_connect("/ws") as connection:
+            assert connection.receive_json() == {"one": 1}
+            if ending == "server-closes":
+                connection.send_text("bye")
+        _wait_until(lambda: finished, "the handler to return")
+        _wait_until(lambda: pool.checkedout() == 0, "the websocket's connection to go back to the pool")
+    (session,) = sessions
+    assert not session.in_transaction()
+
+
+def test_a_cancelled_request_gives_its_connection_back(db: TestDatabase, is_async: bool) -> None:
+    """A server may cancel a request whose client left: no response starts, the session is ended anyway.
+
+    The app is called as an ASGI server would (the test clients run requests synchronously, so they cannot
+    cancel one)."""
+    import asyncio
+
+    config = make_config(db.url(is_async=is_async), is_async=is_async, before_send_handler="autocommit")
+
+    async def run() -> tuple[int, int, list[Any]]:
+        started = asyncio.Event()
+
+        @get("/hang")
+        async def hang(db_session: Any) -> None:
+            statement = text("SELECT 1")
+            (await db_session.execute(statement)) if is_async else db_session.execute(statement)
+            started.set()
+            await asyncio.Event().wait()  # until cancelled
+
+        app = Litestar([hang], plugins=[SQLAlchemyPlugin(config)])
+        scope = {
+            "type": "http",
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/hang",
+            "raw_path": b"/hang",
+            "root_path": "",
+            "query_string": b"",
+            "headers": [],
+            "client": ("127.0.0.1", 1234),
+            "server": ("testserver", 80),
+        }
+        sent: list[Any] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        async with app.lifespan():
+            request = asyncio.ensure_future(app(scope, receive, send))  # type: ignore[arg-type]
+            await started.wait()
+            pool = _pool(config)
+            during = pool.checkedout()
+            request.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await request
+            return during, pool.checkedout(), sent
+
+    during, after, sent = asyncio.run(run())
+    assert (during, after, sent) == (1, 0, [])
+
+
+def test_bad_url_fails_startup_with_one_line(plugin_log: list[logging.LogRecord]) -> None:
     config = make_config("nosuchdialect://user:hunter2@localhost/x", is_async=True)
     error = startup_error(app_for(config))
     assert isinstance(error, ConfigError)
     assert str(error).startswith("cannot create an engine for nosuchdialect://user:***@localhost/x")
     assert "hunter2" not in str(error) and "\n" not in str(error)
+    assert [record.getMessage() for record in plugin_log] == [f"the app cannot start: {error}"]
 
 
 @pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
-def test_unreachable_database_with_create_all_fails_startup(is_async: bool) -> None:
+def test_unreachable_database_with_create_all_fails_startup(
+    is_async: bool, plugin_log: list[logging.LogRecord], monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = "postgresql+{}://me:hunter2@127.0.0.1:9/nowhere".format("asyncpg" if is_async else "psycopg")
     config = make_config(url, is_async=is_async, create_all=True)
     error = startup_error(app_for(config))
@@ -149,6 +340,13 @@ def test_unreachable_database_with_create_all_fails_startup(is_async: bool) -> N
     message = str(error)
     assert message.startswith("cannot connect to default (postgresql+")
     assert "me:***@127.0.0.1:9/nowhere" in message and "hunter2" not in message and "\n" not in message
+    # the server's report ends with this line: the driver's chain is left out (its words are in the message)
+    assert error.__cause__ is None and error.__suppress_context__
+    assert [(record.levelno, record.getMessage()) for record in plugin_log] == [
+        (logging.ERROR, f"the app cannot start: {message}")
+    ]
+    monkeypatch.setenv("DBOPS_TRACEBACK", "1")
+    assert isinstance(startup_error(app_for(config)).__cause__, Exception)  # kept on request
 
 
 def test_create_all_failing_for_another_reason_is_a_startup_error(mariadb_db: TestDatabase) -> None:
@@ -170,6 +368,11 @@ def test_plain_dbops_config_is_refused() -> None:
         SQLAlchemyPlugin(PlainAsyncConfig(connection_string="sqlite+aiosqlite:///x.sqlite"))  # type: ignore[arg-type]
 
 
+def test_an_empty_config_list_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"^SQLAlchemyPlugin needs at least one config$"):
+        SQLAlchemyPlugin([])
+
+
 def test_two_configs_with_the_same_keys_are_refused() -> None:
     first = make_config("sqlite:///a.sqlite", is_async=False)
     second = make_config("sqlite:///b.sqlite", is_async=False, bind_key="other")
@@ -184,7 +387,9 @@ def test_a_dependency_name_already_taken_is_refused() -> None:
 
     config = make_config("sqlite:///a.sqlite", is_async=False)
     with pytest.raises(ConfigError, match="the app already has a dependency named 'db_session'"):
-        Litestar(plugins=[SQLAlchemyPlugin(config)], dependencies={"db_session": Provide(lambda: None)})
+        Litestar(
+            plugins=[SQLAlchemyPlugin(config)], dependencies={"db_session": Provide(lambda: None, sync_to_thread=False)}
+        )
 
 
 def test_integrity_error_escaping_a_handler_is_409(sqlite_db: TestDatabase) -> None:

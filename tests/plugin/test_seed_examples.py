@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
+from tests.databases import TestDatabase
 from tests.plugin.helpers import load_module, run_litestar, write_module
 
 BASIC_SETUP = """
@@ -102,7 +103,7 @@ app = Litestar(
 GET_SESSION_CLI = """
 from click import Group
 from litestar import Litestar, get
-from litestar.plugins import CLIPlugin
+from litestar.plugins import CLIPluginProtocol, InitPluginProtocol
 from litestar_dbops import (
     AsyncSessionConfig,
     SQLAlchemyAsyncConfig,
@@ -111,7 +112,7 @@ from litestar_dbops import (
 from sqlalchemy import text
 
 
-class ApplicationCore(CLIPlugin):
+class ApplicationCore(CLIPluginProtocol):
     def on_cli_init(self, cli: Group) -> None:
         @cli.command('check-db-status')
         def check_db_status() -> None:
@@ -136,6 +137,23 @@ alchemy_config = SQLAlchemyAsyncConfig(
 )
 alchemy = SQLAlchemyPlugin(config=alchemy_config)
 app = Litestar(plugins=[alchemy, ApplicationCore()])
+"""
+
+CONNECTION_POOLING = """
+from litestar import Litestar
+from sqlalchemy.pool import QueuePool
+from litestar_dbops import EngineConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+
+alchemy_config = SQLAlchemyAsyncConfig(
+    connection_string="postgresql+asyncpg://user:password@localhost/mydb",
+    engine_config=EngineConfig(
+        poolclass=QueuePool,
+        pool_size=20,
+        max_overflow=30,
+        pool_pre_ping=True,
+    ),
+)
+app = Litestar(plugins=[SQLAlchemyPlugin(config=alchemy_config)])
 """
 
 
@@ -173,3 +191,25 @@ def test_get_session_in_a_cli_plugin_command(in_tmp: Path) -> None:
     result = run_litestar(["--app", f"{name}:app", "check-db-status"], app_dir=in_tmp)
     assert result.exit_code == 0, result.output
     assert result.stdout == "Database is healthy\n"
+
+
+def test_connection_pooling_with_queue_pool_on_an_async_config(in_tmp: Path, db: TestDatabase) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+    source = CONNECTION_POOLING.replace("postgresql+asyncpg://user:password@localhost/mydb", db.async_url)
+    module = load_module(in_tmp, source)
+    with TestClient(module.app) as client:
+        engine = module.app.state["db_engine"]
+        pool = engine.sync_engine.pool
+        assert isinstance(pool, AsyncAdaptedQueuePool)  # the asyncio form of the QueuePool asked for
+        if db.dialect != "sqlite":  # SQLite's pools take no sizing options
+            assert (pool.size(), pool._max_overflow) == (20, 30)
+        assert pool._pre_ping is True
+
+        async def one() -> int:
+            async with module.alchemy_config.get_session() as session:
+                return int((await session.execute(text("SELECT 1"))).scalar_one())
+
+        assert client.blocking_portal.call(one) == 1  # on the app's own event loop
+        assert pool.checkedout() == 0

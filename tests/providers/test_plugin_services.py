@@ -120,3 +120,35 @@ def test_readme_partial_update_with_a_dto(seeded: TestDatabase) -> None:
         grace = session.get_one(UserModel, uid("Grace"))
         assert (grace.first_name, grace.last_name, grace.nickname) == ("Grace", "Murray Hopper", "amazing")
     engine.dispose()
+
+
+def test_explicit_markers_work_without_warnings(seeded: TestDatabase) -> None:
+    """The Litestar 3 style the README shows: the service and the filters marked as named dependencies."""
+    import warnings
+
+    from litestar.di import NamedDependency
+    from litestar.params import SkipValidation
+
+    config = SQLAlchemyAsyncConfig(connection_string=seeded.async_url, metadata=Base.metadata)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+
+        @get(
+            "/users",
+            dependencies=create_service_dependencies(
+                UserService, "users_service", filters={"pagination_type": "limit_offset", "search": "last_name"}
+            ),
+            signature_namespace={"NamedDependency": NamedDependency, "SkipValidation": SkipValidation},
+        )
+        async def list_users(
+            users_service: NamedDependency[UserService],
+            filters: NamedDependency[SkipValidation[list[FilterTypes]]],
+        ) -> dict[str, Any]:
+            results, total = await users_service.list_and_count(*filters)
+            return {"names": sorted(user.first_name for user in results), "total": total}
+
+        app = Litestar([list_users], plugins=[SQLAlchemyPlugin(config=config)])
+    assert [str(w.message) for w in caught] == []
+    with TestClient(app) as client:
+        assert client.get("/users?searchString=o&pageSize=2").json() == {"names": ["Ada", "Grace"], "total": 2}
+        assert client.get("/users?pageSize=0").status_code == 400

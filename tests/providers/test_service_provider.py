@@ -50,7 +50,7 @@ def session_provider(config: SQLAlchemyAsyncConfig | SQLAlchemySyncConfig) -> Pr
         with config.get_session() as session:
             yield session
 
-    return Provide(provide_sync_session, sync_to_thread=False)
+    return Provide(provide_sync_session)  # a generator: sync_to_thread does not apply
 
 
 def users_app(db: TestDatabase, is_async: bool, **options: Any) -> Litestar:

@@ -21,7 +21,7 @@ from dbops.config import (
     SyncSessionConfig,
 )
 from dbops.errors import ConfigError
-from litestar_dbops.handlers import AutocommitHandler, SessionHandler
+from litestar_dbops.handlers import AutocommitHandler, SessionHandler, end_scope_session
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -135,6 +135,28 @@ class LitestarConfigFields:
             session = maker()
             store[self.session_scope_key] = session
         return session
+
+    async def session_dependency(self, state: State, scope: Scope) -> AsyncIterator[Any]:
+        """The provider the plugin registers under ``session_dependency_key``: ``provide_session``, plus an end.
+
+        Over HTTP the before-send handler ends the session when the response starts. Two ways to end with
+        nothing sent, where this ends it instead (rolled back and closed, unless a send ended it already): a
+        websocket whose handler returns (the client may have left without a close), and a request whose task is
+        cancelled (some servers cancel it when the client goes away).
+        """
+        session = self._scope_session(state, scope)
+        try:
+            yield session
+        except BaseException as error:
+            if not isinstance(error, Exception):  # cancelled: no response will be sent
+                import anyio
+
+                with anyio.CancelScope(shield=True):
+                    await end_scope_session(scope, self.session_scope_key)
+            raise
+        finally:
+            if cast("str", scope["type"]) == "websocket":  # the server sends a plain string
+                await end_scope_session(scope, self.session_scope_key)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:

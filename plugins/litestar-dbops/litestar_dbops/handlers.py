@@ -62,6 +62,17 @@ async def _session_call(session: Any, method: str) -> None:
     await anyio.to_thread.run_sync(getattr(session, method))
 
 
+async def end_scope_session(scope: Scope, session_scope_key: str) -> None:
+    """Roll back and close the session a connection opened under ``session_scope_key``, if it is still open."""
+    session = _scope_dict(scope).pop(session_scope_key, None)
+    if session is None:
+        return
+    try:
+        await _session_call(session, "rollback")
+    finally:
+        await _session_call(session, "close")
+
+
 class SessionHandler:
     """Close the request's session when the response starts, committing nothing (``before_send_handler=None``).
 

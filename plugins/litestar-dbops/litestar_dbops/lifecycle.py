@@ -2,11 +2,15 @@
 
 Startup failures surface as dbops errors with one line naming the database (password masked): a bad URL or
 missing driver is a ``ConfigError``, an unreachable server (found by ``create_all``) a ``ConnectionError``; any
-other failure of ``create_all`` a ``StartupError``.
+other failure of ``create_all`` a ``StartupError``. The failure is also logged as one ERROR line on the
+``litestar_dbops`` logger, and raised without the driver's exception chain (its words are in the message), so
+the server's "startup failed" report ends with the line that matters; ``DBOPS_TRACEBACK=1`` keeps the chain.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import TYPE_CHECKING
 
 from dbops.connect import translate_connect_errors
@@ -20,17 +24,26 @@ if TYPE_CHECKING:
 __all__ = ["create_all", "start_config", "stop_config"]
 
 
+logger = logging.getLogger("litestar_dbops")
+
+
 async def start_config(config: AnyLitestarConfig, state: State) -> None:
     """Put the config's engine and session maker in ``state``; create its tables when ``create_all`` is set."""
-    engine = config.get_engine()
-    state[config.engine_app_state_key] = engine
-    state[config.session_maker_app_state_key] = config.create_session_maker()
-    if config.create_all:
-        try:
-            await create_all(config)
-        except BaseException:
-            await stop_config(config, state)
-            raise
+    try:
+        engine = config.get_engine()
+        state[config.engine_app_state_key] = engine
+        state[config.session_maker_app_state_key] = config.create_session_maker()
+        if config.create_all:
+            try:
+                await create_all(config)
+            except BaseException:
+                await stop_config(config, state)
+                raise
+    except DbopsError as error:
+        logger.error("the app cannot start: %s", error)
+        if os.environ.get("DBOPS_TRACEBACK", "") in ("", "0"):
+            raise error from None
+        raise
 
 
 async def stop_config(config: AnyLitestarConfig, state: State) -> None:

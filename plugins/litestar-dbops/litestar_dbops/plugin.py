@@ -97,9 +97,9 @@ class SQLAlchemyInitPlugin(InitPlugin, CLIPlugin):
         from sqlalchemy.exc import IntegrityError
 
         for config in self._configs:
-            providers: dict[str, Any] = {
-                config.engine_dependency_key: config.provide_engine,
-                config.session_dependency_key: config.provide_session,
+            providers = {
+                config.engine_dependency_key: Provide(config.provide_engine, sync_to_thread=False),
+                config.session_dependency_key: Provide(config.session_dependency),  # an async generator
             }
             for key, provider in providers.items():
                 if key in app_config.dependencies:
@@ -107,7 +107,7 @@ class SQLAlchemyInitPlugin(InitPlugin, CLIPlugin):
                         f"the app already has a dependency named {key!r}; give {config.describe()} another "
                         "session_dependency_key/engine_dependency_key"
                     )
-                app_config.dependencies[key] = Provide(provider, sync_to_thread=False)
+                app_config.dependencies[key] = provider
             app_config.lifespan.append(config.lifespan)
             app_config.before_send.extend(config.before_send_handlers())
             app_config.signature_namespace.update(config.signature_namespace)

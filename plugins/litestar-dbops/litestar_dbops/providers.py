@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, Optional, TypedDict, Union, cast
 
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 from typing_extensions import NotRequired
 
@@ -175,15 +175,7 @@ def _with_signature(fn: Callable[..., Any], params: list[inspect.Parameter], ret
 
 
 def _dependency(name: str) -> inspect.Parameter:
-    """A parameter Litestar fills with the dependency called ``name``, unvalidated."""
-    try:
-        from litestar.di import NamedDependency  # Litestar >= 2.23; Dependency(...) is deprecated there
-    except ImportError:  # pragma: no cover - older Litestar
-        from litestar.params import Dependency
-
-        return inspect.Parameter(
-            name, inspect.Parameter.KEYWORD_ONLY, default=Dependency(skip_validation=True), annotation=Any
-        )
+    """A parameter Litestar fills with the dependency called ``name``, unvalidated (``Any``)."""
     annotation: Any = NamedDependency
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation[Any])
 
