@@ -138,6 +138,9 @@ class AsyncSessionConfig(_SessionConfig):
     sync_session_class: Any = Empty
 
 
+# The extra that installs each driver module a URL may name (``No module named 'asyncpg'`` → dbops[postgres]).
+_DRIVER_EXTRAS = {"psycopg": "postgres", "asyncpg": "postgres", "pymysql": "mysql", "asyncmy": "mysql"}
+
 IncludeObject = Callable[[Any, str | None, str, bool, Any], bool]
 
 
@@ -231,6 +234,17 @@ class DatabaseConfig:
             kwargs["info"] = {**(kwargs.get("info") or {}), **opt_outs}
         return kwargs
 
+    def new_engine(self, factory: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        """``factory(url, **kwargs)``, with a bad URL or a missing driver as a one-line ``ConfigError``."""
+        try:
+            return factory(str(self.connection_string), **kwargs)
+        except ModuleNotFoundError as exc:
+            hint = _DRIVER_EXTRAS.get(exc.name or "")
+            extra = f" (install it with: pip install 'dbops[{hint}]')" if hint else ""
+            raise ConfigError(f"cannot create an engine for {self.url}: {exc}{extra}") from exc
+        except Exception as exc:
+            raise ConfigError(f"cannot create an engine for {self.url}: {exc}") from exc
+
     def _engine_kwargs(self) -> dict[str, Any]:
         kwargs = self.engine_config.to_kwargs()
         dialect = str(self.connection_string).split(":", 1)[0].split("+", 1)[0]
@@ -257,11 +271,7 @@ class SQLAlchemySyncConfig(DatabaseConfig):
         if self.engine_instance is None:
             from sqlalchemy import create_engine
 
-            factory = self.create_engine_callable or create_engine
-            try:
-                self.engine_instance = factory(str(self.connection_string), **self._engine_kwargs())
-            except Exception as exc:  # a bad URL or a missing driver
-                raise ConfigError(f"cannot create an engine for {self.url}: {exc}") from exc
+            self.engine_instance = self.new_engine(self.create_engine_callable or create_engine, self._engine_kwargs())
         engine: Engine = self.engine_instance
         return engine
 
@@ -302,10 +312,7 @@ class SQLAlchemyAsyncConfig(DatabaseConfig):
             from sqlalchemy.ext.asyncio import create_async_engine
 
             factory = self.create_engine_callable or create_async_engine
-            try:
-                self.engine_instance = factory(str(self.connection_string), **self._engine_kwargs())
-            except Exception as exc:
-                raise ConfigError(f"cannot create an engine for {self.url}: {exc}") from exc
+            self.engine_instance = self.new_engine(factory, self._engine_kwargs())
         engine: AsyncEngine = self.engine_instance
         return engine
 

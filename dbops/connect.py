@@ -99,8 +99,9 @@ def _fresh_async_engine(config: AnyConfig) -> AsyncEngine:
     kwargs: dict[str, Any] = config.engine_config.to_kwargs()
     for key in ("pool_size", "max_overflow", "pool_timeout", "pool_use_lifo", "poolclass", "pool"):
         kwargs.pop(key, None)
-    factory = config.create_engine_callable or create_async_engine
-    engine: AsyncEngine = factory(str(config.connection_string), poolclass=NullPool, **kwargs)
+    engine: AsyncEngine = config.new_engine(
+        config.create_engine_callable or create_async_engine, {**kwargs, "poolclass": NullPool}
+    )
     return engine
 
 
