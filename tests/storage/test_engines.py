@@ -183,3 +183,24 @@ def test_a_source_that_differs_from_its_row_is_not_copied(db: TestDatabase, s3_b
     assert not s3_backend.exists(shared.path), "no unverified copy is left where a re-run would trust it"
     assert result.rows_updated == 0, "every row references the bad file, so none is repointed"
     config.dispose()
+
+
+def test_sync_shows_a_rich_progress_bar_on_a_terminal(sqlite_db: TestDatabase) -> None:
+    import io
+
+    from rich.console import Console
+
+    from dbops.cli.render import RichReporter
+
+    config, _, _, _ = composite(sqlite_db, 12)
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100)
+    result = sync_files(
+        config, source="src", target="dst", batch_size=4, jobs=2, reporter=RichReporter(console=console)
+    )
+    assert result.copied == 12
+    assert "Syncing files src → dst" in screen.getvalue() and "12/12" in screen.getvalue()
+    quiet = io.StringIO()
+    sync_files(config, source="src", target="dst", reporter=RichReporter(console=Console(file=quiet)))
+    assert quiet.getvalue() == "", "no progress bar when stderr is not a terminal"
+    config.dispose()
