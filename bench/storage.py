@@ -15,7 +15,7 @@ request on the same cores as dbops, which caps ``--jobs 16`` at ``files x moto's
 script prints that bound. moto's S3 app is served directly rather than through moto's all-services
 dispatcher, which scans moto's package directory (~180 ``stat`` calls) under a global lock on every request.
 
-The same sync timings are then taken against ``bench/s3_standin.py``, a minimal S3 stand-in that answers
+The same sync timings are then taken against ``bench/servers/s3_standin.py``, a minimal S3 stand-in that answers
 those requests after the same delay at ~1 ms of CPU each (what a real S3 costs the client's cores: nothing),
 showing the client's own parallel speed-up; ``--no-standin`` skips it.
 
@@ -70,7 +70,7 @@ run_simple("127.0.0.1", int(sys.argv[1]), delayed, threaded=True)
 """
 
 
-STANDIN = Path(__file__).resolve().parent / "s3_standin.py"
+STANDIN = Path(__file__).resolve().parent / "servers" / "s3_standin.py"  # not bench/*.py: bench/run.py runs those
 
 
 def start_moto(latency_ms: float = 0) -> tuple[subprocess.Popen[bytes], str]:

@@ -6,7 +6,7 @@ makes (create bucket, single-part PUT, ListObjectsV2 with paging, HEAD, DELETE) 
 keeps only each object's size, MD5 and time (bodies are read, hashed for the ETag and dropped), so the
 benchmark can show the client's own parallel speed-up. Multipart uploads and GET are not supported (501).
 
-    python bench/s3_standin.py PORT LATENCY_MS
+    python bench/servers/s3_standin.py PORT LATENCY_MS
 """
 
 from __future__ import annotations
