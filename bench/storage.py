@@ -7,7 +7,22 @@ Measures, in one run:
 and, as the peer, the copy Advanced Alchemy's FileObject API allows (``get_content()`` then ``save()``: the
 whole file in memory, one at a time), on the same files.
 
-    uv run --all-extras python bench/storage.py                         # modest sizes (< 2 minutes)
+The S3 endpoint is moto's S3 app, served by werkzeug in its own process, with a fixed delay per request
+(``--latency-ms``, default 20) standing in for the network round trip to a real S3 endpoint: on localhost a
+request has next to no latency, so without it there is nothing for parallel copies to overlap, and what is
+measured is moto's own CPU. That CPU is still in the figures: moto spends a few ms of (GIL-bound) CPU per
+request on the same cores as dbops, which caps ``--jobs 16`` at ``files x moto's CPU per request``; the
+script prints that bound. moto's S3 app is served directly rather than through moto's all-services
+dispatcher, which scans moto's package directory (~180 ``stat`` calls) under a global lock on every request.
+
+The same sync timings are then taken against ``bench/servers/s3_standin.py``, a minimal S3 stand-in that answers
+those requests after the same delay at ~1 ms of CPU each (what a real S3 costs the client's cores: nothing),
+showing the client's own parallel speed-up; ``--no-standin`` skips it.
+
+Timings are the best of ``--repeat`` interleaved runs (each first run into a fresh, empty bucket), since the
+machine may be shared; every run is printed, with the load average.
+
+    uv run --all-extras python bench/storage.py                         # modest sizes (a few minutes)
     uv run --all-extras python bench/storage.py --files 2000 --big-mb 1024   # the issue's full size
 """
 
@@ -21,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,17 +51,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-MOTO_WITH_LATENCY = """
+MOTO_S3 = """
 import sys, time
-from moto.server import DomainDispatcherApplication, create_backend_app
+from moto.server import create_backend_app
 from werkzeug.serving import run_simple
 
-app = DomainDispatcherApplication(create_backend_app)
+app = create_backend_app("s3")
 delay = float(sys.argv[2]) / 1000
 
 
 def delayed(environ, start_response):
-    time.sleep(delay)  # the round trip a request to a real S3 endpoint takes
+    if delay:
+        time.sleep(delay)  # the round trip a request to a real S3 endpoint takes
     return app(environ, start_response)
 
 
@@ -53,13 +70,19 @@ run_simple("127.0.0.1", int(sys.argv[1]), delayed, threaded=True)
 """
 
 
+STANDIN = Path(__file__).resolve().parent / "servers" / "s3_standin.py"  # not bench/*.py: bench/run.py runs those
+
+
 def start_moto(latency_ms: float = 0) -> tuple[subprocess.Popen[bytes], str]:
-    """moto in server mode in its own process; ``latency_ms`` delays every request like a network would."""
+    """moto's S3 app in its own process; ``latency_ms`` delays every request like a network would."""
+    return start_server(MOTO_S3, latency_ms)
+
+
+def start_server(script: str | Path, latency_ms: float) -> tuple[subprocess.Popen[bytes], str]:
+    """An S3 server (moto's code as a string, or the stand-in's file) on a free port, in its own process."""
     port = free_port()
-    if latency_ms:
-        command = [sys.executable, "-c", MOTO_WITH_LATENCY, str(port), str(latency_ms)]
-    else:
-        command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    program = [str(script)] if isinstance(script, Path) else ["-c", script]
+    command = [sys.executable, *program, str(port), str(latency_ms)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(300):
         try:
@@ -68,19 +91,33 @@ def start_moto(latency_ms: float = 0) -> tuple[subprocess.Popen[bytes], str]:
         except OSError:
             time.sleep(0.1)
     process.kill()
-    raise SystemExit("moto server did not start")
+    raise SystemExit(f"{script if isinstance(script, Path) else 'moto'} did not start")
 
 
-def make_bucket(endpoint: str, name: str) -> None:
+def s3_client(endpoint: str):  # type: ignore[no-untyped-def]
     import boto3
 
-    boto3.client(
+    return boto3.client(
         "s3",
         endpoint_url=endpoint,
         aws_access_key_id=CREDENTIALS["access"],
         aws_secret_access_key=CREDENTIALS["secret"],
         region_name="us-east-1",
-    ).create_bucket(Bucket=name)
+    )
+
+
+def make_bucket(endpoint: str, name: str) -> None:
+    s3_client(endpoint).create_bucket(Bucket=name)
+
+
+def drop_bucket(endpoint: str, name: str) -> None:
+    """Empty and delete a bucket, so moto's memory (and the heap its GC walks) stays one run's worth."""
+    client = s3_client(endpoint)
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=name):
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if keys:
+            client.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
+    client.delete_bucket(Bucket=name)
 
 
 def s3_backend(key: str, endpoint: str, bucket: str):  # type: ignore[no-untyped-def]
@@ -170,7 +207,7 @@ def measure_rss(endpoint: str, mode: str, big_mb: int) -> tuple[float, float]:
     bucket = f"rss-{mode}-{int(time.time() * 1000) % 10**8}"
     make_bucket(endpoint, bucket)
     with tempfile.TemporaryDirectory() as workdir:
-        output = subprocess.run(
+        child = subprocess.run(
             [
                 *(sys.executable, __file__, "--rss-child", "--mode", mode, "--workdir", workdir),
                 *("--endpoint", endpoint, "--bucket", bucket, "--big-mb", str(big_mb)),
@@ -178,8 +215,11 @@ def measure_rss(endpoint: str, mode: str, big_mb: int) -> tuple[float, float]:
             ],
             capture_output=True,
             text=True,
-            check=True,
-        ).stdout.split()
+        )
+    if child.returncode != 0:
+        raise SystemExit(f"the {mode} RSS run failed (exit {child.returncode}):\n{child.stderr[-2000:]}")
+    drop_bucket(endpoint, bucket)
+    output = child.stdout.split()
     return float(output[0]), float(output[1])
 
 
@@ -196,6 +236,10 @@ def main() -> None:
         help="per-request delay added by the moto server, standing in for the network round trip to S3 "
         "(0: raw localhost moto, which is CPU-bound and cannot show parallel speed-up on a small machine)",
     )
+    parser.add_argument("--repeat", type=int, default=2, help="interleaved runs of each timing; the best counts")
+    parser.add_argument(
+        "--no-standin", action="store_true", help="skip the sync timings against the minimal S3 stand-in"
+    )
     parser.add_argument("--endpoint-url", help="an S3 endpoint to use instead of moto (e.g. MinIO)")
     parser.add_argument("--access-key", default=None, help="access key for --endpoint-url")
     parser.add_argument("--secret-key", default=None, help="secret key for --endpoint-url")
@@ -211,26 +255,27 @@ def main() -> None:
         rss_child(args)
         return
 
-    from dbops.storage import storages
-
     if args.endpoint_url:
         moto, endpoint = None, args.endpoint_url
     else:
         moto, endpoint = start_moto(args.latency_ms)
+    print(f"load average at start: {load_average()}", file=sys.stderr)
+    standin: Timings | None = None
     try:
         with tempfile.TemporaryDirectory() as workdir:
             print(f"setting up {args.files} files x {args.size_kb} KB ...", file=sys.stderr)
             config, table = setup_rows(Path(workdir), args.files, args.size_kb * 1024)
-            run_id = int(time.time()) % 10**6
-            for key in ("s3-jobs1", "s3-jobs16", "s3-peer"):
-                bucket = f"dbops-bench-{key}-{run_id}"
-                make_bucket(endpoint, bucket)
-                storages.register_backend(s3_backend(key, endpoint, bucket))
-            t1, _ = timed_sync(config, "s3-jobs1", 1)
-            t16, _ = timed_sync(config, "s3-jobs16", 16)
-            tnoop, noop = timed_sync(config, "s3-jobs16", 16)
-            assert getattr(noop, "copied", None) == 0, noop
-            tpeer = peer_copy(config, table, "s3-peer")
+            timings = time_syncs(config, endpoint, moto, args, label="moto", drop=True)
+            target = fresh_target(endpoint, "s3-peer")
+            tpeer = peer_copy(config, table, target)
+            drop_target(endpoint, target)
+            if not args.endpoint_url and not args.no_standin:
+                server, standin_endpoint = start_server(STANDIN, args.latency_ms)
+                try:
+                    standin = time_syncs(config, standin_endpoint, server, args, label="stand-in", drop=False)
+                finally:
+                    server.terminate()
+                    server.wait()
             config.dispose()
         base_rss, rss = measure_rss(endpoint, "dbops", args.big_mb)
         peer_rss = None if args.skip_peer_rss else measure_rss(endpoint, "peer", args.big_mb)[1]
@@ -239,6 +284,7 @@ def main() -> None:
             moto.terminate()
             moto.wait()
 
+    t1, t16, tnoop = timings.best()
     rows = [
         ("sync --jobs 1", f"{t1:.2f} s", f"{tpeer / t1:.2f}x faster than peer"),
         (
@@ -246,21 +292,137 @@ def main() -> None:
             f"{t16:.2f} s",
             f"{t1 / t16:.2f}x faster than --jobs 1 (target >= 5x); {tpeer / t16:.2f}x faster than peer",
         ),
-        ("no-op re-run (--jobs 16)", f"{tnoop:.2f} s", f"{100 * tnoop / t16:.1f}% of the first run (target < 10%)"),
+        (
+            "no-op re-run (--jobs 16)",
+            f"{tnoop:.2f} s",
+            f"{100 * tnoop / t16:.1f}% of the first run (target < 10%); listing the bucket alone "
+            f"{min(timings.listing):.2f} s",
+        ),
         ("peer: get_content()+save(), sequential", f"{tpeer:.2f} s", "1.00x"),
         (
             f"peak RSS, one {args.big_mb} MB file",
             f"{rss:.0f} MB",
-            f"interpreter+imports {base_rss:.0f} MB (target < 200 MB)",
+            f"{base_rss:.0f} MB before the sync started (target < 200 MB)",
         ),
     ]
     if peer_rss is not None:
         rows.append((f"peer peak RSS, one {args.big_mb} MB file", f"{peer_rss:.0f} MB", f"{peer_rss / rss:.1f}x dbops"))
+    if standin is not None:
+        s1, s16, snoop = standin.best()
+        rows += [
+            ("stand-in: sync --jobs 1", f"{s1:.2f} s", ""),
+            ("stand-in: sync --jobs 16", f"{s16:.2f} s", f"{s1 / s16:.2f}x faster than --jobs 1 (target >= 5x)"),
+            ("stand-in: no-op re-run", f"{snoop:.2f} s", f"{100 * snoop / s16:.1f}% of the first run (target < 10%)"),
+        ]
     where = args.endpoint_url or f"moto server, {args.latency_ms:g} ms added per request"
-    print(f"storage sync: {args.files} files x {args.size_kb} KB, local disk -> S3 ({where})\n")
+    print(
+        f"storage sync: {args.files} files x {args.size_kb} KB, local disk -> S3 ({where}); "
+        f"best of {args.repeat} interleaved runs\n"
+    )
     width = max(len(row[0]) for row in rows)
     for name, value, ratio in rows:
         print(f"{name:<{width}}  {value:>10}  {ratio}")
+    for label, measured in (("moto", timings), ("the stand-in", standin)):
+        if measured is not None and measured.server_cpu:
+            per_request = min(measured.server_cpu)
+            bound = per_request * args.files
+            print(
+                f"{label} used {1000 * per_request:.1f} ms CPU per file during --jobs 16 (one core at most), "
+                f"so --jobs 16 cannot beat {bound:.2f} s there, i.e. {measured.best()[0] / bound:.1f}x"
+            )
+    print(f"load average at the end: {load_average()} (2 cores shared with other work make the figures noisy)")
+
+
+@dataclass
+class Timings:
+    jobs1: list[float] = field(default_factory=list)
+    jobs16: list[float] = field(default_factory=list)
+    noop: list[float] = field(default_factory=list)
+    server_cpu: list[float] = field(default_factory=list)
+    """The S3 server's CPU seconds per file during each --jobs 16 run."""
+    listing: list[float] = field(default_factory=list)
+
+    def best(self) -> tuple[float, float, float]:
+        return min(self.jobs1), min(self.jobs16), min(self.noop)
+
+
+def fresh_target(endpoint: str, name: str) -> str:
+    """An empty bucket registered as backend ``name``."""
+    from dbops.storage import storages
+
+    bucket = f"dbops-bench-{name}-{int(time.time() * 1000) % 10**8}"
+    make_bucket(endpoint, bucket)
+    storages.register_backend(s3_backend(name, endpoint, bucket))
+    BUCKETS[name] = bucket
+    return name
+
+
+BUCKETS: dict[str, str] = {}
+
+
+def drop_target(endpoint: str, name: str) -> None:
+    from dbops.storage import storages
+
+    drop_bucket(endpoint, BUCKETS.pop(name))
+    storages.unregister_backend(name)
+
+
+def time_syncs(  # type: ignore[no-untyped-def]
+    config, endpoint: str, server: subprocess.Popen[bytes] | None, args: argparse.Namespace, *, label: str, drop: bool
+) -> Timings:
+    """``--repeat`` rounds of: --jobs 1 into a fresh bucket, --jobs 16 into another, then a no-op re-run."""
+    timings = Timings()
+    for repeat in range(args.repeat):
+        target = fresh_target(endpoint, f"{label}-jobs1-{repeat}")
+        t1, _ = timed_sync(config, target, 1)
+        if drop:
+            drop_target(endpoint, target)
+        target = fresh_target(endpoint, f"{label}-jobs16-{repeat}")
+        before = process_cpu(server)
+        t16, _ = timed_sync(config, target, 16)
+        after = process_cpu(server)
+        if before is not None and after is not None:
+            timings.server_cpu.append((after - before) / args.files)
+        tnoop, noop = timed_sync(config, target, 16)
+        assert getattr(noop, "copied", None) == 0, noop
+        timings.listing.append(timed_listing(target))
+        if drop:
+            drop_target(endpoint, target)
+        timings.jobs1.append(t1)
+        timings.jobs16.append(t16)
+        timings.noop.append(tnoop)
+        print(
+            f"{label} run {repeat + 1}: --jobs 1 {t1:.2f} s, --jobs 16 {t16:.2f} s ({t1 / t16:.2f}x), "
+            f"no-op {tnoop:.2f} s ({100 * tnoop / t16:.1f}%, listing the bucket alone {timings.listing[-1]:.2f} s); "
+            f"load average {load_average()}",
+            file=sys.stderr,
+        )
+    return timings
+
+
+def timed_listing(key: str) -> float:
+    """How long listing the target bucket takes by itself (the part of a no-op re-run the server decides)."""
+    from dbops.storage import storages
+    from dbops.storage.sync import list_target
+
+    start = time.perf_counter()
+    list_target(storages.get_backend(key))
+    return time.perf_counter() - start
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def process_cpu(process: subprocess.Popen[bytes] | None) -> float | None:
+    """CPU seconds (user + system) a child process used so far, from /proc (Linux); ``None`` elsewhere."""
+    if process is None:
+        return None
+    try:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

@@ -10,15 +10,17 @@ so at every moment each row points at a readable file.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import itertools
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from dbops.connect import run_sync
 from dbops.errors import StorageError
 from dbops.progress import NullReporter, Reporter
-from dbops.storage.backends.base import CHECKSUM_METADATA_KEY, ObjectInfo, StorageBackend
+from dbops.storage.backends.base import CHECKSUM_METADATA_KEY, ObjectInfo, StorageBackend, md5_of_etag
 from dbops.storage.file_object import FileObject
 from dbops.storage.registry import storages
 from dbops.storage.scan import StoredColumn, count_rows, files_of, iter_batches, stored_columns
@@ -76,7 +78,7 @@ def _identical(item: FileObject, source: StorageBackend, target: StorageBackend,
     if info.checksum:
         return info.checksum == (item.checksum or source.checksum(item.path))
     if info.md5_etag:
-        recorded = ObjectInfo(path=item.path, size=0, etag=item.etag).md5_etag  # the MD5 taken at upload
+        recorded = md5_of_etag(item.etag)  # the MD5 taken at upload
         return info.md5_etag == (recorded or source.digests(item.path)[1])
     return target.checksum(item.path) == (item.checksum or source.checksum(item.path))
 
@@ -87,7 +89,7 @@ def _recorded_match(item: FileObject, info: ObjectInfo | None) -> bool:
         return False
     if info.checksum and item.checksum:
         return info.checksum == item.checksum
-    recorded = ObjectInfo(path=item.path, size=0, etag=item.etag).md5_etag
+    recorded = md5_of_etag(item.etag)
     return recorded is not None and info.md5_etag == recorded
 
 
@@ -117,7 +119,14 @@ def copy_file(
             raise StorageError(f"{item.backend}:{item.path} is missing from the source")
         return source_info.size
     metadata = {CHECKSUM_METADATA_KEY: item.checksum} if item.checksum else None
-    written = target.put(item.path, source.iter_chunks(item.path), content_type=item.content_type, metadata=metadata)
+    # With the MD5 recorded at upload, an S3-style target checks its ETag against it: no MD5 to hash here.
+    written = target.put(
+        item.path,
+        source.iter_chunks(item.path),
+        content_type=item.content_type,
+        metadata=metadata,
+        expected_md5=md5_of_etag(item.etag),
+    )
     try:
         if item.size is not None and written.size != item.size:
             raise StorageError(f"{item.path}: the source holds {written.size} bytes, the row recorded {item.size}")
@@ -176,27 +185,60 @@ def sync_files(
         reporter.warn("no StoredObject columns in the config's metadata: nothing to sync")
         return result
     batch_size = max(batch_size, jobs)
-    listed = list_target(target_backend)
 
     def work(connection: Connection) -> SyncResult:
-        total = sum(count_rows(connection, column) for column in columns)
+        # The target is listed while the rows are counted and the first batch is read.
+        with ThreadPoolExecutor(max_workers=1) as lister:
+            listing = lister.submit(list_target, target_backend)
+            total = sum(count_rows(connection, column) for column in columns)
+            batches = ((column, rows) for column in columns for rows in iter_batches(connection, column, batch_size))
+            first = next(batches, None)
+            listed = listing.result()
+        window: deque[_Batch] = deque()
+        in_flight: dict[str, Future[_Outcome]] = {}
         with (
             _LazyPool(jobs) as pool,
             reporter.progress(f"Syncing files {source} → {target}", total) as task,
         ):
-            for column in columns:
-                for rows in iter_batches(connection, column, batch_size):
-                    _sync_batch(
-                        connection, column, rows, pool, source_backend, target_backend, result, update_rows, listed
-                    )
-                    result.rows += len(rows)
-                    task.advance(len(rows))
+
+            def finish(batch: _Batch) -> None:
+                _finish_batch(connection, batch, source, target, result, update_rows, in_flight)
+                task.advance(len(batch.rows))
+
+            for column, rows in itertools.chain([first] if first else [], batches):
+                window.append(
+                    _submit_batch(column, rows, pool, source_backend, target_backend, result, listed, in_flight)
+                )
+                # The next batch is queued before this one is waited for, so the workers don't idle at a
+                # batch boundary (while rows are read and repointed).
+                if len(window) > 1:
+                    finish(window.popleft())
+            while window:
+                finish(window.popleft())
         return result
 
     run_sync(config, work)
     for failure in result.failures[:5]:
         reporter.warn(failure)
     return result
+
+
+_Outcome = tuple[int | None, str | None]
+"""What copying one file gave: (bytes copied or ``None`` when skipped, error message or ``None``)."""
+
+
+@dataclass
+class _Batch:
+    """One batch of rows and the copies of their files, submitted to the pool."""
+
+    column: StoredColumn
+    rows: list[Any]
+    copies: dict[str, Future[_Outcome]]
+    shared: set[str]
+    """Paths whose copy the previous batch already started (counted there)."""
+    items: dict[str, FileObject]
+    listed: dict[str, ObjectInfo] | None
+    """The target's listing (``None`` when too big to hold), updated as copies complete."""
 
 
 class _LazyPool:
@@ -209,60 +251,88 @@ class _LazyPool:
     def __enter__(self) -> _LazyPool:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True)
+            # On an error (or Ctrl-C) the queued copies are dropped; the running ones finish.
+            self._pool.shutdown(wait=True, cancel_futures=exc_type is not None)
 
-    def map(self, fn: Callable[[FileObject], T], items: list[FileObject]) -> Iterator[T]:
+    def submit(self, fn: Callable[[FileObject], T], item: FileObject) -> Future[T]:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=self.jobs)
-        return self._pool.map(fn, items)
+        return self._pool.submit(fn, item)
 
 
-def _sync_batch(
-    connection: Connection,
+def _submit_batch(
     column: StoredColumn,
     rows: list[Any],
     pool: _LazyPool,
     source: StorageBackend,
     target: StorageBackend,
     result: SyncResult,
-    update_rows: bool,
     listed: dict[str, ObjectInfo] | None,
-) -> None:
-    unique: dict[str, FileObject] = {}
-    for row in rows:
-        for item in files_of(row[-1]):
-            if item.backend == source.key:
-                unique.setdefault(item.path, item)
-
-    def one(item: FileObject) -> tuple[str, int | None, str | None]:
+    in_flight: dict[str, Future[_Outcome]],
+) -> _Batch:
+    def one(item: FileObject) -> _Outcome:
         try:
             known = Missing if listed is None else listed.get(item.path)
-            return item.path, copy_file(item, source, target, dry_run=result.dry_run, known=known), None
+            return copy_file(item, source, target, dry_run=result.dry_run, known=known), None
         except StorageError as exc:
-            return item.path, None, str(exc)
+            return None, str(exc)
 
-    pending: list[FileObject] = []
-    for item in unique.values():
-        if listed is not None and _recorded_match(item, listed.get(item.path)):
-            result.files += 1
-            result.skipped += 1  # the listing already proves it: no request, no thread
-        else:
-            pending.append(item)
+    batch = _Batch(column, rows, {}, set(), {}, listed)
+    seen: set[str] = set()
+    for row in rows:
+        for item in files_of(row[-1]):
+            if item.backend != source.key or item.path in seen:
+                continue
+            seen.add(item.path)
+            batch.items[item.path] = item
+            running = in_flight.get(item.path)
+            if running is not None:
+                batch.copies[item.path] = running
+                batch.shared.add(item.path)
+            elif listed is not None and _recorded_match(item, listed.get(item.path)):
+                result.files += 1
+                result.skipped += 1  # the listing already proves it: no request, no thread
+            else:
+                batch.copies[item.path] = in_flight[item.path] = pool.submit(one, item)
+    return batch
+
+
+def _finish_batch(
+    connection: Connection,
+    batch: _Batch,
+    source: str,
+    target: str,
+    result: SyncResult,
+    update_rows: bool,
+    in_flight: dict[str, Future[_Outcome]],
+) -> None:
+    """Wait for the batch's copies, count them, and repoint its rows whose files all copied."""
     failed: set[str] = set()
-    for path, copied, error in pool.map(one, pending) if pending else ():
+    for path, future in batch.copies.items():
+        copied, error = future.result()
+        if in_flight.get(path) is future:
+            del in_flight[path]
+        if error is not None:
+            failed.add(path)  # rows referencing it keep pointing at the source
+        if path in batch.shared:
+            continue  # counted (and reported) with the batch that started the copy
         result.files += 1
         if error is not None:
-            failed.add(path)
-            result.failures.append(f"{column.label} {source.key}:{path}: {error}")
+            result.failures.append(f"{batch.column.label} {source}:{path}: {error}")
         elif copied is None:
             result.skipped += 1
         else:
             result.copied += 1
             result.bytes_copied += copied
+            if batch.listed is not None and not result.dry_run:
+                # The target now holds what the row recorded: a later batch referencing it skips it.
+                item = batch.items[path]
+                batch.listed[path] = ObjectInfo(path=path, size=copied, checksum=item.checksum, etag=item.etag)
+    result.rows += len(batch.rows)
     if update_rows and not result.dry_run:
-        result.rows_updated += _repoint_rows(connection, column, rows, source.key, target.key, failed)
+        result.rows_updated += _repoint_rows(connection, batch.column, batch.rows, source, target, failed)
 
 
 def _repoint_rows(

@@ -161,3 +161,24 @@ def test_registry() -> None:
     assert isinstance(url_backend, ObstoreBackend)
     url_backend.put("k", b"v")
     assert url_backend.get_content("k") == b"v"
+
+
+def test_s3_put_with_the_expected_md5(s3_backend: ObstoreBackend) -> None:
+    data = b"known bytes"
+    right = hashlib.md5(data).hexdigest()
+    confirmed = s3_backend.put("known.bin", data, expected_md5=right)
+    assert confirmed.verified, "the server's MD5 ETag matches the caller's MD5"
+    assert confirmed.checksum == hashlib.sha256(data).hexdigest() and confirmed.size == len(data)
+    unconfirmed = s3_backend.put("known.bin", data, expected_md5=hashlib.md5(b"other").hexdigest())
+    assert not unconfirmed.verified, "a different MD5 is not confirmed (the caller then reads the copy back)"
+    assert s3_backend.put("plain.bin", data).verified, "without one, the backend hashes MD5 itself"
+    big = os.urandom(9 * 1024 * 1024)  # multipart: its ETag is no plain MD5, so nothing is confirmed
+    assert not s3_backend.put("big.bin", big, expected_md5=hashlib.md5(big).hexdigest()).verified
+    assert s3_backend.get_content("big.bin") == big
+
+
+def test_other_backends_accept_an_expected_md5(backend: StorageBackend) -> None:
+    data = b"abc"
+    info = backend.put("e.bin", data, expected_md5=hashlib.md5(b"not it").hexdigest())
+    assert info.checksum == hashlib.sha256(data).hexdigest()
+    assert backend.get_content("e.bin") == data

@@ -171,6 +171,10 @@ def test_check_one_model(app: App) -> None:
         (["sync", "--from", "ghost", "--to", "s3"], "no storage backend registered under key 'ghost'"),
         (["prune-orphans", "--backend", "ghost", "--yes"], "no storage backend registered under key 'ghost'"),
         (["prune-orphans", "--backend", "local", "--older-than", "soon"], "bad duration 'soon'"),
+        (["prune-orphans", "--backend", "local", "--older-than", "-1h", "--yes"], "bad duration '-1h'"),
+        (["sync", "--from", "local", "--to", "s3", "--format", "yaml"], "--format must be text or json"),
+        (["prune-orphans", "--backend", "local", "--format", "csv", "--yes"], "--format must be text or json"),
+        (["sync", "--from", "local", "--to", "s3", "--model", "Nope"], "--model Nope: no such model or table"),
     ],
 )
 def test_bad_input_is_one_line_and_changes_nothing(app: App, argv: list[str], message: str) -> None:
@@ -180,6 +184,31 @@ def test_bad_input_is_one_line_and_changes_nothing(app: App, argv: list[str], me
     assert result.exit_code == 2, result.output
     assert message in result.stderr
     assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+    assert [(f.backend, f.path) for f in referenced(app)] == before
+    assert sorted(info.path for info in app.local.list()) == stored
+    assert list(app.s3.list()) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["sync", "--from", "local", "--to", "s3", "--jobs", "0"], "Invalid value for '--jobs'"),
+        (["sync", "--from", "local", "--to", "s3", "--batch-size", "0"], "Invalid value for '--batch-size'"),
+        (["sync", "--to", "s3"], "Missing option '--from'"),
+        (["sync", "--from", "local"], "Missing option '--to'"),
+        (["check", "--jobs", "many"], "Invalid value for '--jobs'"),
+        (["prune-orphans", "--yes"], "Missing option '--backend'"),
+        (["prune-orphans", "--backend", "local", "--everything"], "No such option: --everything"),
+    ],
+)
+def test_usage_errors_exit_2_and_change_nothing(app: App, argv: list[str], message: str) -> None:
+    before = [(f.backend, f.path) for f in referenced(app)]
+    stored = sorted(info.path for info in app.local.list())
+    result = app.cli(*argv)
+    assert result.exit_code == 2, result.output
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert message in error
+    assert "Traceback" not in result.stderr and result.stdout == ""
     assert [(f.backend, f.path) for f in referenced(app)] == before
     assert sorted(info.path for info in app.local.list()) == stored
     assert list(app.s3.list()) == []

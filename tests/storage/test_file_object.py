@@ -144,3 +144,23 @@ def test_stored_object_coercion(memory: MemoryBackend) -> None:
             connection.execute(insert(table).values(id=3, one=[item]))
         with pytest.raises(Exception, match="takes FileObject values"):
             connection.execute(insert(table).values(id=4, one="nope"))
+
+
+def test_large_file_streams_through_open_on_s3(s3_backend: ObstoreBackend, tmp_path: Path) -> None:
+    import hashlib
+    import os
+
+    source = tmp_path / "large.bin"
+    data = os.urandom(10 * 1024 * 1024 + 7)  # a multipart upload, read back in many chunks
+    source.write_bytes(data)
+    item = FileObject("s3", "large.bin", source_path=source).save()
+    assert item.size == len(data) and item.checksum == hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256()
+    with item.open(chunk_size=256 * 1024) as handle:
+        assert handle.read(5) == data[:5]
+        digest.update(data[:5])
+        while piece := handle.read(100_000):
+            assert len(piece) <= 100_000
+            digest.update(piece)
+    assert digest.hexdigest() == item.checksum
+    assert sum(len(chunk) for chunk in item) == len(data)

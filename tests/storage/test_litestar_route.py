@@ -87,3 +87,16 @@ def test_upload_helper(tmp_path: Path) -> None:
         stored = response.json()
         assert stored["filename"] == "photo.png" and stored["content_type"] == "image/png" and stored["size"] == 7
         assert backend.get_content(stored["path"]) == b"PNGDATA"
+
+
+def test_signed_upload_of_a_large_file(tmp_path: Path) -> None:
+    import os
+
+    client, backend = make_client(tmp_path)
+    data = os.urandom(3 * 1024 * 1024 + 11)  # past the 1 MB the route keeps in memory
+    with client:
+        response = client.put(backend.sign("up/large.bin", for_upload=True), content=data)
+        assert response.status_code == 200, response.text
+        assert response.json()["size"] == len(data)
+        assert backend.get_content("up/large.bin") == data
+        assert client.get(backend.sign("up/large.bin")).content == data

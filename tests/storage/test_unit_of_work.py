@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
@@ -224,6 +224,41 @@ def test_failed_commit_removes_the_uploaded_file(run: Runner, s3: ObstoreBackend
     with pytest.raises(sa_exc.IntegrityError):
         run(failed_replace)
     assert s3.get_content(document.file.path) == b"first"
+    run.assert_consistent(s3)
+
+
+def test_failure_of_the_commit_itself_removes_the_uploads(run: Runner, s3: ObstoreBackend) -> None:
+    """The flush succeeds and the COMMIT fails (as a dropped connection or a deferred constraint would)."""
+    document = create(run)
+    assert document.file is not None
+
+    def lost_at_commit(connection: Any) -> None:
+        raise sa_exc.OperationalError("COMMIT", {}, Exception("server closed the connection at COMMIT"))
+
+    def replace_and_add(session: Session) -> list[str]:
+        loaded = session.get(Document, document.id)
+        assert loaded is not None
+        loaded.file = new_file("new.txt", b"new")
+        extra = Document(name="extra", file=new_file("extra.txt", b"extra"))
+        session.add(extra)
+        session.flush()
+        assert loaded.file is not None and extra.file is not None
+        uploaded = [loaded.file.path, extra.file.path]
+        assert all(s3.exists(path) for path in uploaded)
+        event.listen(Engine, "commit", lost_at_commit)
+        try:
+            session.commit()
+        finally:
+            event.remove(Engine, "commit", lost_at_commit)
+            session.rollback()
+        return uploaded
+
+    with pytest.raises(sa_exc.OperationalError, match="server closed the connection at COMMIT"):
+        run(replace_and_add)
+    assert sorted(info.path for info in s3.list()) == [document.file.path], "only the committed row's file is left"
+    assert s3.get_content(document.file.path) == b"first"
+    with Session(run.sync_engine) as session:
+        assert [d.name for d in session.scalars(select(Document))] == ["a"]
     run.assert_consistent(s3)
 
 

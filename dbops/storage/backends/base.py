@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,10 +26,13 @@ __all__ = [
     "StorageBackend",
     "check_path",
     "iter_content",
+    "md5_of_etag",
 ]
 
 CHUNK_SIZE = 1024 * 1024
 """Bytes read or written at a time when streaming; memory use stays a few chunks whatever the file size."""
+
+_MD5_HEX = re.compile(r"[0-9a-f]{32}")
 
 CHECKSUM_METADATA_KEY = "dbops-sha256"
 """User metadata key under which backends that keep metadata store the file's SHA-256 (hex)."""
@@ -54,8 +58,15 @@ class ObjectInfo:
     @property
     def md5_etag(self) -> str | None:
         """The ETag when it is a plain MD5 of the content (single-part S3-style uploads), else ``None``."""
-        etag = (self.etag or "").strip('"').lower()
-        return etag if len(etag) == 32 and all(c in "0123456789abcdef" for c in etag) else None
+        return md5_of_etag(self.etag)
+
+
+def md5_of_etag(etag: str | None) -> str | None:
+    """The MD5 hex an ETag stands for when it is a plain MD5 (``"<32 hex>"``), else ``None``."""
+    if not etag:
+        return None
+    value = etag.strip('"').lower()
+    return value if _MD5_HEX.fullmatch(value) else None
 
 
 def check_path(path: str, *, backend: str) -> str:
@@ -91,12 +102,15 @@ def iter_content(content: Content, chunk_size: int = CHUNK_SIZE) -> Iterator[byt
 
 
 class HashingIterator:
-    """Wraps a chunk iterator, counting bytes and computing SHA-256 as the chunks pass through."""
+    """Wraps a chunk iterator, counting bytes and computing SHA-256 (and MD5) as the chunks pass through.
 
-    def __init__(self, chunks: Iterable[bytes]) -> None:
+    ``md5=False`` skips the MD5 (the costlier of the two) when nothing will compare it with an ETag.
+    """
+
+    def __init__(self, chunks: Iterable[bytes], *, md5: bool = True) -> None:
         self._chunks = iter(chunks)
         self._hash = hashlib.sha256()
-        self._md5 = hashlib.md5(usedforsecurity=False)
+        self._md5 = hashlib.md5(usedforsecurity=False) if md5 else None
         self.size = 0
 
     def __iter__(self) -> Iterator[bytes]:
@@ -105,7 +119,8 @@ class HashingIterator:
     def __next__(self) -> bytes:
         chunk = next(self._chunks)
         self._hash.update(chunk)
-        self._md5.update(chunk)
+        if self._md5 is not None:
+            self._md5.update(chunk)
         self.size += len(chunk)
         return chunk
 
@@ -115,6 +130,8 @@ class HashingIterator:
 
     @property
     def md5(self) -> str:
+        if self._md5 is None:
+            raise RuntimeError("HashingIterator(md5=False) computes no MD5")
         return self._md5.hexdigest()
 
 
@@ -166,8 +183,14 @@ class StorageBackend:
         *,
         content_type: str | None = None,
         metadata: dict[str, str] | None = None,
+        expected_md5: str | None = None,
     ) -> ObjectInfo:
-        """Store ``content`` at ``path`` (streaming; replaces an existing file) and return what was stored."""
+        """Store ``content`` at ``path`` (streaming; replaces an existing file) and return what was stored.
+
+        ``expected_md5`` is the content's MD5 when the caller already knows it (``storage sync`` copying a
+        recorded file): a backend whose server answers with an MD5 ETag then compares the two (``verified``)
+        instead of hashing MD5 itself. Other backends ignore it.
+        """
         raise NotImplementedError
 
     def iter_chunks(self, path: str, *, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
@@ -218,8 +241,11 @@ class StorageBackend:
         *,
         content_type: str | None = None,
         metadata: dict[str, str] | None = None,
+        expected_md5: str | None = None,
     ) -> ObjectInfo:
-        return await asyncio.to_thread(self.put, path, content, content_type=content_type, metadata=metadata)
+        return await asyncio.to_thread(
+            self.put, path, content, content_type=content_type, metadata=metadata, expected_md5=expected_md5
+        )
 
     async def iter_chunks_async(self, path: str, *, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
         iterator = self.iter_chunks(path, chunk_size=chunk_size)

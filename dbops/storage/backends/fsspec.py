@@ -47,6 +47,7 @@ class FsspecBackend(StorageBackend):
         *,
         content_type: str | None = None,
         metadata: dict[str, str] | None = None,
+        expected_md5: str | None = None,
     ) -> ObjectInfo:
         full = self._full(path)
         chunks = HashingIterator(iter_content(content))

@@ -69,6 +69,7 @@ class LocalBackend(StorageBackend):
         *,
         content_type: str | None = None,
         metadata: dict[str, str] | None = None,
+        expected_md5: str | None = None,
     ) -> ObjectInfo:
         target = self._file(path)
         temp = target.with_name(f"{TEMP_MARKER}{uuid.uuid4().hex}-{target.name}"[:255])

@@ -27,6 +27,7 @@ class MemoryBackend(StorageBackend):
         *,
         content_type: str | None = None,
         metadata: dict[str, str] | None = None,
+        expected_md5: str | None = None,
     ) -> ObjectInfo:
         path = self.check_path(path)
         chunks = HashingIterator(iter_content(content))

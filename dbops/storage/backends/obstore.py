@@ -90,12 +90,15 @@ class ObstoreBackend(StorageBackend):
         *,
         content_type: str | None = None,
         metadata: dict[str, str] | None = None,
+        expected_md5: str | None = None,
     ) -> ObjectInfo:
         obstore = _import_obstore()
         path = self.check_path(path)
         raw = iter_content(content)
         head, ended = _take(raw, MULTIPART_THRESHOLD)
-        chunks = HashingIterator(itertools.chain(head, raw))
+        # The server's ETag is the MD5 of a single-PUT body, to compare with ours (or the caller's expected
+        # one, then hashing MD5 here is not needed); a multipart ETag is no plain MD5, so none is computed.
+        chunks = HashingIterator(itertools.chain(head, raw), md5=ended and expected_md5 is None)
         attributes = self._attributes(content_type, metadata)
         try:
             if ended:  # small: one PUT, with the checksum stored as metadata
@@ -116,7 +119,7 @@ class ObstoreBackend(StorageBackend):
             checksum=chunks.checksum,
             content_type=content_type,
         )
-        if written.md5_etag == chunks.md5:
+        if ended and written.md5_etag is not None and written.md5_etag == (expected_md5 or chunks.md5):
             written = dataclasses.replace(written, verified=True)
         return written
 
@@ -127,9 +130,12 @@ class ObstoreBackend(StorageBackend):
         *,
         content_type: str | None = None,
         metadata: dict[str, str] | None = None,
+        expected_md5: str | None = None,
     ) -> ObjectInfo:
         if not isinstance(content, bytes | bytearray | memoryview | str):
-            return await super().put_async(path, content, content_type=content_type, metadata=metadata)
+            return await super().put_async(
+                path, content, content_type=content_type, metadata=metadata, expected_md5=expected_md5
+            )
         obstore = _import_obstore()
         path = self.check_path(path)
         chunks = HashingIterator(iter_content(content))

@@ -11,6 +11,7 @@ Object stores (S3, GCS, Azure) sign their own URLs; they never go through this r
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request, Router, get, put
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["create_storage_router", "file_object_from_upload", "file_objects_from_uploads"]
 
 DEFAULT_MAX_UPLOAD = 100 * 1024 * 1024
+SPOOL_SIZE = 1024 * 1024
 
 
 def _local_backend(backend_key: str, allowed: frozenset[str] | None) -> LocalBackend:
@@ -86,17 +88,19 @@ def create_storage_router(
     async def upload(request: Request[Any, Any, Any], backend_key: str, file_path: str) -> dict[str, Any]:
         backend = _local_backend(backend_key, allowed)
         relative = _checked(backend, file_path, dict(request.query_params), for_upload=True)
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > max_upload_size:
-                raise ClientException(f"upload larger than {max_upload_size} bytes", status_code=413)
-            chunks.append(chunk)
-        try:
-            info = await asyncio.to_thread(backend.put, relative, chunks)
-        except StorageError as exc:
-            raise ClientException(str(exc)) from exc
+        # Spooled to a temporary file past 1 MB, so a large upload does not sit in memory.
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_SIZE) as spool:
+            size = 0
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > max_upload_size:
+                    raise ClientException(f"upload larger than {max_upload_size} bytes", status_code=413)
+                spool.write(chunk)
+            spool.seek(0)
+            try:
+                info = await asyncio.to_thread(backend.put, relative, spool)
+            except StorageError as exc:
+                raise ClientException(str(exc)) from exc
         return {"path": info.path, "size": info.size, "checksum": info.checksum}
 
     return Router(path=path, route_handlers=[download, upload])
