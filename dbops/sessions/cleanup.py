@@ -2,7 +2,7 @@
 
 Each batch is its own transaction of at most ``batch_size`` rows, so live traffic never waits long on a
 cleanup; two cleanups at once (two cron hosts) split the work instead of deadlocking (see
-``statements.batch_delete``). The expiry cutoff is read once, from the database's clock, when a table's cleanup
+``statements.batch_statements``). The expiry cutoff is read once, from the database's clock, when a table's cleanup
 starts: sessions that expire while it runs are left for the next run, so every run has a fixed amount of work.
 """
 
@@ -20,9 +20,10 @@ from dbops.progress import NullReporter, Reporter
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Table
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.sql import Executable
 
     from dbops.config import AnyConfig
-    from dbops.sessions.statements import BatchDelete
 
 __all__ = [
     "SESSION_COLUMNS",
@@ -71,13 +72,13 @@ class CleanupResult:
     dry_run: bool = False
 
     def to_dict(self) -> dict[str, Any]:
+        """The ``--format json`` object: exactly the keys issue 5 names, so cron log parsers can rely on them
+        (whether a run completed is the exit code's job: 75 when ``--max-seconds`` left work)."""
         return {
             "table": self.table,
             "deleted": self.deleted,
             "remaining_expired": self.remaining_expired,
             "seconds": round(self.seconds, 3),
-            "complete": self.complete,
-            "dry_run": self.dry_run,
         }
 
 
@@ -247,6 +248,10 @@ def cleanup(
         if connection.dialect.name in ("mysql", "mariadb"):
             # No gap locks: a batch locks only the rows it deletes, never the range live inserts go into.
             connection.execution_options(isolation_level="READ COMMITTED")
+        elif connection.dialect.name == "postgresql":
+            # Every batch is one statement, so autocommit makes it its own transaction without the BEGIN and
+            # COMMIT round trips (a third of a batch's client time, measured). The pool resets it on return.
+            connection.execution_options(isolation_level="AUTOCOMMIT")
         with _relaxed_commits(connection):
             return [
                 _clean_table(connection, table, batch_size, deadline, older_than, dry_run, reporter, clock)
@@ -290,7 +295,7 @@ def _clean_table(
     from sqlalchemy import select
 
     from dbops.sessions.clock import utc_now_plus
-    from dbops.sessions.statements import batch_delete, count_expired_statement
+    from dbops.sessions.statements import LOOKAHEAD, NO_LOWER_BOUND, batch_statements, count_expired_statement
 
     started = clock()
     table = _table(session_table)
@@ -301,55 +306,89 @@ def _clean_table(
     complete = True
     after: datetime.datetime | None = None
     if not dry_run:
+        statements = batch_statements(connection.dialect.name, quoted_table=quoted, batch_size=batch_size)
         with reporter.progress(f"Deleting expired sessions from {session_table}", None) as task:
-            while True:
+
+            def batch(parameters: dict[str, Any]) -> int | None:
+                """Run one batch, or return None (and leave the rest for the next run) when time is up."""
+                nonlocal deleted, batches
                 if deadline is not None and clock() >= deadline:
-                    complete = False
-                    break
-                batch = batch_delete(
-                    connection.dialect.name,
-                    quoted_table=quoted,
-                    cutoff=cutoff,
-                    batch_size=batch_size,
-                    after=after,
-                )
-                count, bound = _run_batch(connection, batch, session_table)
+                    return None
+                count = _run_batch(connection, statements.delete, parameters, session_table)
                 deleted += count
                 batches += 1
                 task.advance(count)
-                if batch.bound is not None:
-                    # A short batch is no sign of the end here: rows revived by a concurrent `set` (or held by
-                    # another cleanup) are skipped; only a missing bound means fewer than batch_size are left.
-                    if bound is None:
-                        break
-                    after = bound
-                elif count < batch_size:
-                    break
+                return count
+
+            if statements.bounds is None:
+                # A short batch is the last: fewer than batch_size expired rows were left.
+                while (count := batch({"cutoff": cutoff})) is not None and count >= batch_size:
+                    pass
+                complete = count is not None
+            else:
+                # Ranges between bounds. A short batch (rows revived by a concurrent `set`, or deleted by another
+                # cleanup) is no sign of the end here; a short list of bounds is.
+                lower = NO_LOWER_BOUND
+                while complete:
+                    bounds = _read_bounds(connection, statements.bounds, cutoff, lower, session_table)
+                    for upto in bounds:
+                        if batch({"cutoff": cutoff, "after": lower, "upto": upto}) is None:
+                            complete = False
+                            break
+                        lower = after = upto  # rows up to here are gone: the final count starts past them
+                    else:
+                        if len(bounds) < LOOKAHEAD:
+                            # Fewer than batch_size expired rows are left past the last bound: one batch for all.
+                            complete = batch({"cutoff": cutoff, "after": lower, "upto": cutoff}) is not None
+                            break
     with connection.begin():
         remaining = int(connection.execute(count_expired_statement(table, cutoff=cutoff, after=after)).scalar_one())
     seconds = clock() - started
     return CleanupResult(str(session_table), deleted, remaining, seconds, batches, complete, dry_run)
 
 
+def _read_bounds(
+    connection: Connection,
+    bounds: Executable,
+    cutoff: datetime.datetime,
+    after: datetime.datetime,
+    session_table: SessionTable,
+) -> list[datetime.datetime]:
+    with _translated(session_table), connection.begin():
+        return list(connection.execute(bounds, {"cutoff": cutoff, "after": after}).scalars())
+
+
 def _run_batch(
-    connection: Connection, batch: BatchDelete, session_table: SessionTable
-) -> tuple[int, datetime.datetime | None]:
+    connection: Connection, delete: Executable, parameters: dict[str, Any], session_table: SessionTable
+) -> int:
     """Run one batch in its own transaction, retrying a few times when the database reports a lock conflict."""
     from sqlalchemy.exc import DBAPIError
 
     for attempt in range(_RETRIES):
         try:
             with connection.begin():
-                bound = None if batch.bound is None else connection.execute(batch.bound).scalar()
-                result = connection.execute(batch.delete(bound))
-                return int(result.rowcount), bound
+                return int(connection.execute(delete, parameters).rowcount)
         except DBAPIError as error:
             if _is_transient(error) and attempt < _RETRIES - 1:
                 time.sleep(0.05 * (attempt + 1))
                 continue
-            detail = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
-            raise SessionsError(f"cleaning up {session_table} failed: {detail}") from error
+            raise _failed(session_table, error) from error
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+@contextlib.contextmanager
+def _translated(session_table: SessionTable) -> Iterator[None]:
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        yield
+    except DBAPIError as error:
+        raise _failed(session_table, error) from error
+
+
+def _failed(session_table: SessionTable, error: DBAPIError) -> SessionsError:
+    detail = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+    return SessionsError(f"cleaning up {session_table} failed: {detail}")
 
 
 def _is_transient(error: Exception) -> bool:

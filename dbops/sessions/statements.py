@@ -7,20 +7,18 @@ rules and the batched delete are written once.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Integer, Table, bindparam, delete, false, func, select, text, update
 from sqlalchemy.sql import Executable
-from sqlalchemy.sql.elements import BindParameter
 
 from dbops.sessions.clock import utc_now, utc_now_plus
 from dbops.types import DateTimeUTC, uuid7
 
 __all__ = [
-    "BatchDelete",
-    "batch_delete",
+    "BatchStatements",
+    "batch_statements",
     "delete_all_statement",
     "delete_statement",
     "get_statement",
@@ -86,66 +84,78 @@ def delete_all_statement(table: Table) -> Executable:
     return delete(table)
 
 
+NO_LOWER_BOUND = datetime.datetime(1, 1, 2, tzinfo=datetime.timezone.utc)
+"""``after`` for the first batch: earlier than any expiry (one statement text serves every batch)."""
+
+LOOKAHEAD = 20
+"""Batches whose bounds one PostgreSQL query finds (about 100,000 index entries at the default batch size)."""
+
+
 @dataclass(frozen=True)
-class BatchDelete:
-    """One batch of an expired-session delete, run in one transaction: ``bound`` (PostgreSQL only) selects the
-    expiry the batch deletes up to (``None``: fewer than ``batch_size`` expired rows are left, this is the last
-    batch); ``delete(bound)`` is the ``DELETE``, whose ``rowcount`` is the batch's count."""
+class BatchStatements:
+    """The statements of one table's batched cleanup, built once and executed with parameters each batch (so
+    SQLAlchemy compiles them once and psycopg prepares them after a few runs).
 
-    bound: Executable | None
-    delete: Callable[[datetime.datetime | None], Executable]
+    - PostgreSQL: ``bounds`` (parameters ``cutoff``, ``after``) returns, oldest first, the expiry each of the
+      next ``LOOKAHEAD`` batches deletes up to; ``delete`` (``cutoff``, ``after``, ``upto``) deletes the range
+      ``after < expires_at <= upto``; the last batch passes ``upto=cutoff``.
+    - MariaDB/MySQL and SQLite: ``bounds`` is ``None``; ``delete`` (``cutoff``) deletes up to ``batch_size``
+      of the oldest expired rows, and a short batch is the last.
+
+    Each ``delete`` is one statement, whose ``rowcount`` is the batch's count.
+    """
+
+    bounds: Executable | None
+    delete: Executable
 
 
-def batch_delete(
-    dialect: str,
-    *,
-    quoted_table: str,
-    cutoff: datetime.datetime,
-    batch_size: int,
-    after: datetime.datetime | None = None,
-) -> BatchDelete:
-    """Delete about ``batch_size`` rows with ``expires_at < cutoff``, oldest first.
+def batch_statements(dialect: str, *, quoted_table: str, batch_size: int) -> BatchStatements:
+    """Delete rows with ``expires_at < cutoff`` about ``batch_size`` at a time, oldest first.
 
-    - PostgreSQL: an index-only scan finds the ``batch_size``-th oldest expiry, and a plain ``DELETE`` takes the
-      range up to it; ``after`` (the previous batch's bound) starts both scans past the dead index entries
-      earlier batches left, so every batch costs the same. Rows are visited once and locked only by the delete
-      itself: picking rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` first visits and WAL-logs every row twice,
-      which measured 2x slower than one plain ``DELETE`` (bench/sessions.py). A concurrent cleanup deleting the
-      same range waits for this batch to commit, then finds the rows gone. Rows sharing the boundary expiry all
-      go in the same batch (a batch may exceed ``batch_size`` by the ties).
+    - PostgreSQL: one query walks the ``expires_at`` index for the next ``LOOKAHEAD`` batches' bounds (each a
+      hop of ``batch_size`` entries, an index-only scan), and each batch is then a plain range ``DELETE``: every
+      row is visited once and locked only by the delete itself, and ``after`` starts each scan past the dead
+      index entries earlier batches left, so every batch costs the same. (Picking rows with ``SELECT ... FOR
+      UPDATE SKIP LOCKED`` first visits and WAL-logs every row twice, which measured 2x slower than one plain
+      ``DELETE``; a bound query per batch cost a round trip and a plan each, ~10%, see bench/sessions.py.) A
+      concurrent cleanup deleting the same range waits for this batch to commit, then finds the rows gone.
+      Rows sharing a boundary expiry all go in the same batch (a batch may exceed ``batch_size`` by the ties).
     - MariaDB/MySQL: ``DELETE ... ORDER BY expires_at LIMIT n`` (the expires_at index gives two concurrent runs
       the same lock order, so they queue instead of deadlocking);
     - SQLite: a ``rowid`` subquery (its ``DELETE ... LIMIT`` is a compile-time option).
     """
-    binds: list[BindParameter[Any]] = [bindparam("cutoff", cutoff, type_=DateTimeUTC())]
-    expired = "expires_at < :cutoff"
-    if after is not None:
-        expired += " AND expires_at > :after"
-        binds.append(bindparam("after", after, type_=DateTimeUTC()))
+    cutoff = bindparam("cutoff", type_=DateTimeUTC())
     if dialect == "postgresql":
-        bound_sql = f"SELECT expires_at FROM {quoted_table} WHERE {expired} ORDER BY expires_at OFFSET :skip LIMIT 1"
-        bound = text(bound_sql).bindparams(*binds, bindparam("skip", batch_size - 1, type_=Integer()))
-
-        def delete_upto(upto: datetime.datetime | None) -> Executable:
-            if upto is None:
-                return text(f"DELETE FROM {quoted_table} WHERE {expired}").bindparams(*binds)
-            return text(f"DELETE FROM {quoted_table} WHERE {expired} AND expires_at <= :upto").bindparams(
-                *binds, bindparam("upto", upto, type_=DateTimeUTC())
-            )
-
-        return BatchDelete(bound.columns(expires_at=DateTimeUTC()), delete_upto)
-    binds.append(bindparam("batch", batch_size, type_=Integer()))
+        after, upto = bindparam("after", type_=DateTimeUTC()), bindparam("upto", type_=DateTimeUTC())
+        hop = f"ORDER BY s.expires_at OFFSET {int(batch_size) - 1} LIMIT 1"
+        bounds = text(
+            "WITH RECURSIVE bound(n, expires_at) AS ("
+            f" SELECT 1, (SELECT s.expires_at FROM {quoted_table} AS s"
+            f" WHERE s.expires_at < :cutoff AND s.expires_at > :after {hop})"
+            " UNION ALL"
+            f" SELECT bound.n + 1, (SELECT s.expires_at FROM {quoted_table} AS s"
+            f" WHERE s.expires_at < :cutoff AND s.expires_at > bound.expires_at {hop})"
+            f" FROM bound WHERE bound.expires_at IS NOT NULL AND bound.n < {LOOKAHEAD}"
+            ") SELECT expires_at FROM bound WHERE expires_at IS NOT NULL ORDER BY n"
+        )
+        delete_range = text(
+            f"DELETE FROM {quoted_table} WHERE expires_at < :cutoff AND expires_at > :after AND expires_at <= :upto"
+        )
+        return BatchStatements(
+            bounds.bindparams(cutoff, after).columns(expires_at=DateTimeUTC()),
+            delete_range.bindparams(cutoff, after, upto),
+        )
+    limit = bindparam("batch", batch_size, type_=Integer())
     if dialect in ("mysql", "mariadb"):
-        sql = f"DELETE FROM {quoted_table} WHERE {expired} ORDER BY expires_at LIMIT :batch"
+        sql = f"DELETE FROM {quoted_table} WHERE expires_at < :cutoff ORDER BY expires_at LIMIT :batch"
     elif dialect == "sqlite":
         sql = (
             f"DELETE FROM {quoted_table} WHERE rowid IN (SELECT rowid FROM {quoted_table} "
-            f"WHERE {expired} ORDER BY expires_at LIMIT :batch)"
+            "WHERE expires_at < :cutoff ORDER BY expires_at LIMIT :batch)"
         )
     else:
         raise NotImplementedError(f"session cleanup does not support the {dialect} dialect")
-    statement = text(sql).bindparams(*binds)
-    return BatchDelete(None, lambda _: statement)
+    return BatchStatements(None, text(sql).bindparams(cutoff, limit))
 
 
 def count_expired_statement(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import time
 
 import pytest
 
 from dbops.errors import SessionsError
 from dbops.progress import RecordingReporter
-from dbops.sessions import SessionTable, cleanup, model_session_tables, stats
+from dbops.sessions import CleanupResult, SessionTable, cleanup, model_session_tables, stats
 from tests.databases import TestDatabase
 from tests.sessions.helpers import config, counts, create_table, seed
 from tests.sessions.models import BIND_KEY
@@ -29,6 +30,58 @@ def test_deletes_expired_rows_in_batches(db: TestDatabase, is_async: bool) -> No
     assert result.batches >= 5  # 5+5+5+5+3, each its own transaction
     assert counts(db) == (0, 7)
     assert sum(task.done for task in reporter.tasks) == 23
+
+
+def test_each_batch_commits_on_its_own(db: TestDatabase) -> None:
+    """Another connection sees every batch's deletes before the next batch starts (one transaction per batch).
+
+    The injected clock runs before each batch (it checks ``max_seconds``): there it counts from outside."""
+    seed(db, expired=12, live=2)
+    seen: list[int] = []
+
+    def clock() -> float:
+        seen.append(counts(db)[0])
+        return 0.0
+
+    [result] = cleanup(config(db), tables=USER_SESSIONS, batch_size=5, max_seconds=3600, clock=clock)
+    assert result.deleted == 12 and result.complete
+    # the readings change only between batches: 12 before the first, 7 and 2 after each, 0 after the last
+    assert [count for index, count in enumerate(seen) if index == 0 or seen[index - 1] != count] == [12, 7, 2, 0]
+
+
+def test_two_cleanups_at_once_split_the_work(db: TestDatabase) -> None:
+    """Two cleanups really running side by side (a barrier holds both until each has started; every batch
+    yields to the other): no deadlock or error, every row counted once, and both finish."""
+    import threading
+
+    expired = 400
+    seed(db, expired=expired, live=5)
+    barrier = threading.Barrier(2, timeout=30)
+    results: list[list[CleanupResult]] = []
+    errors: list[BaseException] = []
+
+    def clock() -> float:
+        time.sleep(0.002)  # let the other cleanup take its turn between batches
+        return 0.0
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            results.append(cleanup(config(db), tables=USER_SESSIONS, batch_size=10, max_seconds=3600, clock=clock))
+        except BaseException as error:  # the main thread reports it
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert len(results) == 2
+    deleted = [result.deleted for [result] in results]
+    assert sum(deleted) == expired
+    assert all(result.complete and result.remaining_expired == 0 for [result] in results)
+    assert counts(db) == (0, 5)
 
 
 def test_dry_run_counts_only(db: TestDatabase) -> None:
