@@ -137,6 +137,32 @@ def test_bad_url_and_missing_tables(tmp_path: Path, sqlite_db: TestDatabase) -> 
     assert empty.stderr.startswith("Error: no session tables") and empty.stderr.count("\n") == 1
 
 
+def test_unreachable_database_exits_2(tmp_path: Path) -> None:
+    """A cron wrapper tells "could not run" (2) from "ran out of time" (75) and "done" (0)."""
+    result = invoke(["sessions", "cleanup", "--url", "postgresql+psycopg://ops:secret@127.0.0.1:1/app"], cwd=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: cannot connect to") and result.stderr.count("\n") == 1
+    assert "secret" not in result.stderr and result.stdout == ""
+
+
+def test_table_in_another_schema(pg_db: TestDatabase, tmp_path: Path) -> None:
+    import psycopg
+
+    seed(pg_db, expired=4, live=1)
+    with psycopg.connect(pg_db.sync_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA ops")
+        conn.execute("CREATE TABLE ops.user_sessions (LIKE public.user_sessions INCLUDING ALL)")
+        conn.execute("INSERT INTO ops.user_sessions SELECT * FROM public.user_sessions")
+        conn.execute("DELETE FROM public.user_sessions")
+    argv = ["sessions", "cleanup", "--url", pg_db.sync_url, "--table", "ops.user_sessions", "--batch-size", "3"]
+    result = invoke([*argv, "--format", "json"], cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["table"] == "ops.user_sessions"
+    assert json.loads(result.stdout)["deleted"] == 4
+    stats = invoke(["sessions", "stats", "--url", pg_db.sync_url, "--table", "ops.user_sessions", "--format", "json"])
+    assert [(row["live"], row["expired"]) for row in json.loads(stats.stdout)] == [(1, 0)]
+
+
 def test_config_without_session_models(tmp_path: Path, sqlite_db: TestDatabase) -> None:
     (tmp_path / "plain.py").write_text(
         "from sqlalchemy import MetaData\n"
