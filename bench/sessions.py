@@ -239,6 +239,11 @@ def report(contenders: list[Contender], loads: list[tuple[float, float, float]])
         ("best seconds", [min(c.seconds) for c in contenders], "{:.2f}"),
         ("median seconds", [statistics.median(c.seconds) for c in contenders], "{:.2f}"),
         ("ratio (best)", [min(c.seconds) / min(base.seconds) for c in contenders], "{:.2f}x"),
+        (
+            "ratio (median)",
+            [statistics.median(c.seconds) / statistics.median(base.seconds) for c in contenders],
+            "{:.2f}x",
+        ),
         ("reader p50 ms", [percentile(c.latencies, 0.5) * ms for c in contenders], "{:,.1f}"),
         ("reader p99 ms", [percentile(c.latencies, 0.99) * ms for c in contenders], "{:,.1f}"),
         ("reader max ms", [max(c.latencies) * ms for c in contenders], "{:,.1f}"),
