@@ -22,7 +22,9 @@ __all__ = [
     "delete_all_statement",
     "delete_statement",
     "get_statement",
+    "progress_statement",
     "renew_statement",
+    "server_loop_sql",
     "upsert_statement",
 ]
 
@@ -112,14 +114,14 @@ class BatchStatements:
 def batch_statements(dialect: str, *, quoted_table: str, batch_size: int) -> BatchStatements:
     """Delete rows with ``expires_at < cutoff`` about ``batch_size`` at a time, oldest first.
 
-    - PostgreSQL: one query walks the ``expires_at`` index for the next ``LOOKAHEAD`` batches' bounds (each a
-      hop of ``batch_size`` entries, an index-only scan), and each batch is then a plain range ``DELETE``: every
-      row is visited once and locked only by the delete itself, and ``after`` starts each scan past the dead
-      index entries earlier batches left, so every batch costs the same. (Picking rows with ``SELECT ... FOR
-      UPDATE SKIP LOCKED`` first visits and WAL-logs every row twice, which measured 2x slower than one plain
-      ``DELETE``; a bound query per batch cost a round trip and a plan each, ~10%, see bench/sessions.py.) A
-      concurrent cleanup deleting the same range waits for this batch to commit, then finds the rows gone.
-      Rows sharing a boundary expiry all go in the same batch (a batch may exceed ``batch_size`` by the ties).
+    - PostgreSQL (the client-side loop, for servers that can't run ``server_loop_sql``): one query walks the
+      ``expires_at`` index for the next ``LOOKAHEAD`` batches' bounds (each a hop of ``batch_size`` entries, an
+      index-only scan), and each batch is then a plain range ``DELETE``: every row is visited once and locked
+      only by the delete itself, and ``after`` starts each scan past the dead index entries earlier batches
+      left, so every batch costs the same. (Picking rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` first visits
+      and WAL-logs every row twice, which measured 2x slower than one plain ``DELETE``.) A concurrent cleanup
+      deleting the same range waits for this batch to commit, then finds the rows gone. Rows sharing a
+      boundary expiry all go in the same batch (a batch may exceed ``batch_size`` by the ties).
     - MariaDB/MySQL: ``DELETE ... ORDER BY expires_at LIMIT n`` (the expires_at index gives two concurrent runs
       the same lock order, so they queue instead of deadlocking);
     - SQLite: a ``rowid`` subquery (its ``DELETE ... LIMIT`` is a compile-time option).
@@ -156,6 +158,75 @@ def batch_statements(dialect: str, *, quoted_table: str, batch_size: int) -> Bat
     else:
         raise NotImplementedError(f"session cleanup does not support the {dialect} dialect")
     return BatchStatements(None, text(sql).bindparams(cutoff, limit))
+
+
+PROGRESS_SETTING = "dbops.cleanup_progress"
+"""The session setting the server-side loop reports through (``"<call> <rows> <batches> <bound>"``), written in
+each batch's own transaction, so it tells exactly what committed."""
+
+
+def server_loop_sql(
+    quoted_table: str,
+    *,
+    batch_size: int,
+    cutoff: datetime.datetime,
+    after: datetime.datetime,
+    seconds: float | None,
+    call: str,
+) -> str:
+    """A PostgreSQL ``DO`` block that runs up to ``LOOKAHEAD`` batches in the server, each committed on its own.
+
+    Each batch finds its bound (the ``batch_size``-th oldest expiry past ``after``, an index-only hop) and
+    deletes the range up to it, as the client-side loop does, but without a client round trip between batches:
+    on a busy host the cleanup's connection otherwise spends a fifth of its time waiting for its client to be
+    scheduled (measured, bench/sessions.py). Before each batch it checks ``seconds`` (the time left, by the
+    server's clock). ``synchronous_commit`` is off for these transactions only (``set_config(..., true)``).
+    It records ``"<call> 0 0 start"`` in ``PROGRESS_SETTING`` first, then after each batch
+    ``"<call> <rows so far> <batches so far> <bound, or end>"``; ``call`` tells this call's record from an
+    earlier one's.
+
+    A DO block takes no parameters: the values are literals we format (datetimes, numbers, a hex token) and
+    the table name is quoted by the dialect; the dollar-quote tag is chosen to not occur in the body.
+    """
+    stop = "" if seconds is None else " AND clock_timestamp() < stop_at"
+    body = f"""
+#variable_conflict use_variable
+DECLARE
+  cutoff_at constant timestamptz := '{cutoff.isoformat()}';
+  stop_at constant timestamptz := clock_timestamp() + make_interval(secs => {float(seconds or 0)!r});
+  after_at timestamptz := '{after.isoformat()}';
+  upto_at timestamptz;
+  batch_rows bigint;
+  total_rows bigint := 0;
+  total_batches integer := 0;
+BEGIN
+  PERFORM set_config('{PROGRESS_SETTING}', '{call} 0 0 start', false);
+  WHILE total_batches < {LOOKAHEAD}{stop} LOOP
+    PERFORM set_config('synchronous_commit', 'off', true);
+    SELECT s.expires_at INTO upto_at FROM {quoted_table} AS s
+     WHERE s.expires_at < cutoff_at AND s.expires_at > after_at
+     ORDER BY s.expires_at OFFSET {int(batch_size) - 1} LIMIT 1;
+    DELETE FROM {quoted_table} AS t
+     WHERE t.expires_at < cutoff_at AND t.expires_at > after_at AND t.expires_at <= coalesce(upto_at, cutoff_at);
+    GET DIAGNOSTICS batch_rows = ROW_COUNT;
+    total_rows := total_rows + batch_rows;
+    total_batches := total_batches + 1;
+    PERFORM set_config('{PROGRESS_SETTING}', concat_ws(' ', '{call}', total_rows, total_batches,
+      coalesce(to_char(upto_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), 'end')), false);
+    COMMIT;
+    EXIT WHEN upto_at IS NULL;
+    after_at := upto_at;
+  END LOOP;
+END
+"""
+    tag = "$dbops$"
+    while tag in body:
+        tag = tag[:-1] + "_$"
+    return f"DO {tag}{body}{tag}"
+
+
+def progress_statement() -> Executable:
+    return text(f"SELECT current_setting('{PROGRESS_SETTING}', true)")
 
 
 def count_expired_statement(
