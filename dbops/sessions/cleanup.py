@@ -327,7 +327,7 @@ class _Run:
         deadline: float | None,
         clock: Callable[[], float],
     ) -> None:
-        from dbops.sessions.statements import batch_statements
+        from dbops.sessions.statements import batch_statements, text_table_name
 
         self.connection = connection
         self.session_table = session_table
@@ -335,7 +335,7 @@ class _Run:
         self.cutoff = cutoff
         self.deadline = deadline
         self.clock = clock
-        self.quoted = connection.dialect.identifier_preparer.format_table(_table(session_table))
+        self.quoted = text_table_name(connection.dialect, _table(session_table))
         self.statements = batch_statements(connection.dialect.name, quoted_table=self.quoted, batch_size=batch_size)
         self.task: ProgressTask | None = None  # the reporter's, while the batches run
         self.deleted = self.batches = 0
@@ -388,7 +388,7 @@ class _Run:
                 return
 
     def server_loop(self) -> bool:
-        """PostgreSQL, batches run by the server (``statements.server_loop_sql``), LOOKAHEAD per call. Returns
+        """PostgreSQL, batches run by the server (``statements.server_loop_statement``), LOOKAHEAD per call. Returns
         False, having done nothing, when the server can't run the loop (no PL/pgSQL, or not allowed to use it;
         not PostgreSQL proper), so the client-side loop takes over; after a call that made no progress report
         (a pooler that hands each statement another server session), the client-side loop finishes the job."""
@@ -396,7 +396,13 @@ class _Run:
 
         from sqlalchemy.exc import DBAPIError
 
-        from dbops.sessions.statements import LOOKAHEAD, NO_LOWER_BOUND, progress_statement, server_loop_sql
+        from dbops.sessions.statements import (
+            LOOKAHEAD,
+            NO_LOWER_BOUND,
+            from_microseconds,
+            progress_statement,
+            server_loop_statement,
+        )
 
         failures = 0
         while True:
@@ -405,7 +411,7 @@ class _Run:
                 self.complete = False
                 return True
             call = secrets.token_hex(8)
-            sql = server_loop_sql(
+            statement = server_loop_statement(
                 self.quoted,
                 batch_size=self.batch_size,
                 cutoff=self.cutoff,
@@ -416,7 +422,7 @@ class _Run:
             error: DBAPIError | None = None
             try:
                 with self.connection.begin():
-                    self.connection.exec_driver_sql(sql)
+                    self.connection.execute(statement)
             except DBAPIError as raised:
                 error = raised
                 if self.batches == 0 and _cannot_loop(raised):
@@ -428,7 +434,7 @@ class _Run:
             if reported:
                 self._done(int(parts[1]), int(parts[2]))
                 if parts[3] not in ("start", "end"):
-                    self.after = datetime.datetime.fromisoformat(parts[3]).replace(tzinfo=datetime.timezone.utc)
+                    self.after = from_microseconds(int(parts[3]))
             if error is not None:
                 failures += 1
                 if not _is_transient(error) or failures >= _RETRIES:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Integer, Table, bindparam, delete, false, func, select, text, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Executable
 
 from dbops.sessions.clock import utc_now, utc_now_plus
@@ -24,7 +25,8 @@ __all__ = [
     "get_statement",
     "progress_statement",
     "renew_statement",
-    "server_loop_sql",
+    "server_loop_statement",
+    "text_table_name",
     "upsert_statement",
 ]
 
@@ -86,6 +88,16 @@ def delete_all_statement(table: Table) -> Executable:
     return delete(table)
 
 
+def text_table_name(dialect: Dialect, table: Table) -> str:
+    """The table's quoted name, to write into ``text()`` SQL: ``text()`` doubles ``%`` for drivers with
+    ``%``-style parameters, as the dialect's quoting already did (so that is undone), and reads ``:word`` as a
+    parameter (so colons are escaped)."""
+    quoted = dialect.identifier_preparer.format_table(table)
+    if dialect.paramstyle in ("format", "pyformat"):
+        quoted = quoted.replace("%%", "%")
+    return quoted.replace(":", "\\:")
+
+
 NO_LOWER_BOUND = datetime.datetime(1, 1, 2, tzinfo=datetime.timezone.utc)
 """``after`` for the first batch: earlier than any expiry (one statement text serves every batch)."""
 
@@ -114,7 +126,7 @@ class BatchStatements:
 def batch_statements(dialect: str, *, quoted_table: str, batch_size: int) -> BatchStatements:
     """Delete rows with ``expires_at < cutoff`` about ``batch_size`` at a time, oldest first.
 
-    - PostgreSQL (the client-side loop, for servers that can't run ``server_loop_sql``): one query walks the
+    - PostgreSQL (the client-side loop, for servers that can't run ``server_loop_statement``): one query walks the
       ``expires_at`` index for the next ``LOOKAHEAD`` batches' bounds (each a hop of ``batch_size`` entries, an
       index-only scan), and each batch is then a plain range ``DELETE``: every row is visited once and locked
       only by the delete itself, and ``after`` starts each scan past the dead index entries earlier batches
@@ -165,7 +177,10 @@ PROGRESS_SETTING = "dbops.cleanup_progress"
 each batch's own transaction, so it tells exactly what committed."""
 
 
-def server_loop_sql(
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def server_loop_statement(
     quoted_table: str,
     *,
     batch_size: int,
@@ -173,7 +188,7 @@ def server_loop_sql(
     after: datetime.datetime,
     seconds: float | None,
     call: str,
-) -> str:
+) -> Executable:
     """A PostgreSQL ``DO`` block that runs up to ``LOOKAHEAD`` batches in the server, each committed on its own.
 
     Each batch finds its bound (the ``batch_size``-th oldest expiry past ``after``, an index-only hop) and
@@ -182,19 +197,21 @@ def server_loop_sql(
     scheduled (measured, bench/sessions.py). Before each batch it checks ``seconds`` (the time left, by the
     server's clock). ``synchronous_commit`` is off for these transactions only (``set_config(..., true)``).
     It records ``"<call> 0 0 start"`` in ``PROGRESS_SETTING`` first, then after each batch
-    ``"<call> <rows so far> <batches so far> <bound, or end>"``; ``call`` tells this call's record from an
-    earlier one's.
+    ``"<call> <rows so far> <batches so far> <bound in microseconds since 1970, or end>"``; ``call`` tells
+    this call's record from an earlier one's.
 
-    A DO block takes no parameters: the values are literals we format (datetimes, numbers, a hex token) and
-    the table name is quoted by the dialect; the dollar-quote tag is chosen to not occur in the body.
+    A DO block takes no parameters: the values are literals we write (whole microseconds, numbers, a hex
+    token; no colons, which ``text()`` would read as parameters), the table name comes from
+    ``text_table_name``, and the dollar-quote tag is chosen to not occur in the body.
     """
     stop = "" if seconds is None else " AND clock_timestamp() < stop_at"
+    table = quoted_table
     body = f"""
 #variable_conflict use_variable
 DECLARE
-  cutoff_at constant timestamptz := '{cutoff.isoformat()}';
+  cutoff_at constant timestamptz := {_microseconds_literal(cutoff)};
   stop_at constant timestamptz := clock_timestamp() + make_interval(secs => {float(seconds or 0)!r});
-  after_at timestamptz := '{after.isoformat()}';
+  after_at timestamptz := {_microseconds_literal(after)};
   upto_at timestamptz;
   batch_rows bigint;
   total_rows bigint := 0;
@@ -203,16 +220,16 @@ BEGIN
   PERFORM set_config('{PROGRESS_SETTING}', '{call} 0 0 start', false);
   WHILE total_batches < {LOOKAHEAD}{stop} LOOP
     PERFORM set_config('synchronous_commit', 'off', true);
-    SELECT s.expires_at INTO upto_at FROM {quoted_table} AS s
+    SELECT s.expires_at INTO upto_at FROM {table} AS s
      WHERE s.expires_at < cutoff_at AND s.expires_at > after_at
      ORDER BY s.expires_at OFFSET {int(batch_size) - 1} LIMIT 1;
-    DELETE FROM {quoted_table} AS t
+    DELETE FROM {table} AS t
      WHERE t.expires_at < cutoff_at AND t.expires_at > after_at AND t.expires_at <= coalesce(upto_at, cutoff_at);
     GET DIAGNOSTICS batch_rows = ROW_COUNT;
     total_rows := total_rows + batch_rows;
     total_batches := total_batches + 1;
     PERFORM set_config('{PROGRESS_SETTING}', concat_ws(' ', '{call}', total_rows, total_batches,
-      coalesce(to_char(upto_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), 'end')), false);
+      coalesce(round(extract(epoch FROM upto_at) * 1000000)::bigint::text, 'end')), false);
     COMMIT;
     EXIT WHEN upto_at IS NULL;
     after_at := upto_at;
@@ -222,7 +239,17 @@ END
     tag = "$dbops$"
     while tag in body:
         tag = tag[:-1] + "_$"
-    return f"DO {tag}{body}{tag}"
+    return text(f"DO {tag}{body}{tag}")
+
+
+def _microseconds_literal(moment: datetime.datetime) -> str:
+    """An exact timestamptz literal without colons: whole microseconds since 1970."""
+    micros = (moment - EPOCH) // datetime.timedelta(microseconds=1)
+    return f"(timestamptz 'epoch' + {micros} * interval '1 microsecond')"
+
+
+def from_microseconds(micros: int) -> datetime.datetime:
+    return EPOCH + datetime.timedelta(microseconds=micros)
 
 
 def progress_statement() -> Executable:

@@ -286,3 +286,27 @@ def test_postgresql_batches_run_in_the_server_or_from_the_client(pg_db: TestData
         assert connection.execute(text("SELECT current_setting('dbops.cleanup_progress', true)")).scalar() is None
     from_client.dispose()  # type: ignore[union-attr]
     assert counts(pg_db) == (0, 4)
+
+
+def test_table_name_with_colons_and_percents(db: TestDatabase) -> None:
+    """The batches are SQL we write: a quoted name that looks like a parameter or a format stays a name."""
+    from sqlalchemy import create_engine
+
+    name = "odd:name %s $dbops$"
+    quoted = f"`{name}`" if db.dialect == "mariadb" else f'"{name}"'
+    seed(db, expired=9, live=2)
+    engine = create_engine(db.sync_url)
+    raw = engine.raw_connection()  # plain DBAPI, no parameters: the name goes to the server as written
+    try:
+        cursor = raw.cursor()
+        cursor.execute(f"ALTER TABLE user_sessions RENAME TO {quoted}")
+        raw.commit()
+        [result] = cleanup(config(db), tables=[SessionTable(name)], batch_size=4)
+        assert (result.table, result.deleted, result.remaining_expired, result.complete) == (name, 9, 0, True)
+        cursor.execute(f"SELECT count(*) FROM {quoted}")
+        assert tuple(cursor.fetchone()) == (2,)
+        [row] = stats(config(db), tables=[SessionTable(name)])
+        assert (row.live, row.expired) == (2, 0)
+    finally:
+        raw.close()
+        engine.dispose()
