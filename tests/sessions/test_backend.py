@@ -23,11 +23,11 @@ MAX_AGE = 3600
 
 
 def make_backend(
-    db: TestDatabase, is_async: bool, **kwargs: Any
+    db: TestDatabase, is_async: bool, *, renew_on_access: bool = False, **kwargs: Any
 ) -> SQLAlchemyAsyncSessionBackend | SQLAlchemySyncSessionBackend:
     create_table(db)
     alchemy = config(db, is_async)
-    session_config = ServerSideSessionConfig(max_age=MAX_AGE)
+    session_config = ServerSideSessionConfig(max_age=MAX_AGE, renew_on_access=renew_on_access)
     if is_async:
         return SQLAlchemyAsyncSessionBackend(session_config, alchemy, UserSession, **kwargs)  # type: ignore[arg-type]
     return SQLAlchemySyncSessionBackend(session_config, alchemy, UserSession, **kwargs)  # type: ignore[arg-type]
@@ -110,6 +110,30 @@ def test_row_shape_and_expiry_by_database_clock(db: TestDatabase) -> None:
     assert before + window <= row.expires_at <= after + window
 
 
+def test_expiry_follows_the_database_clock_not_the_app_servers(mariadb_db: TestDatabase) -> None:
+    """An app server whose clock is a year ahead of the database (MariaDB's per-connection ``SET timestamp``
+    moves the server's clock for the backend's connections) still stores, reads and renews sessions by the
+    database's time: a session it just stored is live, although by the app's clock it expired long ago."""
+    from sqlalchemy import event
+
+    backend = make_backend(mariadb_db, False)
+    skew = 365 * 86400
+
+    @event.listens_for(backend.alchemy_config.get_engine(), "connect")
+    def database_clock_a_year_behind(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET timestamp = UNIX_TIMESTAMP() - {skew}")
+
+    run(backend, lambda: backend.set("sid", b'{"n":1}'))
+    [row] = rows(mariadb_db)
+    app_now = datetime.datetime.now(datetime.timezone.utc)
+    assert row.expires_at < app_now  # expired by the app's clock, and by the unskewed database clock ...
+    database_now = app_now - datetime.timedelta(seconds=skew)
+    assert abs(row.expires_at - (database_now + datetime.timedelta(seconds=MAX_AGE))) < datetime.timedelta(minutes=5)
+    assert run(backend, lambda: backend.get("sid")) == b'{"n":1}'  # ... yet live by the backend's database clock
+    assert abs(row.created_at - database_now) < datetime.timedelta(minutes=5)
+
+
 def test_expired_rows_are_never_returned(db: TestDatabase, is_async: bool) -> None:
     backend = make_backend(db, is_async)
     run(backend, lambda: backend.set("old", b'{"x":1}'))
@@ -145,6 +169,18 @@ def test_renew_fraction_is_configurable(sqlite_db: TestDatabase) -> None:
     assert rows(sqlite_db)[0].expires_at > db_now(sqlite_db) + datetime.timedelta(seconds=MAX_AGE - 30)
     with pytest.raises(ValueError, match="renew_fraction"):
         make_backend(sqlite_db, False, renew_fraction=1.5)
+
+
+def test_renew_on_access_renews_on_every_read(db: TestDatabase) -> None:
+    """Litestar's own switch is honoured, not silently ignored: it means renew_fraction=1."""
+    assert make_backend(db, False).renew_fraction == 0.5
+    backend = make_backend(db, False, renew_on_access=True)
+    assert backend.renew_fraction == 1.0
+    assert make_backend(db, False, renew_on_access=True, renew_fraction=0.25).renew_fraction == 0.25
+    run(backend, lambda: backend.set("sid", b"{}"))
+    shift_expiry(db, "sid", MAX_AGE - 600)  # a default backend would leave this alone
+    assert run(backend, lambda: backend.get("sid")) == b"{}"
+    assert rows(db)[0].expires_at > db_now(db) + datetime.timedelta(seconds=MAX_AGE - 300)
 
 
 def test_concurrent_first_writes_of_one_session(db: TestDatabase, is_async: bool) -> None:

@@ -24,12 +24,9 @@ def test_cleanup_from_config_models_json(db: TestDatabase, is_async: bool, tmp_p
     )
     assert result.exit_code == 0, result.stderr
     row = json.loads(result.stdout)
-    assert {key: row[key] for key in ("table", "deleted", "remaining_expired")} == {
-        "table": "user_sessions",
-        "deleted": 11,
-        "remaining_expired": 0,
-    }
-    assert isinstance(row["seconds"], float)
+    assert list(row) == ["table", "deleted", "remaining_expired", "seconds"]  # exactly the issue's keys
+    assert (row["table"], row["deleted"], row["remaining_expired"]) == ("user_sessions", 11, 0)
+    assert isinstance(row["seconds"], float) and row["seconds"] >= 0
     assert counts(db) == (0, 4)
 
 
@@ -45,6 +42,21 @@ def test_cleanup_with_url_only_text(db: TestDatabase, tmp_path: Path) -> None:
     assert [(row["live"], row["expired"]) for row in json.loads(with_async_driver.stdout)] == [(1, 0)]
 
 
+def test_url_mode_imports_no_app(sqlite_db: TestDatabase, tmp_path: Path) -> None:
+    """An ops box: a pyproject and DBOPS_CONFIG pointing at an app that can't be imported don't matter with --url."""
+    seed(sqlite_db, expired=2, live=1)
+    (tmp_path / "pyproject.toml").write_text('[tool.dbops]\nconfig = "missing_app.db:config"\n')
+    (tmp_path / "broken_app.py").write_text("raise RuntimeError('the app must not be imported')\n")
+    env = {"DBOPS_CONFIG": "broken_app:config"}
+    stats = invoke(["sessions", "stats", "--url", sqlite_db.sync_url, "--format", "json"], cwd=tmp_path, env=env)
+    assert stats.exit_code == 0, stats.stderr
+    result = invoke(["sessions", "cleanup", "--url", sqlite_db.sync_url, "--format", "json"], cwd=tmp_path, env=env)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["deleted"] == 2
+    without_url = invoke(["sessions", "stats"], cwd=tmp_path, env=env)
+    assert without_url.exit_code != 0  # the same folder without --url does import the (broken) app
+
+
 def test_dry_run_and_older_than(sqlite_db: TestDatabase, tmp_path: Path) -> None:
     import datetime
 
@@ -53,6 +65,14 @@ def test_dry_run_and_older_than(sqlite_db: TestDatabase, tmp_path: Path) -> None
     url = ["--url", sqlite_db.sync_url, "--table", "user_sessions"]
     dry = invoke(["sessions", "cleanup", *url, "--dry-run", "--older-than", "1h"], cwd=tmp_path)
     assert (dry.exit_code, dry.stdout) == (0, "user_sessions: 2 expired sessions would be deleted\n")
+    assert counts(sqlite_db) == (5, 0)
+    dry_json = invoke(["sessions", "cleanup", *url, "--dry-run", "--format", "json"], cwd=tmp_path)
+    assert dry_json.exit_code == 0
+    assert {key: value for key, value in json.loads(dry_json.stdout).items() if key != "seconds"} == {
+        "table": "user_sessions",
+        "deleted": 0,
+        "remaining_expired": 5,
+    }
     assert counts(sqlite_db) == (5, 0)
     real = invoke(["sessions", "cleanup", *url, "--older-than", "2d", "--format", "json"], cwd=tmp_path)
     assert real.exit_code == 0 and json.loads(real.stdout)["deleted"] == 2
@@ -65,7 +85,8 @@ def test_max_seconds_exit_code(pg_db: TestDatabase, tmp_path: Path) -> None:
     result = invoke([*argv, "--format", "json"], cwd=tmp_path)
     assert result.exit_code == 75, result.stderr
     row = json.loads(result.stdout)
-    assert row["complete"] is False and row["remaining_expired"] > 0
+    assert list(row) == ["table", "deleted", "remaining_expired", "seconds"]
+    assert row["remaining_expired"] > 0
     assert row["deleted"] + row["remaining_expired"] == 50
     assert "the next run continues" in result.stderr
 
@@ -114,6 +135,32 @@ def test_bad_url_and_missing_tables(tmp_path: Path, sqlite_db: TestDatabase) -> 
     empty = invoke(["sessions", "stats", "--url", sqlite_db.sync_url], cwd=tmp_path)
     assert empty.exit_code == 2
     assert empty.stderr.startswith("Error: no session tables") and empty.stderr.count("\n") == 1
+
+
+def test_unreachable_database_exits_2(tmp_path: Path) -> None:
+    """A cron wrapper tells "could not run" (2) from "ran out of time" (75) and "done" (0)."""
+    result = invoke(["sessions", "cleanup", "--url", "postgresql+psycopg://ops:secret@127.0.0.1:1/app"], cwd=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: cannot connect to") and result.stderr.count("\n") == 1
+    assert "secret" not in result.stderr and result.stdout == ""
+
+
+def test_table_in_another_schema(pg_db: TestDatabase, tmp_path: Path) -> None:
+    import psycopg
+
+    seed(pg_db, expired=4, live=1)
+    with psycopg.connect(pg_db.sync_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA ops")
+        conn.execute("CREATE TABLE ops.user_sessions (LIKE public.user_sessions INCLUDING ALL)")
+        conn.execute("INSERT INTO ops.user_sessions SELECT * FROM public.user_sessions")
+        conn.execute("DELETE FROM public.user_sessions")
+    argv = ["sessions", "cleanup", "--url", pg_db.sync_url, "--table", "ops.user_sessions", "--batch-size", "3"]
+    result = invoke([*argv, "--format", "json"], cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["table"] == "ops.user_sessions"
+    assert json.loads(result.stdout)["deleted"] == 4
+    stats = invoke(["sessions", "stats", "--url", pg_db.sync_url, "--table", "ops.user_sessions", "--format", "json"])
+    assert [(row["live"], row["expired"]) for row in json.loads(stats.stdout)] == [(1, 0)]
 
 
 def test_config_without_session_models(tmp_path: Path, sqlite_db: TestDatabase) -> None:

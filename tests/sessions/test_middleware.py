@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 from litestar_dbops.session import SQLAlchemyAsyncSessionBackend, SQLAlchemySyncSessionBackend
 
 from tests.databases import TestDatabase
-from tests.sessions.helpers import config
+from tests.sessions.helpers import config, counts, seed
 from tests.sessions.models import UserSession
 from tests.sessions.test_backend import rows
 
@@ -34,9 +34,15 @@ async def logout(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {"message": "Logged out successfully"}
 
 
-def build_app(db: TestDatabase, is_async: bool, wiring: str) -> Litestar:
+def build_app(
+    db: TestDatabase,
+    is_async: bool,
+    wiring: str,
+    session_config: ServerSideSessionConfig | None = None,
+    on_startup: list[Any] | None = None,
+) -> Litestar:
     alchemy = config(db, is_async)
-    session_config = ServerSideSessionConfig(max_age=3600)
+    session_config = session_config or ServerSideSessionConfig(max_age=3600)
     backend_class = SQLAlchemyAsyncSessionBackend if is_async else SQLAlchemySyncSessionBackend
     backend = backend_class(config=session_config, alchemy_config=alchemy, model=UserSession)  # type: ignore[arg-type]
     table = UserSession.__table__
@@ -58,7 +64,7 @@ def build_app(db: TestDatabase, is_async: bool, wiring: str) -> Litestar:
     return Litestar(
         route_handlers=[login, profile, logout],
         middleware=[middleware],
-        on_startup=[startup],
+        on_startup=[startup, *(on_startup or [])],
         on_shutdown=[shutdown],
     )
 
@@ -97,3 +103,39 @@ def test_two_clients_get_two_sessions(db: TestDatabase) -> None:
             client.cookies.clear()
             client.cookies.set("session", cookie)
             assert client.get("/profile").json() == {"username": name}
+
+
+def test_seed_security_settings_reach_the_cookie(db: TestDatabase) -> None:
+    """The seed's "Session Expiration" config: a 30-minute session, HTTPS-only, SameSite=strict.
+
+    The seed spells HTTPS-only ``https_only=True``, which Litestar's ``ServerSideSessionConfig`` rejects (before
+    any backend is involved); its option is ``secure``."""
+    with pytest.raises(TypeError, match="https_only"):
+        ServerSideSessionConfig(max_age=1800, https_only=True, samesite="strict")  # type: ignore[call-arg]
+    session_config = ServerSideSessionConfig(max_age=1800, secure=True, samesite="strict")
+    app = build_app(db, True, "config", session_config)
+    with TestClient(app=app, base_url="https://testserver.local") as client:
+        response = client.post("/login", data={"username": "alice"})
+        cookie = response.headers["set-cookie"].lower()
+        assert "secure" in cookie and "samesite=strict" in cookie and "max-age=1800" in cookie
+        [row] = rows(db)
+        assert 1700 < (row.expires_at - row.updated_at).total_seconds() <= 1800
+        assert client.get("/profile").json() == {"username": "alice"}
+
+
+def test_seed_cleanup_strategy_on_startup(db: TestDatabase, is_async: bool) -> None:
+    """The seed's "Cleanup Strategy": ``await session_backend.delete_expired()`` in ``on_startup``."""
+    seed(db, expired=3, live=1)
+    deleted: list[int] = []
+    session_config = ServerSideSessionConfig(max_age=3600)
+
+    async def cleanup_expired_sessions() -> None:
+        # The backend build_app created, as the config's middleware hands it out.
+        session_backend = session_config.middleware.kwargs["backend"]
+        deleted.append(await session_backend.delete_expired())
+
+    app = build_app(db, is_async, "config", session_config, on_startup=[cleanup_expired_sessions])
+    with TestClient(app=app) as client:
+        assert client.get("/profile").json() == {"username": None}
+    assert deleted == [3]
+    assert counts(db) == (0, 1)

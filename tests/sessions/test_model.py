@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from sqlalchemy import Index, create_engine, inspect, select
+from sqlalchemy import Index, LargeBinary, String, create_engine, inspect, select
 from sqlalchemy.orm import Session, declared_attr
 
 from dbops.sessions import SessionModelMixin, storage_key
@@ -46,6 +46,10 @@ def test_columns_constraints_and_indexes(db: TestDatabase) -> None:
         columns = {column["name"]: column for column in inspector.get_columns("custom_args_sessions")}
         assert set(columns) == {"id", "session_id", "data", "expires_at", "created_at", "updated_at"}
         assert not any(column["nullable"] for column in columns.values())
+        assert isinstance(columns["session_id"]["type"], String) and columns["session_id"]["type"].length == 255
+        assert isinstance(columns["data"]["type"], LargeBinary)  # BYTEA / BLOB: bytes of any length
+        if db.dialect == "postgresql":  # the only one of the three with a zoned timestamp type
+            assert all(columns[name]["type"].timezone for name in ("expires_at", "created_at", "updated_at"))
         assert inspector.get_pk_constraint("custom_args_sessions")["constrained_columns"] == ["id"]
         for table in ("custom_args_sessions", "indexed_sessions"):
             unique = [c["column_names"] for c in inspector.get_unique_constraints(table)]
@@ -92,3 +96,20 @@ def test_storage_key() -> None:
     # An id that merely looks like a digest is hashed too, so it can never collide with a hashed long id.
     assert storage_key(storage_key(long_a)) != storage_key(long_a)
     assert uuid7().version == 7
+
+
+def test_importable_without_litestar_and_re_exported_where_the_seed_imports_it() -> None:
+    """An ops box has dbops without Litestar: the mixin must not pull it in; the seed imports it from the plugin."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from dbops.sessions import SessionModelMixin, cleanup\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] in ('litestar', 'litestar_dbops')))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert completed.stdout.strip() == "[]"
+    import litestar_dbops.session
+
+    assert litestar_dbops.session.SessionModelMixin is SessionModelMixin

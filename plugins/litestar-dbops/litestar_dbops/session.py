@@ -13,7 +13,7 @@ Behaviour:
 - ``get`` never returns an expired row and does not write on every request: it pushes ``expires_at`` back to
   ``max_age`` only when less than ``renew_fraction * max_age`` remains (default 0.5). An idle session therefore
   lives between ``renew_fraction * max_age`` and ``max_age`` after its last request; ``renew_fraction=1``
-  renews on every read, ``0`` never on reads.
+  renews on every read, ``0`` never on reads. Left unset, it is 1 when the config says ``renew_on_access=True``.
 - A response whose session data did not change writes nothing; an empty session nobody stored is not stored.
 - Ids longer than 255 characters are stored as ``sha256:<hex>`` (``dbops.sessions.storage_key``), never truncated.
 - The sync backend runs every query in a worker thread, so it never blocks the event loop.
@@ -77,8 +77,11 @@ class SQLAlchemySessionBackendBase(ServerSideSessionBackend, Generic[ConfigT]):
         alchemy_config: ConfigT,
         model: type[SessionModelMixin],
         *,
-        renew_fraction: float = 0.5,
+        renew_fraction: float | None = None,
     ) -> None:
+        if renew_fraction is None:
+            # Litestar's own switch keeps its meaning: renew_on_access=True renews on every read.
+            renew_fraction = 1.0 if config.renew_on_access else 0.5
         if not 0.0 <= renew_fraction <= 1.0:
             raise ValueError(f"renew_fraction must be between 0 and 1, got {renew_fraction}")
         super().__init__(config=config)
