@@ -18,6 +18,7 @@ import orjson
 from dbops.data.codec import NATIVE_KINDS, column_codec, encode_json_text, is_plain
 from dbops.data.files import AtomicWriter, data_file_name
 from dbops.data.manifest import MANIFEST_NAME, ColumnInfo, Manifest, TableEntry
+from dbops.data.server_rows import out_of_range_value, server_rows
 from dbops.data.tables import find_tables, psycopg_connection, read_transaction, table_label, version_table_name
 from dbops.errors import DataError
 from dbops.progress import NullReporter, Reporter
@@ -207,14 +208,14 @@ def _dump_table(
     ):
         if not jsonl:
             out.write(b"[\n")
-        for partition in _stream(connection, statement, batch_size, raw=raw and _raw_ok(table, codecs)):
-            lines = [orjson.dumps(encode_row(row), default=str) for row in partition]
+        for chunk, count in _chunks(connection, table, codecs, statement, encode_row, batch_size, raw=raw):
+            # chunk: ``count`` lines, each ending in a newline (none inside: JSON escapes it)
             if not jsonl:
-                out.write((b",\n" if rows else b"") + b",\n".join(lines))
+                out.write((b",\n" if rows else b"") + chunk[:-1].replace(b"\n", b",\n"))
             else:
-                out.write(b"\n".join(lines) + b"\n")
-            rows += len(lines)
-            task.advance(len(lines))
+                out.write(chunk)
+            rows += count
+            task.advance(count)
         if not jsonl:
             out.write(b"\n]\n" if rows else b"]\n")
     return TableEntry(
@@ -231,6 +232,35 @@ def _dump_table(
             for codec, column in zip(codecs, table.columns, strict=True)
         ],
     )
+
+
+def _chunks(
+    connection: Connection,
+    table: Table,
+    codecs: list[Any],
+    statement: Any,
+    encode_row: Callable[[Any], dict[str, Any]],
+    batch_size: int,
+    *,
+    raw: bool,
+) -> Iterator[tuple[bytes, int]]:
+    """The table's dump lines in batches: formatted by PostgreSQL where it can, else encoded here."""
+    driver = psycopg_connection(connection) if raw else None
+    server = server_rows(table, codecs, connection.dialect) if driver is not None else None
+    if server is not None:
+        try:
+            yield from server.batches(driver, batch_size)
+        except Exception as error:
+            value = out_of_range_value(str(error))
+            if value is None:
+                raise
+            raise DataError(
+                f"cannot dump {table_label(table)}: a date or timestamp {value!r} is outside the years 1-9999"
+            ) from None
+        return
+    for partition in _stream(connection, statement, batch_size, raw=raw and _raw_ok(table, codecs)):
+        lines = [orjson.dumps(encode_row(row), default=str) for row in partition]
+        yield b"\n".join(lines) + b"\n", len(lines)
 
 
 def _text_is_canonical(column: Any, kind: str) -> bool:

@@ -1,0 +1,165 @@
+"""PostgreSQL writes the dump's rows itself: ``COPY (SELECT row_to_json(...)) TO STDOUT``.
+
+The generic dump builds Python objects for every value (psycopg parses each timestamp into a ``datetime``)
+and encodes them again; for a table whose columns PostgreSQL can render in exactly the codec's form, the
+server formats each row as the finished JSON line and we only copy bytes to the file. Per column:
+
+========== ===========================================================================================
+kind       server expression (``c`` the column)
+========== ===========================================================================================
+int, bool  ``c`` (``to_json`` writes the same numbers and ``true``/``false`` as orjson)
+str, enum  ``c`` (PostgreSQL's JSON string escaping is orjson's: checked by a test over every code point
+           class)
+uuid       ``c`` (lower-case, hyphenated)
+decimal    ``c::text`` (fixed-point, ``NaN``/``Infinity``: the codec's strings)
+date       ``to_char(c, 'YYYY-MM-DD')``
+datetime   ``to_char`` in UTC with microseconds only when not zero, ``+00:00`` for ``timestamptz``
+json       ``json_build_array(c)`` (so SQL NULL and JSON ``null`` stay apart); such rows are re-read and
+           re-written by orjson here, which also makes the JSON value's formatting the generic path's
+========== ===========================================================================================
+
+Other kinds (float: ``to_json`` writes ``1e+16`` and ``-0``; bytes, time, interval, arrays, TypeDecorators)
+keep the generic path for the whole table. A date or timestamp outside years 1-9999 (``infinity``, BC) is an
+error here as it is there (Python can't hold it), raised by the server from a deliberately failing cast.
+
+Rows are read in COPY's CSV format with delimiter ``\\x01`` and quote ``\\x02``: a JSON document never holds
+those bytes unescaped, so a row is quoted only when a ``json`` (not ``jsonb``) value kept a raw line break
+of its source text, and those rows go through orjson anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from dbops.data.codec import ColumnCodec, is_plain
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.engine import Dialect
+
+__all__ = ["ServerRows", "out_of_range_value", "server_rows"]
+
+_OUT_OF_RANGE = "dbops: outside the years 1-9999 a dump can hold: "
+_ISO_SECONDS = "'YYYY-MM-DD\"T\"HH24:MI:SS'"
+
+
+class ServerRows:
+    """The COPY statement for one table and how to turn what it sends into dump lines."""
+
+    def __init__(self, sql: str, json_keys: Sequence[str]) -> None:
+        self.sql = sql
+        self.json_keys = tuple(json_keys)
+
+    def batches(self, driver: Any, batch_size: int) -> Iterator[tuple[bytes, int]]:
+        """``(lines, count)``: ``count`` rows, each ending in ``\\n``, from the psycopg connection ``driver``."""
+        rewrite = _json_rewriter(self.json_keys) if self.json_keys else None
+        with driver.cursor() as cursor, cursor.copy(self.sql) as copy:
+            pending: list[Any] = []
+            for data in copy:
+                pending.append(data if rewrite is None else rewrite(data))
+                if len(pending) >= batch_size:
+                    yield b"".join(pending), len(pending)
+                    pending = []
+            if pending:
+                yield b"".join(pending), len(pending)
+
+
+def server_rows(table: Table, codecs: Sequence[ColumnCodec], dialect: Dialect) -> ServerRows | None:
+    """The server-side form of ``table``'s dump, or None when a column needs the generic path."""
+    preparer = dialect.identifier_preparer
+    fields: list[str] = []
+    json_keys: list[str] = []
+    for column, codec in zip(table.columns, codecs, strict=True):
+        if not is_plain(column):
+            return None
+        value = f"b.{preparer.quote(column.name)}"
+        expression = _expression(value, codec.kind, column)
+        if expression is None:
+            return None
+        if codec.kind == "json":
+            json_keys.append(codec.name)
+        fields.append(f"{expression} AS {_quoted(codec.name)}")
+    order = [f"b.{preparer.quote(column.name)}" for column in table.primary_key.columns] or [
+        f"b.{preparer.quote(column.name)}"
+        for column, codec in zip(table.columns, codecs, strict=True)
+        if codec.kind != "json"
+    ]
+    query = (
+        f"SELECT row_to_json(r) FROM {preparer.format_table(table)} AS b"
+        f" CROSS JOIN LATERAL (SELECT {', '.join(fields)}) AS r" + (f" ORDER BY {', '.join(order)}" if order else "")
+    )
+    sql = f"COPY ({query}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')"
+    return ServerRows(sql, json_keys)
+
+
+def _quoted(name: str) -> str:
+    # Always quoted: the alias is the JSON key, and an unquoted one would be folded to lower case.
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _expression(value: str, kind: str, column: Any) -> str | None:
+    if kind in ("int", "bool", "str", "enum", "uuid"):
+        return value
+    if kind == "decimal":
+        return f"{value}::text" if getattr(column.type, "asdecimal", False) else None
+    if kind == "date":
+        return _in_range(value, "date", f"to_char({value}, 'YYYY-MM-DD')")
+    if kind == "datetime":
+        aware = bool(getattr(column.type, "timezone", False))
+        utc = f"({value} AT TIME ZONE 'UTC')" if aware else value
+        text = (
+            f"to_char({utc}, {_ISO_SECONDS})"
+            f" || CASE WHEN date_trunc('second', {utc}) = {utc} THEN '' ELSE to_char({utc}, '.US') END"
+            + (" || '+00:00'" if aware else "")
+        )
+        return _in_range(utc, "timestamp", text)
+    if kind == "json":
+        build = "jsonb_build_array" if _is_jsonb(column) else "json_build_array"
+        return f"CASE WHEN {value} IS NULL THEN NULL ELSE {build}({value}) END"
+    return None
+
+
+def _in_range(value: str, sql_type: str, text: str) -> str:
+    """``text`` for years 1-9999; otherwise a cast that fails with a message naming the value."""
+    return (
+        f"CASE WHEN {value} IS NULL THEN NULL"
+        f" WHEN {value} >= {sql_type} '0001-01-01' AND {value} < {sql_type} '10000-01-01' THEN {text}"
+        f" ELSE ('{_OUT_OF_RANGE}' || {value}::text)::{sql_type}::text END"
+    )
+
+
+def out_of_range_value(message: str) -> str | None:
+    """The value quoted in a server error raised by ``_in_range``'s failing cast, if it is one."""
+    start = message.find(_OUT_OF_RANGE)
+    if start < 0:
+        return None
+    return message[start + len(_OUT_OF_RANGE) :].split('"', 1)[0]
+
+
+def _is_jsonb(column: Any) -> bool:
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    return isinstance(column.type, JSONB)
+
+
+def _json_rewriter(json_keys: tuple[str, ...]) -> Callable[[Any], bytes]:
+    """A row from the server → the generic path's line: JSON values unwrapped, wrapped as the codec does."""
+
+    def rewrite(data: Any) -> bytes:
+        raw = bytes(data)
+        if raw[:1] == b"\x02":  # CSV-quoted: a json value kept a raw line break
+            raw = raw[1 : raw.rindex(b"\x02")].replace(b"\x02\x02", b"\x02")
+        row = orjson.loads(raw)
+        for key in json_keys:
+            held = row[key]
+            if held is not None:
+                value = held[0]
+                if value is None or (type(value) is dict and len(value) == 1 and "$json" in value):
+                    value = {"$json": value}
+                row[key] = value
+        return orjson.dumps(row) + b"\n"
+
+    return rewrite
