@@ -296,6 +296,10 @@ class _TableLoader:
             fast = _generated_converter(keys, [decoders[key] for key in keys], as_tuple=False)
         writer = _BatchWriter(self, table, source, decoders)
         width = len(keys)
+        if copyable and not self.batch_commit and all(field is not None for field in text_fields):
+            streamed = self._stream_copy(writer, fast, width)
+            if streamed is not None:
+                return streamed
         rows = 0
         batch: list[_Row] = []
         with self.reporter.progress(f"load {label}", source.rows) as task:
@@ -322,6 +326,52 @@ class _TableLoader:
                 task.advance(len(batch))
         self.copy_used = self.copy_used or writer.copied
         return rows
+
+    def _stream_copy(self, writer: _BatchWriter, copy_line: Callable[[dict[str, Any]], str], width: int) -> int | None:
+        """The whole table through one COPY, fed batch by batch while PostgreSQL works on what it has.
+
+        A COPY per batch would wait at every batch's end for the server to catch up, leaving one side idle
+        at a time. Any row or database error rolls the table back and returns None: the batched path then
+        loads the file again, and finds and names the offending row exactly as it always does.
+        """
+        source = writer.source
+        savepoint = self.connection.begin_nested()
+        rows = 0
+        try:
+            with self.reporter.progress(f"load {writer.label}", source.rows) as task:
+                driver: Any = self.psycopg
+                cursor = driver.cursor()
+                try:
+                    with cursor.copy(writer.copy_sql) as copy_:
+                        pending: list[str] = []
+                        for _, raw in iter_rows(source.path, strict=source.strict):
+                            if len(raw) != width:
+                                raise _NotStreamable
+                            pending.append(copy_line(raw))  # raises on a value the batched path must explain
+                            if len(pending) >= self.batch_size:
+                                copy_.write("".join(pending))
+                                rows += len(pending)
+                                task.advance(len(pending))
+                                pending = []
+                        if pending:
+                            copy_.write("".join(pending))
+                            rows += len(pending)
+                            task.advance(len(pending))
+                finally:
+                    cursor.close()
+        except DataError:  # the file itself is unreadable: the batched path would say the same
+            savepoint.rollback()
+            raise
+        except Exception:  # a row or database error: the batched path finds and names it
+            savepoint.rollback()
+            return None
+        savepoint.commit()
+        self.copy_used = True
+        return rows
+
+
+class _NotStreamable(Exception):
+    """A row the single COPY can't take as it is (missing or extra keys)."""
 
 
 def _generated_converter(
@@ -523,12 +573,16 @@ class _BatchWriter:
             else:
                 self.connection.execute(self.insert, rows)
 
+    @property
+    def copy_sql(self) -> str:
+        preparer = self.connection.dialect.identifier_preparer
+        columns = ", ".join(preparer.format_column(self.table.c[key]) for key in self.keys)
+        return f"COPY {preparer.format_table(self.table)} ({columns}) FROM STDIN"
+
     def _copy(self, rows: list[Any]) -> None:
         from sqlalchemy.exc import DBAPIError
 
-        preparer = self.connection.dialect.identifier_preparer
-        columns = ", ".join(preparer.format_column(self.table.c[key]) for key in self.keys)
-        sql = f"COPY {preparer.format_table(self.table)} ({columns}) FROM STDIN"
+        sql = self.copy_sql
         psycopg_connection: Any = self.loader.psycopg
         cursor = psycopg_connection.cursor()
         try:

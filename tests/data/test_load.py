@@ -288,3 +288,35 @@ def _rows(db: TestDatabase, sql: str) -> list[tuple[Any, ...]]:
             return [tuple(row) for row in connection.execute(sa.text(sql))]
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)
+def test_postgresql_loads_each_table_through_one_copy(
+    db: TestDatabase, dumped: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    statements: list[str] = []
+    original = psycopg.Cursor.copy
+
+    def spy(self: psycopg.Cursor[Any], statement: Any, *args: Any, **kwargs: Any) -> Any:
+        statements.append(str(statement))
+        return original(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "copy", spy)
+    engine = sync_engine(db)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM authors"))
+    engine.dispose()
+    config = make_config(db, chain_metadata())
+    result = load_data(config, directory=dumped, batch_size=1)  # batches of one row, still one COPY a table
+    assert result.rows == 9 and result.copy_used
+    assert [statement.split()[1] for statement in statements] == ["authors", "categories", "books", "reviews"]
+    # a bad row in a later batch: the table's COPY is rolled back and the batched path names the row
+    rewrite(dumped, "reviews.json", edit_row(2, stars="five"), fix_manifest=True)
+    db.reset()
+    create_and_fill(db, chain_metadata(), {})
+    with pytest.raises(DataError, match=r"reviews.json row 2, column 'stars': expected an integer"):
+        load_data(config, directory=dumped, batch_size=1)
+    assert snapshot(db, chain_metadata()) == {name: [] for name in ("authors", "categories", "books", "reviews")}
+    dispose(config)
