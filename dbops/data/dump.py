@@ -7,18 +7,19 @@ goes last, after an old one in the directory has been removed first, so a killed
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
 from dbops.data.codec import NATIVE_KINDS, column_codec, encode_json_text, is_plain
 from dbops.data.files import AtomicWriter, data_file_name
 from dbops.data.manifest import MANIFEST_NAME, ColumnInfo, Manifest, TableEntry
-from dbops.data.server_rows import out_of_range_value, server_rows
+from dbops.data.server_rows import ServerRowsError, out_of_range_value, server_rows
 from dbops.data.tables import find_tables, psycopg_connection, read_transaction, table_label, version_table_name
 from dbops.errors import DataError
 from dbops.progress import NullReporter, Reporter
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["DumpResult", "DumpedTable", "dump_data"]
 
 FORMATS = ("json", "jsonl")
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -113,7 +115,7 @@ def dump_data(
             result = DumpResult(target, manifest_path, skipped=found.unknown, alembic_revision=revision)
             entries = []
             for table in found.tables:
-                entry = _dump_table(
+                entry = _written(_dump_table, target)(
                     connection,
                     table,
                     target,
@@ -134,11 +136,30 @@ def dump_data(
             bind_key=config.bind_key,
             tables=entries,
         )
-        with AtomicWriter(manifest_path) as writer:
-            writer.write(manifest.to_bytes())
+
+        def write_manifest() -> None:
+            with AtomicWriter(manifest_path) as writer:
+                writer.write(manifest.to_bytes())
+
+        _written(write_manifest, target)()
         return result
 
     return run_sync(config, work)
+
+
+def _written(function: Callable[..., _T], directory: Path) -> Callable[..., _T]:
+    """``function`` with a failed file write (disk full, permissions) as a DataError naming ``directory``.
+
+    Without this an OSError would reach the connection layer, which reads it as a refused connection.
+    """
+
+    def call(*args: Any, **kwargs: Any) -> _T:
+        try:
+            return function(*args, **kwargs)
+        except OSError as error:
+            raise DataError(f"cannot write the dump in {directory}: {error.strerror or error}") from error
+
+    return call
 
 
 def _alembic_revision(connection: Connection, version_table: str | None) -> str | None:
@@ -208,14 +229,17 @@ def _dump_table(
     ):
         if not jsonl:
             out.write(b"[\n")
-        for chunk, count in _chunks(connection, table, codecs, statement, encode_row, batch_size, raw=raw):
-            # chunk: ``count`` lines, each ending in a newline (none inside: JSON escapes it)
-            if not jsonl:
-                out.write((b",\n" if rows else b"") + chunk[:-1].replace(b"\n", b",\n"))
-            else:
-                out.write(chunk)
-            rows += count
-            task.advance(count)
+        # closed on any error here, so an unfinished server-side read is cancelled before the rollback
+        chunks = contextlib.closing(_chunks(connection, table, codecs, statement, encode_row, batch_size, raw=raw))
+        with chunks as stream:
+            for chunk, count in stream:
+                # chunk: ``count`` lines, each ending in a newline (none inside: JSON escapes it)
+                if not jsonl:
+                    out.write((b",\n" if rows else b"") + chunk[:-1].replace(b"\n", b",\n"))
+                else:
+                    out.write(chunk)
+                rows += count
+                task.advance(count)
         if not jsonl:
             out.write(b"\n]\n" if rows else b"]\n")
     return TableEntry(
@@ -243,17 +267,17 @@ def _chunks(
     batch_size: int,
     *,
     raw: bool,
-) -> Iterator[tuple[bytes, int]]:
+) -> Generator[tuple[bytes, int], None, None]:
     """The table's dump lines in batches: formatted by PostgreSQL where it can, else encoded here."""
     driver = psycopg_connection(connection) if raw else None
     server = server_rows(table, codecs, connection.dialect) if driver is not None else None
     if server is not None:
         try:
             yield from server.batches(driver, batch_size)
-        except Exception as error:
+        except ServerRowsError as error:
             value = out_of_range_value(str(error))
             if value is None:
-                raise
+                raise DataError(f"cannot dump {table_label(table)}: {error}") from None
             raise DataError(
                 f"cannot dump {table_label(table)}: a date or timestamp {value!r} is outside the years 1-9999"
             ) from None

@@ -228,3 +228,30 @@ def test_rows_without_json_pass_through_unchanged_across_batches(
     assert files(tmp_path / "server") == files(tmp_path / "generic")
     assert len(orjson.loads((tmp_path / "server" / "served.json").read_bytes())) == 5000
     dispose(config)
+
+
+def test_an_abandoned_server_dump_leaves_the_connection_usable(
+    db: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server_calls: list[str]
+) -> None:
+    from dbops.data import files as data_files
+
+    metadata = served_metadata()
+    fill(db, metadata, [{"id": index, "Mixed Case": "x" * 100} for index in range(3000)])
+    config = make_config(db, metadata)
+    original = data_files._HashingFile.write
+    written: list[int] = []
+
+    def failing_write(self: data_files._HashingFile, data: bytes) -> int:
+        written.append(len(data))
+        if len(written) == 3:  # the disk fills up mid-table
+            raise OSError(28, "No space left on device")
+        return original(self, data)
+
+    monkeypatch.setattr(data_files._HashingFile, "write", failing_write)
+    with pytest.raises(DataError, match=r"cannot write the dump in .*/a: No space left on device"):
+        dump_data(config, directory=tmp_path / "a", batch_size=100)
+    monkeypatch.setattr(data_files._HashingFile, "write", original)
+    assert not (tmp_path / "a" / "served.json").exists()
+    dump_data(config, directory=tmp_path / "b", batch_size=100)  # the pooled connection works again
+    assert len(orjson.loads((tmp_path / "b" / "served.json").read_bytes())) == 3000 and len(server_calls) == 2
+    dispose(config)
