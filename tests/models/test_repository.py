@@ -126,6 +126,56 @@ def test_list_filters_and_pagination(db, is_async):
     run(db, is_async, TABLES, body)
 
 
+def test_filters_and_null(db, is_async):
+    """NULL behaves as in Python: ``None`` in a list matches NULL, negations keep NULL rows, and a filter and
+    its negation split the rows between them."""
+
+    async def body(ctx: Context) -> None:
+        repo = ctx.repo(RtAuthorModel)
+        await repo.add_many(
+            [RtAuthorModel(name="A", bio="x"), RtAuthorModel(name="B"), RtAuthorModel(name="C", bio="y")]
+        )
+
+        async def names(*filters, **kwargs):
+            return [a.name for a in await repo.list(*filters, OrderBy("name"), **kwargs)]
+
+        everyone = ["A", "B", "C"]
+        assert await names(CollectionFilter("bio", ["x", None])) == ["A", "B"]
+        assert await names(CollectionFilter("bio", [None])) == ["B"]
+        assert await names(CollectionFilter("bio", [])) == []
+        assert await names(CollectionFilter("bio", None)) == everyone
+        assert await names(NotInCollectionFilter("bio", ["x"])) == ["B", "C"]  # a NULL bio is not "x"
+        assert await names(NotInCollectionFilter("bio", ["x", None])) == ["C"]  # SQL's NOT IN (.., NULL): no rows
+        assert await names(NotInCollectionFilter("bio", [None])) == ["A", "C"]
+        assert await names(NotInCollectionFilter("bio", [])) == everyone
+        assert await names(NotInCollectionFilter("bio", None)) == everyone
+        assert await names(NotInCollectionFilter("name", ["A"])) == ["B", "C"]  # a NOT NULL column
+        for values in (["x"], ["x", None], [None], ["x", "y"], ["z"]):
+            inside = await names(CollectionFilter("bio", values))
+            outside = await names(NotInCollectionFilter("bio", values))
+            assert sorted(inside + outside) == everyone, values
+            assert await names(ComparisonFilter("bio", "in", values)) == inside
+            assert await names(ComparisonFilter("bio", "notin", values)) == outside
+        assert await names(bio=["x", None]) == ["A", "B"]  # keyword filters too
+        assert await names(ComparisonFilter("bio", "eq", None)) == ["B"]
+        assert await names(ComparisonFilter("bio", "ne", None)) == ["A", "C"]
+        assert await names(ComparisonFilter("bio", "ne", "x")) == ["B", "C"]
+        assert await names(ComparisonFilter("bio", "eq", "x")) == ["A"]
+        assert await names(NotInSearchFilter("bio", "x")) == ["B", "C"]
+        assert await names(NotInSearchFilter({"name", "bio"}, "y")) == ["A", "B"]
+        assert await names(SearchFilter({"name", "bio"}, "x")) == ["A"]
+        assert await names(SearchFilter("bio", None)) == everyone  # an absent query parameter
+        assert await names(NotInSearchFilter("bio", None)) == everyone
+        assert await repo.count(NotInCollectionFilter("bio", ["x", None])) == 1
+        assert await repo.exists(NotInSearchFilter("bio", "x")) is True
+        with pytest.raises(FilterError, match=r"ComparisonFilter: 'in' needs a list of values, got None"):
+            ComparisonFilter("bio", "in", None)
+        with pytest.raises(FilterError, match=r"ComparisonFilter: 'gt' needs a value, got None"):
+            ComparisonFilter("bio", "gt", None)
+
+    run(db, is_async, TABLES, body)
+
+
 def test_add_many_bulk(db, is_async):
     async def body(ctx: Context) -> None:
         repo = ctx.repo(RtAuthorModel)
