@@ -32,13 +32,14 @@ from dbops.types.datetime import utcnow
 if TYPE_CHECKING:
     import contextlib
 
-    from sqlalchemy import ColumnElement, Dialect, Select
+    from sqlalchemy import ColumnElement, Dialect, Executable, Select
     from sqlalchemy.orm import Session, scoped_session
     from sqlalchemy.sql.base import ExecutableOption
 
 __all__ = ["SQLAlchemySyncRepository"]
 
 ModelT = TypeVar("ModelT")
+StatementT = TypeVar("StatementT", bound="Executable")
 
 _UNSET: Any = object()
 
@@ -127,10 +128,12 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         options = loader_options(self.model_type, load) if load is not None else self._load_options
         if options:
             statement = statement.options(*options)
+        return self._with_execution_options(statement, execution_options)
+
+    def _with_execution_options(self, statement: StatementT, execution_options: dict[str, Any] | None) -> StatementT:
+        """``statement`` with the repository's execution options, overridden by the call's."""
         merged = {**self.execution_options, **(execution_options or {})}
-        if merged:
-            statement = statement.execution_options(**merged)
-        return statement
+        return statement.execution_options(**merged) if merged else statement
 
     def _column(self, name: str | None) -> ColumnElement[Any]:
         return column_for(self.model_type, name or self.id_attribute, filter_name=type(self).__name__)
@@ -299,9 +302,7 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
                 count_statement = filtered.with_only_columns(func.count(), maintain_column_froms=True)
             else:  # a custom statement may group, join or be distinct: count its rows as a subquery
                 count_statement = select(func.count()).select_from(filtered.subquery())
-            merged = {**self.execution_options, **(execution_options or {})}
-            if merged:
-                count_statement = count_statement.execution_options(**merged)
+            count_statement = self._with_execution_options(count_statement, execution_options)
             return int(self.session.execute(count_statement).scalar_one())
 
     def exists(
@@ -318,7 +319,7 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         with self._wrap():
             filtered, _ = self._unpaged(statement, filters, kwargs)
             probe = select(literal(1)).select_from(filtered.limit(1).subquery())
-            return self.session.execute(probe).first() is not None
+            return self.session.execute(self._with_execution_options(probe, execution_options)).first() is not None
 
     def _unpaged(
         self, statement: Select[Any] | None, filters: Sequence[FilterArg], kwargs: dict[str, Any]

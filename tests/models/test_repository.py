@@ -6,8 +6,8 @@ import datetime
 import uuid
 
 import pytest
-from sqlalchemy import inspect, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import selectinload, with_loader_criteria
 
 from dbops.errors import FilterError, NotFoundError, RepositoryError
 from dbops.filters import (
@@ -419,6 +419,34 @@ def test_auto_commit_expunge_refresh(db, is_async):
         assert await flushed.count() == 2
         await ctx.session.rollback()  # only flushed: rolled back
         assert await flushed.count() == 1
+
+    run(db, is_async, TABLES, body)
+
+
+def test_execution_options_reach_count_and_exists(db, is_async):
+    """``execution_options`` (per call and per repository) apply to ``count`` and ``exists`` as to ``list``:
+    here a soft-delete style ``do_orm_execute`` hook that an option switches off."""
+
+    async def body(ctx: Context) -> None:
+        sync_session = ctx.raw_session.sync_session if ctx.is_async else ctx.raw_session
+
+        @event.listens_for(sync_session, "do_orm_execute")
+        def hide(state) -> None:
+            if state.is_select and not state.execution_options.get("include_hidden", False):
+                criteria = with_loader_criteria(RtAuthorModel, RtAuthorModel.name != "Hidden", include_aliases=True)
+                state.statement = state.statement.options(criteria)
+
+        repo = ctx.repo(RtAuthorModel)
+        await repo.add_many([RtAuthorModel(name="Hidden"), RtAuthorModel(name="Shown")])
+        everything = {"include_hidden": True}
+        assert (len(await repo.list()), await repo.count(), await repo.exists(name="Hidden")) == (1, 1, False)
+        assert len(await repo.list(execution_options=everything)) == 2
+        assert await repo.count(execution_options=everything) == 2
+        assert await repo.exists(name="Hidden", execution_options=everything) is True
+        assert await repo.exists(SearchFilter("name", "Hid"), execution_options=everything) is True
+        unhidden = ctx.repo(RtAuthorModel, execution_options=everything)
+        assert len(await unhidden.list()) == await unhidden.count() == 2
+        assert await unhidden.exists(name="Hidden") is True
 
     run(db, is_async, TABLES, body)
 
