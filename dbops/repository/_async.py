@@ -463,6 +463,8 @@ class SQLAlchemyAsyncRepository(Generic[ModelT]):
         Rows match on ``match_fields`` (default: the id), which must be the primary key or a unique
         constraint; matched rows get only the fields each instance sets (plus ``updated_at``). Instances
         without match values are inserted. Models the bulk path can't write fall back to ``upsert`` per item.
+        A row that repeats another row's value of a different unique key is a ``DuplicateKeyError`` on every
+        dialect (MariaDB/MySQL would otherwise update that other row).
         """
         result: builtins.list[ModelT] = await self._call(
             "upsert_many",

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from dbops.errors import NotFoundError, RepositoryError
+from dbops.errors import DuplicateKeyError, NotFoundError, RepositoryError
 from dbops.filters import LimitOffset, PaginationFilter, column_for
 from dbops.repository._errors import wrap_sqlalchemy_exception
 from dbops.repository._statements import (
@@ -848,6 +848,8 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         Rows match on ``match_fields`` (default: the id), which must be the primary key or a unique
         constraint; matched rows get only the fields each instance sets (plus ``updated_at``). Instances
         without match values are inserted. Models the bulk path can't write fall back to ``upsert`` per item.
+        A row that repeats another row's value of a different unique key is a ``DuplicateKeyError`` on every
+        dialect (MariaDB/MySQL would otherwise update that other row).
         """
         if not data:
             return []
@@ -947,6 +949,11 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
                 )
                 for item in self._all(base.where(condition)):
                     found[tuple(getattr(item, m) for m in match)] = item
+            lost = [
+                row for rows in groups.values() for row in rows if tuple(row[by_key[m]] for m in match) not in found
+            ]
+            if lost:
+                raise self._collision(lost, match)
         if inserts:
             self.add_many(inserts, auto_commit=False, auto_expunge=False)
         updated_partial = {
@@ -959,6 +966,35 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
             value if kind == "new" else updated_partial[id(value)] if kind == "partial" else found[value]
             for kind, value in order
         ]
+
+    def _collision(self, rows: Sequence[dict[str, Any]], match: builtins.list[str]) -> DuplicateKeyError:
+        """The error for upserted rows that didn't come back by their ``match`` values: MariaDB/MySQL's
+        ``ON DUPLICATE KEY UPDATE`` takes a conflict on *any* unique key for a match, so a row with a new id but
+        an existing ``name`` updated the row holding that name (PostgreSQL and SQLite raise instead)."""
+        from sqlalchemy import literal, select, tuple_
+
+        info = self._info
+        by_key = {c.key: c.name for c in info.columns}
+        model_name = self.model_type.__name__
+        for fields in info.unique_sets():
+            names = sorted(fields)
+            if fields == frozenset(match) or not all(by_key[n] in rows[0] for n in names):
+                continue
+            columns = [self._column(n) for n in names]
+            values = [tuple(row[by_key[n]] for n in names) for row in rows]
+            condition = columns[0].in_([v[0] for v in values]) if len(names) == 1 else tuple_(*columns).in_(values)
+            if self.session.execute(select(literal(1)).where(condition).limit(1)).first() is not None:
+                field = ", ".join(by_key[n] for n in names)
+                return DuplicateKeyError(
+                    f"{model_name} with this {field} already exists (upsert_many matches on {', '.join(match)}; "
+                    f"ON DUPLICATE KEY UPDATE hit the row with that {field} instead: roll back)",
+                    model=model_name,
+                    field=field,
+                )
+        return DuplicateKeyError(
+            f"{model_name} repeats a unique value of another row (upsert_many matches on {', '.join(match)})",
+            model=model_name,
+        )
 
     def delete_many(
         self,

@@ -72,6 +72,28 @@ def test_unique_violation_names_the_field(db, is_async):
     run(db, is_async, TABLES, body)
 
 
+def test_upsert_many_duplicate_on_another_unique_key(db, is_async):
+    """A row new by its id but repeating another row's unique name is a DuplicateKeyError on every dialect
+    (MariaDB's ON DUPLICATE KEY UPDATE matches any unique key: it updated the other row, then a KeyError)."""
+
+    async def body(ctx: Context) -> None:
+        repo = ctx.repo(RtAuthorModel)
+        ann = await repo.add(RtAuthorModel(name="Ann", bio="original"), auto_commit=True)
+        ann_id = ann.id
+        error = await _expect(
+            ctx,
+            DuplicateKeyError,
+            r"^RtAuthorModel with this name already exists",
+            repo.upsert_many([RtAuthorModel(id=uuid.uuid4(), name="Ann", bio="clobbered"), RtAuthorModel(name="Bob")]),
+            caused=False,
+        )
+        assert (error.model, error.field) == ("RtAuthorModel", "name")
+        ctx.raw_session.expunge_all()
+        assert [(a.id, a.bio) for a in await repo.list()] == [(ann_id, "original")]  # after the rollback
+
+    run(db, is_async, TABLES, body)
+
+
 def test_foreign_key_violations(db, is_async):
     async def body(ctx: Context) -> None:
         books = ctx.repo(RtBookModel)
