@@ -6,6 +6,7 @@ import datetime
 import uuid
 
 import pytest
+from sqlalchemy import text
 
 from dbops.errors import (
     DbopsError,
@@ -90,6 +91,36 @@ def test_upsert_many_duplicate_on_another_unique_key(db, is_async):
         assert (error.model, error.field) == ("RtAuthorModel", "name")
         ctx.raw_session.expunge_all()
         assert [(a.id, a.bio) for a in await repo.list()] == [(ann_id, "original")]  # after the rollback
+
+    run(db, is_async, TABLES, body)
+
+
+def test_fields_the_server_names_only_in_details(db, is_async):
+    """A unique index the metadata doesn't know is named from the driver's detail (asyncpg keeps it off the
+    message), and PostgreSQL's "value too long" is traced to its column, on both drivers."""
+
+    async def body(ctx: Context) -> None:
+        await ctx.session.execute(text("CREATE UNIQUE INDEX custom_bio_idx ON rt_author (bio)"))
+        await ctx.session.commit()
+        repo = ctx.repo(RtAuthorModel)
+        await repo.add(RtAuthorModel(name="Ann", bio="b"), auto_commit=True)
+        # MariaDB/MySQL name only the key, which is not in the metadata
+        pattern = r"repeats a unique value \(unique constraint custom_bio_idx\)$"
+        error = await _expect(
+            ctx,
+            DuplicateKeyError,
+            "^RtAuthorModel " + (pattern if ctx.dialect == "mariadb" else "with this bio already exists"),
+            repo.add(RtAuthorModel(name="Bob", bio="b")),
+        )
+        assert error.field == (None if ctx.dialect == "mariadb" else "bio")
+        if ctx.dialect != "sqlite":  # SQLite doesn't enforce VARCHAR lengths
+            error = await _expect(
+                ctx,
+                RepositoryError,
+                r"^RtAuthorModel\.name: invalid value: ",
+                repo.add(RtAuthorModel(name="x" * 101)),
+            )
+            assert error.field == "name"
 
     run(db, is_async, TABLES, body)
 
