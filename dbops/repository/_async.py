@@ -415,8 +415,9 @@ class SQLAlchemyAsyncRepository(Generic[ModelT]):
 
         Python-side defaults (ids, timestamps) are computed once per row and sent with it; columns the database
         generates (autoincrement ids, server defaults) come back through ``RETURNING`` where the dialect has
-        it. Instances carrying related objects, or models the bulk path can't write (inheritance,
-        context-sensitive defaults), go through the unit of work instead.
+        it. An id or audit timestamp set to ``None`` counts as not given, as in a flush. Instances carrying
+        related objects, or models the bulk path can't write (inheritance, context-sensitive defaults), go
+        through the unit of work instead.
         """
         result: builtins.list[ModelT] = await self._call(
             "add_many", data, auto_commit=auto_commit, auto_expunge=auto_expunge

@@ -645,8 +645,9 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
 
         Python-side defaults (ids, timestamps) are computed once per row and sent with it; columns the database
         generates (autoincrement ids, server defaults) come back through ``RETURNING`` where the dialect has
-        it. Instances carrying related objects, or models the bulk path can't write (inheritance,
-        context-sensitive defaults), go through the unit of work instead.
+        it. An id or audit timestamp set to ``None`` counts as not given, as in a flush. Instances carrying
+        related objects, or models the bulk path can't write (inheritance, context-sensitive defaults), go
+        through the unit of work instead.
         """
         if not data:
             return []
@@ -683,14 +684,17 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         dialect = self._dialect
         now = utcnow()
         audit = {"created_at", "updated_at"} if info.has_updated_at else set()
-        plan = [(c.key, c.name, c.default, c.server_generated, c.key in audit) for c in info.columns]
+        unset_if_none = self._unset_if_none()
+        plan = [
+            (c.key, c.name, c.default, c.server_generated, c.key in audit, c.key in unset_if_none) for c in info.columns
+        ]
         groups: dict[tuple[str, ...], builtins.list[tuple[Any, dict[str, Any]]]] = defaultdict(builtins.list)
         for item in items:
             # Values the row gets from Python defaults are stored on the instance too, as a flush would.
             values = item.__dict__
             row: dict[str, Any] = {}
-            for key, name, default, server_generated, is_audit in plan:
-                if key in values:
+            for key, name, default, server_generated, is_audit, none_is_unset in plan:
+                if key in values and not (none_is_unset and values[key] is None):
                     row[name] = values[key]
                 elif is_audit:
                     row[name] = values[key] = now
@@ -719,6 +723,13 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
                             values[column.key] = value
         self._attach_inserted([item for group in groups.values() for item, _ in group], make_transient_to_detached)
         return True
+
+    def _unset_if_none(self) -> frozenset[str]:
+        """Attributes for which ``None`` means "not given", as in a flush: the primary key (its default or the
+        database fills it in) and the audit timestamps (stamped). Schemas often carry ``id: UUID | None = None``."""
+        info = self._info
+        audit = {"created_at", "updated_at"} if info.has_updated_at else set()
+        return frozenset(info.primary_key) | audit
 
     def _attach_inserted(self, items: Sequence[Any], make_transient_to_detached: Any) -> None:
         """Make freshly inserted instances persistent in the session, as a flush would have.
@@ -905,8 +916,9 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         order: builtins.list[tuple[str, Any]] = []  # ("new", item), ("match", key) or ("partial", item)
         inserts: builtins.list[Any] = []
         partial: builtins.list[Any] = []
+        unset_if_none = self._unset_if_none()
         for item in data:
-            given = {k: v for k, v in item.__dict__.items() if k in by_key}
+            given = {k: v for k, v in item.__dict__.items() if k in by_key and not (v is None and k in unset_if_none)}
             if any(column.required and column.key not in given for column in info.columns):
                 # Too incomplete to be inserted, so only an update of an existing row: upserted one by one.
                 partial.append(item)

@@ -203,6 +203,28 @@ def test_add_many_bulk(db, is_async):
     run(db, is_async, TABLES, body)
 
 
+def test_bulk_writes_take_a_none_id_or_timestamp_as_unset(db, is_async):
+    """``add_many``/``upsert_many`` treat ``id=None`` and audit timestamps set to ``None`` as a flush does: not
+    given (a default or the database fills them in), instead of inserting NULL."""
+
+    async def body(ctx: Context) -> None:
+        authors = ctx.repo(RtAuthorModel)
+        added = await authors.add_many([RtAuthorModel(id=None, name="a", created_at=None, updated_at=None)])
+        upserted = await authors.upsert_many([RtAuthorModel(id=None, name="b")])
+        for item in (*added, *upserted):
+            assert isinstance(item.id, uuid.UUID) and item.created_at is not None and item.updated_at is not None
+        counters = ctx.repo(RtCounterModel)
+        rows = await counters.add_many([RtCounterModel(id=None, kind="k", slot=i) for i in range(3)])
+        rows += await counters.upsert_many([RtCounterModel(id=None, kind="k", slot=9)])
+        assert all(isinstance(c.id, int) for c in rows) and len({c.id for c in rows}) == 4
+        await ctx.session.commit()
+        ctx.raw_session.expunge_all()
+        assert sorted(c.id for c in await counters.list()) == sorted(c.id for c in rows)
+        assert await authors.count(created_at=None) == 0
+
+    run(db, is_async, TABLES, body)
+
+
 def test_add_many_with_related_objects_uses_the_unit_of_work(db, is_async):
     async def body(ctx: Context) -> None:
         authors = ctx.repo(RtAuthorModel)
