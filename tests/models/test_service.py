@@ -11,6 +11,7 @@ import attrs
 import msgspec
 import pytest
 from pydantic import BaseModel
+from sqlalchemy import event
 
 from dbops import SQLAlchemyAsyncConfig, SQLAlchemySyncConfig, repository, service
 from dbops.errors import FilterError, NotFoundError, RepositoryError
@@ -136,6 +137,33 @@ def test_update_is_partial(db, is_async):
             await authors.update({"nickname": "x"}, item_id=author_id)
         many = await authors.update_many([{"id": author_id, "bio": "many"}])
         assert (many[0].name, many[0].bio) == ("Anna", "many")
+
+    run(db, is_async, TABLES, body)
+
+
+def test_update_from_a_schema_locks_with_for_update(db, is_async):
+    """``update(schema, item_id=..., with_for_update=True)`` loads the row ``FOR UPDATE`` (it was dropped on the
+    schema path; SQLite has no row locks, so there the statement only has to run)."""
+
+    async def body(ctx: Context) -> None:
+        authors = _service(ctx)
+        author = await authors.create(AuthorCreate(name="Ann"), auto_commit=True)
+        author_id = author.id
+        statements: list[str] = []
+        engine = (ctx.raw_session.sync_session if ctx.is_async else ctx.raw_session).get_bind()
+
+        def record(conn, cursor, statement, parameters, context, executemany) -> None:
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            updated = await authors.update(AuthorUpdate(name="Anne"), item_id=author_id, with_for_update=True)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert updated.name == "Anne"
+        selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+        if ctx.dialect != "sqlite":
+            assert "FOR UPDATE" in selects[0].upper()
 
     run(db, is_async, TABLES, body)
 
