@@ -465,6 +465,7 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
                     )
                 item = self.get(
                     item_id,
+                    auto_expunge=False,  # expunged (if asked) after the write, not before it
                     id_attribute=id_name,
                     load=load,
                     execution_options=execution_options,
@@ -507,6 +508,7 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
             existing = None
             if all(values.get(name) is not None for name in match):
                 existing = self.get_one_or_none(
+                    auto_expunge=False,
                     load=load,
                     execution_options=execution_options,
                     with_for_update=with_for_update,
@@ -546,7 +548,12 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
             names = [match_fields] if isinstance(match_fields, str) else match_fields
             match = {k: v for k, v in kwargs.items() if names is None or k in names}
             existing = self.get_one_or_none(
-                *filters, load=load, execution_options=execution_options, with_for_update=with_for_update, **match
+                *filters,
+                auto_expunge=False,
+                load=load,
+                execution_options=execution_options,
+                with_for_update=with_for_update,
+                **match,
             )
             if existing is None:
                 self._set_values(kwargs)  # validates the field names
@@ -590,7 +597,12 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
             names = [match_fields] if isinstance(match_fields, str) else match_fields
             match = {k: v for k, v in kwargs.items() if names is None or k in names}
             existing = self.get_one(
-                *filters, load=load, execution_options=execution_options, with_for_update=with_for_update, **match
+                *filters,
+                auto_expunge=False,
+                load=load,
+                execution_options=execution_options,
+                with_for_update=with_for_update,
+                **match,
             )
             changed = self._apply(existing, kwargs)
             self._finish(
@@ -625,7 +637,9 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         from sqlalchemy import inspect
 
         with self._wrap():
-            item = self.get(item_id, id_attribute=id_attribute, load=load, execution_options=execution_options)
+            item = self.get(
+                item_id, auto_expunge=False, id_attribute=id_attribute, load=load, execution_options=execution_options
+            )
             self.session.delete(item)
             self._finish([item], auto_commit=auto_commit, auto_refresh=False, auto_expunge=False)
             if (self.auto_expunge if auto_expunge is None else auto_expunge) and inspect(item).session is self.session:
@@ -1044,7 +1058,7 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
     ) -> builtins.list[ModelT]:
         """Delete the items matching the filters (in bulk, as ``delete_many``) and return them."""
         with self._wrap():
-            items = self.list(*filters, load=load, execution_options=execution_options, **kwargs)
+            items = self.list(*filters, auto_expunge=False, load=load, execution_options=execution_options, **kwargs)
             self._delete_rows(items, auto_commit)
             return items
 

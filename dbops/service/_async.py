@@ -389,6 +389,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         values.pop(id_name, None)
         existing = await self.repository.get(
             item_id,
+            auto_expunge=False,  # the update below detaches it, if asked
             id_attribute=id_attribute,
             load=load,
             execution_options=execution_options,

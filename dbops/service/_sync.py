@@ -387,6 +387,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         values.pop(id_name, None)
         existing = self.repository.get(
             item_id,
+            auto_expunge=False,  # the update below detaches it, if asked
             id_attribute=id_attribute,
             load=load,
             execution_options=execution_options,

@@ -445,6 +445,34 @@ def test_auto_commit_expunge_refresh(db, is_async):
     run(db, is_async, TABLES, body)
 
 
+def test_an_auto_expunge_repository_can_write(db, is_async):
+    """With ``auto_expunge=True`` on the repository, the methods that look an item up before writing it
+    (update, upsert, get_or_upsert, get_and_update, delete, delete_where) write, then detach; the lookup
+    detached the item first, and the write failed with "not persistent within this Session"."""
+
+    async def body(ctx: Context) -> None:
+        repo = ctx.repo(RtAuthorModel, auto_expunge=True)
+        ann = await repo.add(RtAuthorModel(name="Ann"))
+        ann_id = ann.id
+        results = [
+            await repo.update(RtAuthorModel(id=ann_id, bio="updated")),
+            await repo.upsert(RtAuthorModel(id=ann_id, bio="upserted")),
+            (await repo.get_or_upsert(name="Ann", bio="got", match_fields="name"))[0],
+            (await repo.get_and_update(name="Ann", dob=datetime.date(1970, 1, 1), match_fields="name"))[0],
+        ]
+        assert [a.bio for a in results] == ["updated", "upserted", "got", "got"]
+        assert all(a not in ctx.raw_session for a in results)
+        await ctx.session.commit()
+        stored = await ctx.repo(RtAuthorModel).get(ann_id)
+        assert (stored.bio, stored.dob) == ("got", datetime.date(1970, 1, 1))
+        await repo.add(RtAuthorModel(name="Bob"))
+        assert (await repo.delete(ann_id)).name == "Ann"
+        assert [a.name for a in await repo.delete_where(name="Bob")] == ["Bob"]
+        assert await repo.count() == 0
+
+    run(db, is_async, TABLES, body)
+
+
 def test_execution_options_reach_count_and_exists(db, is_async):
     """``execution_options`` (per call and per repository) apply to ``count`` and ``exists`` as to ``list``:
     here a soft-delete style ``do_orm_execute`` hook that an option switches off."""

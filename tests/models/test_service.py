@@ -137,6 +137,9 @@ def test_update_is_partial(db, is_async):
             await authors.update({"nickname": "x"}, item_id=author_id)
         many = await authors.update_many([{"id": author_id, "bio": "many"}])
         assert (many[0].name, many[0].bio) == ("Anna", "many")
+        detaching = _service(ctx, auto_expunge=True)
+        detached = await detaching.update(AuthorUpdate(name="Detached"), item_id=author_id)
+        assert detached.name == "Detached" and detached not in ctx.raw_session
 
     run(db, is_async, TABLES, body)
 
