@@ -95,9 +95,22 @@ def _constraint_columns(table: Table | None, name: str) -> tuple[str | None, lis
     for candidate in tables:
         for item in (*candidate.constraints, *candidate.indexes):
             item_name = getattr(item, "name", None)
-            if item_name is not None and str(item_name) == name:
+            if item_name is not None and _same_name(str(item_name), name):
                 return candidate.name, [c.name for c in getattr(item, "columns", [])]
     return None, []
+
+
+def _same_name(declared: str, reported: str) -> bool:
+    """Whether the server's constraint name is ``declared``, possibly as SQLAlchemy shortened it to fit the
+    dialect's identifier limit (63 on PostgreSQL, 64 on MariaDB/MySQL): ``declared[:n]`` + ``_`` + the last
+    four hex digits of its MD5."""
+    if declared == reported:
+        return True
+    if len(declared) <= len(reported) or len(reported) < 6 or reported[-5] != "_":
+        return False
+    from sqlalchemy.util import md5_hex
+
+    return reported == f"{declared[: len(reported) - 5]}_{md5_hex(declared)[-4:]}"
 
 
 def _driver_message(orig: Any) -> str:

@@ -6,8 +6,10 @@ import datetime
 import uuid
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import String, text
+from sqlalchemy.orm import Mapped, mapped_column
 
+from dbops import base
 from dbops.errors import (
     DbopsError,
     DuplicateKeyError,
@@ -123,6 +125,31 @@ def test_fields_the_server_names_only_in_details(db, is_async):
             assert error.field == "name"
 
     run(db, is_async, TABLES, body)
+
+
+class RtVeryLongNamedModelForTruncatedConstraints(base.UUIDBase):
+    __tablename__ = "rt_extremely_long_table_name_for_identifier_truncation_tests"
+
+    another_fairly_long_column_name: Mapped[str] = mapped_column(String(50), unique=True)
+
+
+def test_unique_constraint_with_a_shortened_name(db, is_async):
+    """A naming-convention name past the identifier limit is shortened by SQLAlchemy (``..._111a``); the error
+    still finds it in the metadata (MariaDB reports only that name)."""
+    model = RtVeryLongNamedModelForTruncatedConstraints
+
+    async def body(ctx: Context) -> None:
+        repo = ctx.repo(model)
+        await repo.add(model(another_fairly_long_column_name="x"), auto_commit=True)
+        error = await _expect(
+            ctx,
+            DuplicateKeyError,
+            rf"^{model.__name__} with this another_fairly_long_column_name already exists",
+            repo.add(model(another_fairly_long_column_name="x")),
+        )
+        assert error.field == "another_fairly_long_column_name"
+
+    run(db, is_async, [model.__table__], body)
 
 
 def test_foreign_key_violations(db, is_async):
