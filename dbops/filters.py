@@ -5,6 +5,13 @@ by the repository: ``repo.list(SearchFilter("name", "ann", ignore_case=True), Li
 Every filter checks its arguments when it is built and its field names against the model when it is applied;
 a bad one raises ``dbops.errors.FilterError`` naming the filter, the model and the field.
 
+NULL follows Python, not SQL's three-valued logic: ``None`` among the values of ``CollectionFilter`` (or
+``ComparisonFilter(..., "in", ...)``) matches NULL rows; ``NotInCollectionFilter``, ``"notin"``, ``"ne"`` and
+``NotInSearchFilter`` keep NULL rows unless ``None`` is among the values (a NULL is not "x"). So a filter and its
+negation always split the rows between them, and a ``None`` in a NOT IN list never empties the result.
+``None`` as the whole argument means "no filter" (``CollectionFilter(values=None)``, ``SearchFilter(value=None)``):
+what a web framework passes for an absent query parameter.
+
 >>> from dbops.filters import LimitOffset, OrderBy, SearchFilter
 >>> filters = [SearchFilter(field_name="name", value="an"), OrderBy("name"), LimitOffset(limit=10, offset=0)]
 """
@@ -37,6 +44,8 @@ __all__ = [
     "SearchFilter",
     "StatementFilter",
     "column_for",
+    "in_values",
+    "not_in_values",
 ]
 
 SelectT = TypeVar("SelectT", bound="Select[Any]")
@@ -155,6 +164,37 @@ class InAnyFilter(StatementFilter, ABC):
     """Base of the collection filters."""
 
 
+def _nullable(column: ColumnElement[Any]) -> bool:
+    return bool(getattr(column, "nullable", True))
+
+
+def in_values(column: ColumnElement[Any], values: Collection[Any]) -> ColumnElement[bool]:
+    """``column`` is one of ``values``; a ``None`` among them matches NULL (SQL's ``IN (NULL)`` never does)."""
+    from sqlalchemy import false, or_
+
+    present = [value for value in values if value is not None]
+    with_null = len(present) != len(values)
+    if not present:
+        return column.is_(None) if with_null else false()
+    condition = column.in_(present)
+    return or_(condition, column.is_(None)) if with_null else condition
+
+
+def not_in_values(column: ColumnElement[Any], values: Collection[Any]) -> ColumnElement[bool]:
+    """``column`` is none of ``values``, the exact complement of ``in_values``: NULL rows stay unless ``None``
+    is among the values (SQL's ``NOT IN`` drops them, and drops every row once the list holds a NULL)."""
+    from sqlalchemy import and_, or_, true
+
+    present = [value for value in values if value is not None]
+    with_null = len(present) != len(values)
+    if not present:
+        return column.is_not(None) if with_null else true()
+    condition = column.not_in(present)
+    if with_null:
+        return and_(condition, column.is_not(None))
+    return or_(condition, column.is_(None)) if _nullable(column) else condition
+
+
 def _check_collection(filter_name: str, values: Any) -> None:
     if values is not None and (isinstance(values, (str, bytes)) or not isinstance(values, Collection)):
         raise FilterError(f"{filter_name}: values must be a list, tuple or set, got {type(values).__name__}")
@@ -162,7 +202,10 @@ def _check_collection(filter_name: str, values: Any) -> None:
 
 @dataclass
 class CollectionFilter(InAnyFilter, Generic[T]):
-    """Rows whose ``field_name`` is one of ``values``; ``None`` means no filter, an empty collection no rows."""
+    """Rows whose ``field_name`` is one of ``values`` (``None`` among them matches NULL).
+
+    ``values=None`` means no filter; an empty collection matches no rows.
+    """
 
     field_name: FieldName
     values: Collection[T] | None
@@ -174,16 +217,15 @@ class CollectionFilter(InAnyFilter, Generic[T]):
         column = self._column(model, self.field_name)
         if self.values is None:
             return statement
-        if not self.values:
-            from sqlalchemy import false
-
-            return statement.where(false())
-        return statement.where(column.in_(list(self.values)))
+        return statement.where(in_values(column, list(self.values)))
 
 
 @dataclass
 class NotInCollectionFilter(InAnyFilter, Generic[T]):
-    """Rows whose ``field_name`` is none of ``values``; ``None`` or empty means no filter."""
+    """Rows whose ``field_name`` is none of ``values``; NULL rows are kept unless ``None`` is among the values.
+
+    ``values=None`` or an empty collection means no filter (every row is "none of nothing").
+    """
 
     field_name: FieldName
     values: Collection[T] | None
@@ -195,7 +237,7 @@ class NotInCollectionFilter(InAnyFilter, Generic[T]):
         column = self._column(model, self.field_name)
         if not self.values:
             return statement
-        return statement.where(column.not_in(list(self.values)))
+        return statement.where(not_in_values(column, list(self.values)))
 
 
 @dataclass
@@ -248,51 +290,58 @@ class SearchFilter(StatementFilter):
 
     ``field_name`` is one name or a set of names; ``ignore_case=True`` makes the match case-insensitive, and
     without it the match is case-sensitive on every dialect (SQLite's ``LIKE`` isn't, so there it is ``instr``;
-    on MariaDB/MySQL the column's collation decides).
+    on MariaDB/MySQL the column's collation decides). ``value=None`` or ``""`` means no filter.
     """
 
     field_name: FieldName | Collection[FieldName]
-    value: str
+    value: str | None
     ignore_case: bool | None = False
     _names: list[FieldName] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._names = _field_names(type(self).__name__, self.field_name)
-        if not isinstance(self.value, str):
+        if self.value is not None and not isinstance(self.value, str):
             raise FilterError(f"{type(self).__name__}: value must be a string, got {type(self.value).__name__}")
 
     @property
     def normalized_field_names(self) -> set[str]:
         return {_field_label(name) for name in self._names}
 
-    def _condition(self, column: ColumnElement[Any]) -> ColumnElement[bool]:
+    def _condition(self, column: ColumnElement[Any], value: str) -> ColumnElement[bool]:
         from dbops._contains import CaseSensitiveContains, contains_pattern
 
         if self.ignore_case:
-            pattern, escape = contains_pattern(self.value)
+            pattern, escape = contains_pattern(value)
             return column.ilike(pattern, escape=escape)
 
-        return CaseSensitiveContains(column, self.value)
+        return CaseSensitiveContains(column, value)
 
     def append_to_statement(self, statement: SelectT, model: type[Any]) -> SelectT:
         from sqlalchemy import or_
 
-        conditions = [self._condition(self._column(model, name)) for name in self._names]
+        columns = [self._column(model, name) for name in self._names]
         if not self.value:
             return statement
-        return statement.where(or_(*conditions))
+        return statement.where(or_(*(self._condition(column, self.value) for column in columns)))
 
 
 @dataclass
 class NotInSearchFilter(SearchFilter):
-    """Rows where none of the fields contains ``value`` (the negation of ``SearchFilter``)."""
+    """Rows where none of the fields contains ``value`` (the negation of ``SearchFilter``; a NULL field
+    contains nothing, so it doesn't exclude its row)."""
 
     def append_to_statement(self, statement: SelectT, model: type[Any]) -> SelectT:
-        from sqlalchemy import and_, not_
+        from sqlalchemy import and_, not_, or_
 
-        conditions = [not_(self._condition(self._column(model, name))) for name in self._names]
+        columns = [self._column(model, name) for name in self._names]
         if not self.value:
             return statement
+        conditions = [
+            or_(not_(self._condition(column, self.value)), column.is_(None))
+            if _nullable(column)
+            else not_(self._condition(column, self.value))
+            for column in columns
+        ]
         return statement.where(and_(*conditions))
 
 
@@ -310,9 +359,17 @@ _OPERATORS = {
 }
 
 
+_ORDERING = ("gt", "ge", "lt", "le", "like", "ilike")
+
+
 @dataclass
 class ComparisonFilter(StatementFilter):
-    """Rows where ``field_name <operator> value``; operators: eq ne gt ge lt le in notin like ilike."""
+    """Rows where ``field_name <operator> value``; operators: eq ne gt ge lt le in notin like ilike.
+
+    ``eq``/``ne`` with ``None`` are ``IS NULL``/``IS NOT NULL``; ``ne`` with a value keeps NULL rows, and
+    ``in``/``notin`` treat NULL as ``CollectionFilter``/``NotInCollectionFilter`` do. The ordering and pattern
+    operators need a value: against NULL they would match nothing.
+    """
 
     field_name: FieldName
     operator: str
@@ -324,12 +381,26 @@ class ComparisonFilter(StatementFilter):
                 f"ComparisonFilter: unknown operator {self.operator!r} (use one of {', '.join(_OPERATORS)})"
             )
         if self.operator in ("in", "notin"):
+            if self.value is None:
+                raise FilterError(
+                    f"ComparisonFilter: {self.operator!r} needs a list of values, got None "
+                    "(CollectionFilter(values=None) is the no-filter form)"
+                )
             _check_collection("ComparisonFilter", self.value)
+        if self.operator in _ORDERING and self.value is None:
+            raise FilterError(
+                f"ComparisonFilter: {self.operator!r} needs a value, got None (use 'eq' or 'ne' for IS [NOT] NULL)"
+            )
 
     def append_to_statement(self, statement: SelectT, model: type[Any]) -> SelectT:
         column = self._column(model, self.field_name)
-        value = list(self.value) if self.operator in ("in", "notin") else self.value
-        condition: ColumnElement[bool] = getattr(column, _OPERATORS[self.operator])(value)
+        if self.operator == "in":
+            return statement.where(in_values(column, list(self.value)))
+        if self.operator == "notin":
+            return statement.where(not_in_values(column, list(self.value)))
+        if self.operator == "ne" and self.value is not None:
+            return statement.where(not_in_values(column, [self.value]))
+        condition: ColumnElement[bool] = getattr(column, _OPERATORS[self.operator])(self.value)
         return statement.where(condition)
 
 

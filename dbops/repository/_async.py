@@ -415,8 +415,9 @@ class SQLAlchemyAsyncRepository(Generic[ModelT]):
 
         Python-side defaults (ids, timestamps) are computed once per row and sent with it; columns the database
         generates (autoincrement ids, server defaults) come back through ``RETURNING`` where the dialect has
-        it. Instances carrying related objects, or models the bulk path can't write (inheritance,
-        context-sensitive defaults), go through the unit of work instead.
+        it. An id or audit timestamp set to ``None`` counts as not given, as in a flush. Instances carrying
+        related objects, or models the bulk path can't write (inheritance, context-sensitive defaults), go
+        through the unit of work instead.
         """
         result: builtins.list[ModelT] = await self._call(
             "add_many", data, auto_commit=auto_commit, auto_expunge=auto_expunge
@@ -463,6 +464,8 @@ class SQLAlchemyAsyncRepository(Generic[ModelT]):
         Rows match on ``match_fields`` (default: the id), which must be the primary key or a unique
         constraint; matched rows get only the fields each instance sets (plus ``updated_at``). Instances
         without match values are inserted. Models the bulk path can't write fall back to ``upsert`` per item.
+        A row that repeats another row's value of a different unique key is a ``DuplicateKeyError`` on every
+        dialect (MariaDB/MySQL would otherwise update that other row).
         """
         result: builtins.list[ModelT] = await self._call(
             "upsert_many",

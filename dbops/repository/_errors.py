@@ -95,9 +95,22 @@ def _constraint_columns(table: Table | None, name: str) -> tuple[str | None, lis
     for candidate in tables:
         for item in (*candidate.constraints, *candidate.indexes):
             item_name = getattr(item, "name", None)
-            if item_name is not None and str(item_name) == name:
+            if item_name is not None and _same_name(str(item_name), name):
                 return candidate.name, [c.name for c in getattr(item, "columns", [])]
     return None, []
+
+
+def _same_name(declared: str, reported: str) -> bool:
+    """Whether the server's constraint name is ``declared``, possibly as SQLAlchemy shortened it to fit the
+    dialect's identifier limit (63 on PostgreSQL, 64 on MariaDB/MySQL): ``declared[:n]`` + ``_`` + the last
+    four hex digits of its MD5."""
+    if declared == reported:
+        return True
+    if len(declared) <= len(reported) or len(reported) < 6 or reported[-5] != "_":
+        return False
+    from sqlalchemy.util import md5_hex
+
+    return reported == f"{declared[: len(reported) - 5]}_{md5_hex(declared)[-4:]}"
 
 
 def _driver_message(orig: Any) -> str:
@@ -107,6 +120,44 @@ def _driver_message(orig: Any) -> str:
     if len(args) >= 2 and isinstance(args[0], int) and isinstance(args[1], str):
         return args[1]
     return str(orig)
+
+
+def _pg_details(orig: Any) -> tuple[str | None, str | None, str | None]:
+    """``(constraint, column, detail)`` from a PostgreSQL driver's structured error fields: psycopg's ``diag``,
+    asyncpg's exception (the cause of SQLAlchemy's adapted one). The message text alone lacks the detail on
+    asyncpg (``Key (email)=(...) already exists``), which names the columns of a constraint the metadata
+    doesn't know."""
+    diag = getattr(orig, "diag", None)
+    if diag is not None:
+        return diag.constraint_name, diag.column_name, diag.message_detail
+    source = getattr(orig, "__cause__", None)
+    if source is not None and hasattr(source, "constraint_name"):
+        return source.constraint_name, getattr(source, "column_name", None), getattr(source, "detail", None)
+    return None, None, None
+
+
+_TOO_LONG = re.compile(r"value too long for type character(?: varying)?\((?P<length>\d+)\)")
+
+
+def _too_long_field(error: Exception, table: Table | None, text: str) -> str | None:
+    """The column a PostgreSQL "value too long for type character varying(n)" is about, which the server
+    doesn't say: the model's one length-n string column, or (with named parameters, as psycopg sends them) the
+    one whose value in the statement's parameters is longer than n."""
+    match = _TOO_LONG.search(text)
+    if match is None or table is None:
+        return None
+    length = int(match.group("length"))
+    candidates = [column for column in table.columns if getattr(column.type, "length", None) == length]
+    params = getattr(error, "params", None)
+    rows = params if isinstance(params, (list, tuple)) else [params]
+    named = [row for row in rows if isinstance(row, dict)]
+    if named:
+        candidates = [
+            column
+            for column in candidates
+            if any(len(value) > length for row in named if isinstance(value := row.get(column.key), str))
+        ] or candidates
+    return candidates[0].name if len(candidates) == 1 else None
 
 
 def _first_line(text: str) -> str:
@@ -127,23 +178,37 @@ def translate_error(error: Exception, model: type[Any]) -> DbopsError:
         return RepositoryError(f"more than one {model_name} matches the given filters", model=model_name)
     orig = getattr(error, "orig", None)
     text = _driver_message(orig) if orig is not None else str(error)
+    constraint, pg_column, detail = _pg_details(orig)
+    details = (constraint, pg_column, detail)
     if isinstance(error, sa_exc.IntegrityError):
-        return _integrity_error(model_name, table, _kind(orig, text), text)
+        return _integrity_error(model_name, table, _kind(orig, text), text, details)
     if isinstance(error, sa_exc.DBAPIError) and _coded_kind(orig) is not None:
         # MariaDB reports CHECK failures (4025) as OperationalError.
-        return _integrity_error(model_name, table, _coded_kind(orig), text)
+        return _integrity_error(model_name, table, _coded_kind(orig), text, details)
     if isinstance(error, sa_exc.StatementError) and isinstance(orig, (ValueError, TypeError)):
         return RepositoryError(f"{model_name}: {_first_line(str(orig))}", model=model_name)
     column = _MYSQL_COLUMN.search(text)
-    field = column.group("col") if column else None
+    field = column.group("col") if column else pg_column or _too_long_field(error, table, text)
     where = f"{model_name}.{field}" if field else model_name
-    kind = "invalid value" if isinstance(error, sa_exc.DataError) else "database error"
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    # SQLSTATE class 22 is "data exception"; asyncpg's adapter doesn't raise those as DataError.
+    invalid = isinstance(error, sa_exc.DataError) or (isinstance(sqlstate, str) and sqlstate.startswith("22"))
+    kind = "invalid value" if invalid else "database error"
     return RepositoryError(f"{where}: {kind}: {_first_line(text)}", model=model_name, field=field)
 
 
-def _integrity_error(model_name: str, table: Table | None, kind: str | None, text: str) -> IntegrityError:
+def _integrity_error(
+    model_name: str,
+    table: Table | None,
+    kind: str | None,
+    text: str,
+    details: tuple[str | None, str | None, str | None] = (None, None, None),
+) -> IntegrityError:
+    pg_constraint, pg_column, detail = details
+    if detail:
+        text = f"{text}\n{detail}"
     constraint_match = _CONSTRAINT.search(text)
-    constraint = constraint_match.group("name") if constraint_match else None
+    constraint = pg_constraint or (constraint_match.group("name") if constraint_match else None)
     owner, columns = _constraint_columns(table, constraint) if constraint else (None, [])
     if kind == "unique":
         if not columns:
@@ -180,7 +245,7 @@ def _integrity_error(model_name: str, table: Table | None, kind: str | None, tex
         )
     if kind == "not_null":
         column = _PG_COLUMN.search(text) or _MYSQL_COLUMN.search(text) or _SQLITE_COLUMNS.search(text)
-        null_field = column.groups()[0].split(".")[-1] if column else None
+        null_field = pg_column or (column.groups()[0].split(".")[-1] if column else None)
         what = f"{model_name}.{null_field}" if null_field else f"a field of {model_name}"
         return IntegrityError(f"{what} cannot be null", model=model_name, field=null_field)
     if kind == "check":

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, Union
 
 from dbops.errors import FilterError
-from dbops.filters import OrderBy, PaginationFilter, StatementFilter, column_for
+from dbops.filters import OrderBy, PaginationFilter, StatementFilter, column_for, in_values
 
 if TYPE_CHECKING:
     from sqlalchemy import Column, ColumnElement, Dialect, Select, Table
@@ -92,7 +92,7 @@ def apply_filters(
     for name, value in kwargs.items():
         column = column_for(model, name, filter_name="keyword filter")
         if isinstance(value, (list, tuple, set, frozenset)):
-            statement = statement.where(column.in_(list(value)))
+            statement = statement.where(in_values(column, list(value)))
         elif value is None:
             statement = statement.where(column.is_(None))
         else:

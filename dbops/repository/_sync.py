@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from dbops.errors import NotFoundError, RepositoryError
+from dbops.errors import DuplicateKeyError, NotFoundError, RepositoryError
 from dbops.filters import LimitOffset, PaginationFilter, column_for
 from dbops.repository._errors import wrap_sqlalchemy_exception
 from dbops.repository._statements import (
@@ -32,13 +32,14 @@ from dbops.types.datetime import utcnow
 if TYPE_CHECKING:
     import contextlib
 
-    from sqlalchemy import ColumnElement, Dialect, Select
+    from sqlalchemy import ColumnElement, Dialect, Executable, Select
     from sqlalchemy.orm import Session, scoped_session
     from sqlalchemy.sql.base import ExecutableOption
 
 __all__ = ["SQLAlchemySyncRepository"]
 
 ModelT = TypeVar("ModelT")
+StatementT = TypeVar("StatementT", bound="Executable")
 
 _UNSET: Any = object()
 
@@ -127,10 +128,12 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         options = loader_options(self.model_type, load) if load is not None else self._load_options
         if options:
             statement = statement.options(*options)
+        return self._with_execution_options(statement, execution_options)
+
+    def _with_execution_options(self, statement: StatementT, execution_options: dict[str, Any] | None) -> StatementT:
+        """``statement`` with the repository's execution options, overridden by the call's."""
         merged = {**self.execution_options, **(execution_options or {})}
-        if merged:
-            statement = statement.execution_options(**merged)
-        return statement
+        return statement.execution_options(**merged) if merged else statement
 
     def _column(self, name: str | None) -> ColumnElement[Any]:
         return column_for(self.model_type, name or self.id_attribute, filter_name=type(self).__name__)
@@ -299,9 +302,7 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
                 count_statement = filtered.with_only_columns(func.count(), maintain_column_froms=True)
             else:  # a custom statement may group, join or be distinct: count its rows as a subquery
                 count_statement = select(func.count()).select_from(filtered.subquery())
-            merged = {**self.execution_options, **(execution_options or {})}
-            if merged:
-                count_statement = count_statement.execution_options(**merged)
+            count_statement = self._with_execution_options(count_statement, execution_options)
             return int(self.session.execute(count_statement).scalar_one())
 
     def exists(
@@ -318,7 +319,7 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         with self._wrap():
             filtered, _ = self._unpaged(statement, filters, kwargs)
             probe = select(literal(1)).select_from(filtered.limit(1).subquery())
-            return self.session.execute(probe).first() is not None
+            return self.session.execute(self._with_execution_options(probe, execution_options)).first() is not None
 
     def _unpaged(
         self, statement: Select[Any] | None, filters: Sequence[FilterArg], kwargs: dict[str, Any]
@@ -464,6 +465,7 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
                     )
                 item = self.get(
                     item_id,
+                    auto_expunge=False,  # expunged (if asked) after the write, not before it
                     id_attribute=id_name,
                     load=load,
                     execution_options=execution_options,
@@ -506,6 +508,7 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
             existing = None
             if all(values.get(name) is not None for name in match):
                 existing = self.get_one_or_none(
+                    auto_expunge=False,
                     load=load,
                     execution_options=execution_options,
                     with_for_update=with_for_update,
@@ -545,7 +548,12 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
             names = [match_fields] if isinstance(match_fields, str) else match_fields
             match = {k: v for k, v in kwargs.items() if names is None or k in names}
             existing = self.get_one_or_none(
-                *filters, load=load, execution_options=execution_options, with_for_update=with_for_update, **match
+                *filters,
+                auto_expunge=False,
+                load=load,
+                execution_options=execution_options,
+                with_for_update=with_for_update,
+                **match,
             )
             if existing is None:
                 self._set_values(kwargs)  # validates the field names
@@ -589,7 +597,12 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
             names = [match_fields] if isinstance(match_fields, str) else match_fields
             match = {k: v for k, v in kwargs.items() if names is None or k in names}
             existing = self.get_one(
-                *filters, load=load, execution_options=execution_options, with_for_update=with_for_update, **match
+                *filters,
+                auto_expunge=False,
+                load=load,
+                execution_options=execution_options,
+                with_for_update=with_for_update,
+                **match,
             )
             changed = self._apply(existing, kwargs)
             self._finish(
@@ -624,7 +637,9 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         from sqlalchemy import inspect
 
         with self._wrap():
-            item = self.get(item_id, id_attribute=id_attribute, load=load, execution_options=execution_options)
+            item = self.get(
+                item_id, auto_expunge=False, id_attribute=id_attribute, load=load, execution_options=execution_options
+            )
             self.session.delete(item)
             self._finish([item], auto_commit=auto_commit, auto_refresh=False, auto_expunge=False)
             if (self.auto_expunge if auto_expunge is None else auto_expunge) and inspect(item).session is self.session:
@@ -644,8 +659,9 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
 
         Python-side defaults (ids, timestamps) are computed once per row and sent with it; columns the database
         generates (autoincrement ids, server defaults) come back through ``RETURNING`` where the dialect has
-        it. Instances carrying related objects, or models the bulk path can't write (inheritance,
-        context-sensitive defaults), go through the unit of work instead.
+        it. An id or audit timestamp set to ``None`` counts as not given, as in a flush. Instances carrying
+        related objects, or models the bulk path can't write (inheritance, context-sensitive defaults), go
+        through the unit of work instead.
         """
         if not data:
             return []
@@ -682,14 +698,17 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         dialect = self._dialect
         now = utcnow()
         audit = {"created_at", "updated_at"} if info.has_updated_at else set()
-        plan = [(c.key, c.name, c.default, c.server_generated, c.key in audit) for c in info.columns]
+        unset_if_none = self._unset_if_none()
+        plan = [
+            (c.key, c.name, c.default, c.server_generated, c.key in audit, c.key in unset_if_none) for c in info.columns
+        ]
         groups: dict[tuple[str, ...], builtins.list[tuple[Any, dict[str, Any]]]] = defaultdict(builtins.list)
         for item in items:
             # Values the row gets from Python defaults are stored on the instance too, as a flush would.
             values = item.__dict__
             row: dict[str, Any] = {}
-            for key, name, default, server_generated, is_audit in plan:
-                if key in values:
+            for key, name, default, server_generated, is_audit, none_is_unset in plan:
+                if key in values and not (none_is_unset and values[key] is None):
                     row[name] = values[key]
                 elif is_audit:
                     row[name] = values[key] = now
@@ -718,6 +737,13 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
                             values[column.key] = value
         self._attach_inserted([item for group in groups.values() for item, _ in group], make_transient_to_detached)
         return True
+
+    def _unset_if_none(self) -> frozenset[str]:
+        """Attributes for which ``None`` means "not given", as in a flush: the primary key (its default or the
+        database fills it in) and the audit timestamps (stamped). Schemas often carry ``id: UUID | None = None``."""
+        info = self._info
+        audit = {"created_at", "updated_at"} if info.has_updated_at else set()
+        return frozenset(info.primary_key) | audit
 
     def _attach_inserted(self, items: Sequence[Any], make_transient_to_detached: Any) -> None:
         """Make freshly inserted instances persistent in the session, as a flush would have.
@@ -847,6 +873,8 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         Rows match on ``match_fields`` (default: the id), which must be the primary key or a unique
         constraint; matched rows get only the fields each instance sets (plus ``updated_at``). Instances
         without match values are inserted. Models the bulk path can't write fall back to ``upsert`` per item.
+        A row that repeats another row's value of a different unique key is a ``DuplicateKeyError`` on every
+        dialect (MariaDB/MySQL would otherwise update that other row).
         """
         if not data:
             return []
@@ -902,8 +930,9 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         order: builtins.list[tuple[str, Any]] = []  # ("new", item), ("match", key) or ("partial", item)
         inserts: builtins.list[Any] = []
         partial: builtins.list[Any] = []
+        unset_if_none = self._unset_if_none()
         for item in data:
-            given = {k: v for k, v in item.__dict__.items() if k in by_key}
+            given = {k: v for k, v in item.__dict__.items() if k in by_key and not (v is None and k in unset_if_none)}
             if any(column.required and column.key not in given for column in info.columns):
                 # Too incomplete to be inserted, so only an update of an existing row: upserted one by one.
                 partial.append(item)
@@ -946,6 +975,11 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
                 )
                 for item in self._all(base.where(condition)):
                     found[tuple(getattr(item, m) for m in match)] = item
+            lost = [
+                row for rows in groups.values() for row in rows if tuple(row[by_key[m]] for m in match) not in found
+            ]
+            if lost:
+                raise self._collision(lost, match)
         if inserts:
             self.add_many(inserts, auto_commit=False, auto_expunge=False)
         updated_partial = {
@@ -958,6 +992,35 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
             value if kind == "new" else updated_partial[id(value)] if kind == "partial" else found[value]
             for kind, value in order
         ]
+
+    def _collision(self, rows: Sequence[dict[str, Any]], match: builtins.list[str]) -> DuplicateKeyError:
+        """The error for upserted rows that didn't come back by their ``match`` values: MariaDB/MySQL's
+        ``ON DUPLICATE KEY UPDATE`` takes a conflict on *any* unique key for a match, so a row with a new id but
+        an existing ``name`` updated the row holding that name (PostgreSQL and SQLite raise instead)."""
+        from sqlalchemy import literal, select, tuple_
+
+        info = self._info
+        by_key = {c.key: c.name for c in info.columns}
+        model_name = self.model_type.__name__
+        for fields in info.unique_sets():
+            names = sorted(fields)
+            if fields == frozenset(match) or not all(by_key[n] in rows[0] for n in names):
+                continue
+            columns = [self._column(n) for n in names]
+            values = [tuple(row[by_key[n]] for n in names) for row in rows]
+            condition = columns[0].in_([v[0] for v in values]) if len(names) == 1 else tuple_(*columns).in_(values)
+            if self.session.execute(select(literal(1)).where(condition).limit(1)).first() is not None:
+                field = ", ".join(by_key[n] for n in names)
+                return DuplicateKeyError(
+                    f"{model_name} with this {field} already exists (upsert_many matches on {', '.join(match)}; "
+                    f"ON DUPLICATE KEY UPDATE hit the row with that {field} instead: roll back)",
+                    model=model_name,
+                    field=field,
+                )
+        return DuplicateKeyError(
+            f"{model_name} repeats a unique value of another row (upsert_many matches on {', '.join(match)})",
+            model=model_name,
+        )
 
     def delete_many(
         self,
@@ -995,7 +1058,7 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
     ) -> builtins.list[ModelT]:
         """Delete the items matching the filters (in bulk, as ``delete_many``) and return them."""
         with self._wrap():
-            items = self.list(*filters, load=load, execution_options=execution_options, **kwargs)
+            items = self.list(*filters, auto_expunge=False, load=load, execution_options=execution_options, **kwargs)
             self._delete_rows(items, auto_commit)
             return items
 

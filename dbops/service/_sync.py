@@ -386,7 +386,12 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
                 )
         values.pop(id_name, None)
         existing = self.repository.get(
-            item_id, id_attribute=id_attribute, load=load, execution_options=execution_options
+            item_id,
+            auto_expunge=False,  # the update below detaches it, if asked
+            id_attribute=id_attribute,
+            load=load,
+            execution_options=execution_options,
+            with_for_update=with_for_update,
         )
         for key, value in values.items():
             setattr(existing, key, value)

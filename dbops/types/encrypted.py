@@ -16,7 +16,7 @@ from sqlalchemy.types import String, Text, TypeDecorator
 
 from dbops.errors import ConfigError
 
-__all__ = ["EncryptedString", "EncryptedText", "FernetBackend"]
+__all__ = ["EncryptedString", "EncryptedText", "FernetBackend", "ciphertext_length"]
 
 KeyType = str | bytes | Callable[[], str | bytes]
 
@@ -54,20 +54,31 @@ class FernetBackend:
             raise ValueError("an encrypted column could not be decrypted: wrong key or corrupt value") from None
 
 
+def ciphertext_length(length: int) -> int:
+    """The longest Fernet token for a plaintext of ``length`` characters (each up to 4 bytes in UTF-8).
+
+    A token is the URL-safe base64 (with padding) of version (1 byte) + timestamp (8) + IV (16) + the
+    AES-CBC ciphertext, PKCS7-padded to the next full 16-byte block (a whole block when already aligned),
+    + HMAC-SHA256 (32).
+    """
+    plaintext = 4 * length
+    token = 1 + 8 + 16 + 16 * (plaintext // 16 + 1) + 32
+    return 4 * ((token + 2) // 3)
+
+
 class EncryptedString(TypeDecorator[str]):
     """A string encrypted with ``key`` (str, bytes or a callable returning one) before it is stored.
 
-    ``length`` is the length of the plaintext you expect; the column is sized for its ciphertext.
-    Encrypted values can't be searched or compared in SQL.
+    ``length`` is the length of the plaintext you expect, in characters as for ``String(length)``; the column
+    is sized for the ciphertext of any such value (``ciphertext_length``), non-ASCII characters included.
+    Without it the column is ``VARCHAR(1024)``. Encrypted values can't be searched or compared in SQL.
     """
 
     impl = String
     cache_ok = True
 
     def __init__(self, key: KeyType, length: int | None = None, **kwargs: Any) -> None:
-        # Fernet output: base64 of (version + timestamp + IV + padded ciphertext + HMAC).
-        stored = None if length is None else ((57 + 16 * (length // 16 + 1)) * 4 // 3 + 4)
-        super().__init__(length=stored if stored is not None else 1024, **kwargs)
+        super().__init__(length=1024 if length is None else ciphertext_length(length), **kwargs)
         self.key = key
         self.backend = FernetBackend(key)
 

@@ -16,7 +16,7 @@ from dbops import base
 from dbops.base import table_name_for
 from dbops.errors import ConfigError, RepositoryError
 from dbops.metadata import metadata_registry
-from dbops.types import uuid7
+from dbops.types import EncryptedString, uuid7
 from dbops.types.uuid import uuid7_time_ms
 from tests.models.harness import Context, run
 from tests.models.models import TABLES, RtAuthorModel, RtCounterModel, RtSecretModel
@@ -111,6 +111,28 @@ def test_column_types_round_trip(db, is_async):
 
         with pytest.raises(RepositoryError, match=r"RtSecretModel: DateTimeUTC column got the naive datetime"):
             await secrets.add(RtSecretModel(label="b", seen_at=datetime.datetime(2024, 1, 1)))
+
+    run(db, is_async, TABLES, body)
+
+
+def test_encrypted_values_of_the_declared_length_fit(db, is_async):
+    """``EncryptedString(length=64)`` stores any 64-character value, multi-byte characters included (the
+    column holds the ciphertext: PostgreSQL and MariaDB reject or cut a longer one)."""
+    column_type = RtSecretModel.__table__.c.token.type
+    backend = column_type.backend
+    for size in range(0, 70):
+        for char in ("a", "é", "€", "😀"):
+            assert len(backend.encrypt(char * size)) <= EncryptedString(key="k", length=size).length
+
+    async def body(ctx: Context) -> None:
+        secrets = ctx.repo(RtSecretModel)
+        tokens = ["a" * 64, "é" * 64, "😀" * 64, "€" * 63 + "a", ""]
+        added = [await secrets.add(RtSecretModel(label=str(i), token=token)) for i, token in enumerate(tokens)]
+        await ctx.session.commit()
+        ctx.raw_session.expunge_all()
+        assert [(await secrets.get(item.id)).token for item in added] == tokens
+        raw = await ctx.session.execute(text("SELECT token FROM rt_secret"))
+        assert max(len(value) for value in raw.scalars()) <= column_type.length
 
     run(db, is_async, TABLES, body)
 

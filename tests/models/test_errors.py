@@ -6,7 +6,10 @@ import datetime
 import uuid
 
 import pytest
+from sqlalchemy import String, text
+from sqlalchemy.orm import Mapped, mapped_column
 
+from dbops import base
 from dbops.errors import (
     DbopsError,
     DuplicateKeyError,
@@ -70,6 +73,83 @@ def test_unique_violation_names_the_field(db, is_async):
         )
 
     run(db, is_async, TABLES, body)
+
+
+def test_upsert_many_duplicate_on_another_unique_key(db, is_async):
+    """A row new by its id but repeating another row's unique name is a DuplicateKeyError on every dialect
+    (MariaDB's ON DUPLICATE KEY UPDATE matches any unique key: it updated the other row, then a KeyError)."""
+
+    async def body(ctx: Context) -> None:
+        repo = ctx.repo(RtAuthorModel)
+        ann = await repo.add(RtAuthorModel(name="Ann", bio="original"), auto_commit=True)
+        ann_id = ann.id
+        error = await _expect(
+            ctx,
+            DuplicateKeyError,
+            r"^RtAuthorModel with this name already exists",
+            repo.upsert_many([RtAuthorModel(id=uuid.uuid4(), name="Ann", bio="clobbered"), RtAuthorModel(name="Bob")]),
+            caused=False,
+        )
+        assert (error.model, error.field) == ("RtAuthorModel", "name")
+        ctx.raw_session.expunge_all()
+        assert [(a.id, a.bio) for a in await repo.list()] == [(ann_id, "original")]  # after the rollback
+
+    run(db, is_async, TABLES, body)
+
+
+def test_fields_the_server_names_only_in_details(db, is_async):
+    """A unique index the metadata doesn't know is named from the driver's detail (asyncpg keeps it off the
+    message), and PostgreSQL's "value too long" is traced to its column, on both drivers."""
+
+    async def body(ctx: Context) -> None:
+        await ctx.session.execute(text("CREATE UNIQUE INDEX custom_bio_idx ON rt_author (bio)"))
+        await ctx.session.commit()
+        repo = ctx.repo(RtAuthorModel)
+        await repo.add(RtAuthorModel(name="Ann", bio="b"), auto_commit=True)
+        # MariaDB/MySQL name only the key, which is not in the metadata
+        pattern = r"repeats a unique value \(unique constraint custom_bio_idx\)$"
+        error = await _expect(
+            ctx,
+            DuplicateKeyError,
+            "^RtAuthorModel " + (pattern if ctx.dialect == "mariadb" else "with this bio already exists"),
+            repo.add(RtAuthorModel(name="Bob", bio="b")),
+        )
+        assert error.field == (None if ctx.dialect == "mariadb" else "bio")
+        if ctx.dialect != "sqlite":  # SQLite doesn't enforce VARCHAR lengths
+            error = await _expect(
+                ctx,
+                RepositoryError,
+                r"^RtAuthorModel\.name: invalid value: ",
+                repo.add(RtAuthorModel(name="x" * 101)),
+            )
+            assert error.field == "name"
+
+    run(db, is_async, TABLES, body)
+
+
+class RtVeryLongNamedModelForTruncatedConstraints(base.UUIDBase):
+    __tablename__ = "rt_extremely_long_table_name_for_identifier_truncation_tests"
+
+    another_fairly_long_column_name: Mapped[str] = mapped_column(String(50), unique=True)
+
+
+def test_unique_constraint_with_a_shortened_name(db, is_async):
+    """A naming-convention name past the identifier limit is shortened by SQLAlchemy (``..._111a``); the error
+    still finds it in the metadata (MariaDB reports only that name)."""
+    model = RtVeryLongNamedModelForTruncatedConstraints
+
+    async def body(ctx: Context) -> None:
+        repo = ctx.repo(model)
+        await repo.add(model(another_fairly_long_column_name="x"), auto_commit=True)
+        error = await _expect(
+            ctx,
+            DuplicateKeyError,
+            rf"^{model.__name__} with this another_fairly_long_column_name already exists",
+            repo.add(model(another_fairly_long_column_name="x")),
+        )
+        assert error.field == "another_fairly_long_column_name"
+
+    run(db, is_async, [model.__table__], body)
 
 
 def test_foreign_key_violations(db, is_async):

@@ -6,8 +6,8 @@ import datetime
 import uuid
 
 import pytest
-from sqlalchemy import inspect, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import selectinload, with_loader_criteria
 
 from dbops.errors import FilterError, NotFoundError, RepositoryError
 from dbops.filters import (
@@ -126,6 +126,56 @@ def test_list_filters_and_pagination(db, is_async):
     run(db, is_async, TABLES, body)
 
 
+def test_filters_and_null(db, is_async):
+    """NULL behaves as in Python: ``None`` in a list matches NULL, negations keep NULL rows, and a filter and
+    its negation split the rows between them."""
+
+    async def body(ctx: Context) -> None:
+        repo = ctx.repo(RtAuthorModel)
+        await repo.add_many(
+            [RtAuthorModel(name="A", bio="x"), RtAuthorModel(name="B"), RtAuthorModel(name="C", bio="y")]
+        )
+
+        async def names(*filters, **kwargs):
+            return [a.name for a in await repo.list(*filters, OrderBy("name"), **kwargs)]
+
+        everyone = ["A", "B", "C"]
+        assert await names(CollectionFilter("bio", ["x", None])) == ["A", "B"]
+        assert await names(CollectionFilter("bio", [None])) == ["B"]
+        assert await names(CollectionFilter("bio", [])) == []
+        assert await names(CollectionFilter("bio", None)) == everyone
+        assert await names(NotInCollectionFilter("bio", ["x"])) == ["B", "C"]  # a NULL bio is not "x"
+        assert await names(NotInCollectionFilter("bio", ["x", None])) == ["C"]  # SQL's NOT IN (.., NULL): no rows
+        assert await names(NotInCollectionFilter("bio", [None])) == ["A", "C"]
+        assert await names(NotInCollectionFilter("bio", [])) == everyone
+        assert await names(NotInCollectionFilter("bio", None)) == everyone
+        assert await names(NotInCollectionFilter("name", ["A"])) == ["B", "C"]  # a NOT NULL column
+        for values in (["x"], ["x", None], [None], ["x", "y"], ["z"]):
+            inside = await names(CollectionFilter("bio", values))
+            outside = await names(NotInCollectionFilter("bio", values))
+            assert sorted(inside + outside) == everyone, values
+            assert await names(ComparisonFilter("bio", "in", values)) == inside
+            assert await names(ComparisonFilter("bio", "notin", values)) == outside
+        assert await names(bio=["x", None]) == ["A", "B"]  # keyword filters too
+        assert await names(ComparisonFilter("bio", "eq", None)) == ["B"]
+        assert await names(ComparisonFilter("bio", "ne", None)) == ["A", "C"]
+        assert await names(ComparisonFilter("bio", "ne", "x")) == ["B", "C"]
+        assert await names(ComparisonFilter("bio", "eq", "x")) == ["A"]
+        assert await names(NotInSearchFilter("bio", "x")) == ["B", "C"]
+        assert await names(NotInSearchFilter({"name", "bio"}, "y")) == ["A", "B"]
+        assert await names(SearchFilter({"name", "bio"}, "x")) == ["A"]
+        assert await names(SearchFilter("bio", None)) == everyone  # an absent query parameter
+        assert await names(NotInSearchFilter("bio", None)) == everyone
+        assert await repo.count(NotInCollectionFilter("bio", ["x", None])) == 1
+        assert await repo.exists(NotInSearchFilter("bio", "x")) is True
+        with pytest.raises(FilterError, match=r"ComparisonFilter: 'in' needs a list of values, got None"):
+            ComparisonFilter("bio", "in", None)
+        with pytest.raises(FilterError, match=r"ComparisonFilter: 'gt' needs a value, got None"):
+            ComparisonFilter("bio", "gt", None)
+
+    run(db, is_async, TABLES, body)
+
+
 def test_add_many_bulk(db, is_async):
     async def body(ctx: Context) -> None:
         repo = ctx.repo(RtAuthorModel)
@@ -149,6 +199,28 @@ def test_add_many_bulk(db, is_async):
         fresh = await counters.list(OrderBy("slot"))
         assert [(c.id, c.slot, c.extra) for c in fresh] == [(c.id, c.slot, {"i": c.slot}) for c in rows]
         assert await counters.add_many([]) == []
+
+    run(db, is_async, TABLES, body)
+
+
+def test_bulk_writes_take_a_none_id_or_timestamp_as_unset(db, is_async):
+    """``add_many``/``upsert_many`` treat ``id=None`` and audit timestamps set to ``None`` as a flush does: not
+    given (a default or the database fills them in), instead of inserting NULL."""
+
+    async def body(ctx: Context) -> None:
+        authors = ctx.repo(RtAuthorModel)
+        added = await authors.add_many([RtAuthorModel(id=None, name="a", created_at=None, updated_at=None)])
+        upserted = await authors.upsert_many([RtAuthorModel(id=None, name="b")])
+        for item in (*added, *upserted):
+            assert isinstance(item.id, uuid.UUID) and item.created_at is not None and item.updated_at is not None
+        counters = ctx.repo(RtCounterModel)
+        rows = await counters.add_many([RtCounterModel(id=None, kind="k", slot=i) for i in range(3)])
+        rows += await counters.upsert_many([RtCounterModel(id=None, kind="k", slot=9)])
+        assert all(isinstance(c.id, int) for c in rows) and len({c.id for c in rows}) == 4
+        await ctx.session.commit()
+        ctx.raw_session.expunge_all()
+        assert sorted(c.id for c in await counters.list()) == sorted(c.id for c in rows)
+        assert await authors.count(created_at=None) == 0
 
     run(db, is_async, TABLES, body)
 
@@ -369,6 +441,62 @@ def test_auto_commit_expunge_refresh(db, is_async):
         assert await flushed.count() == 2
         await ctx.session.rollback()  # only flushed: rolled back
         assert await flushed.count() == 1
+
+    run(db, is_async, TABLES, body)
+
+
+def test_an_auto_expunge_repository_can_write(db, is_async):
+    """With ``auto_expunge=True`` on the repository, the methods that look an item up before writing it
+    (update, upsert, get_or_upsert, get_and_update, delete, delete_where) write, then detach; the lookup
+    detached the item first, and the write failed with "not persistent within this Session"."""
+
+    async def body(ctx: Context) -> None:
+        repo = ctx.repo(RtAuthorModel, auto_expunge=True)
+        ann = await repo.add(RtAuthorModel(name="Ann"))
+        ann_id = ann.id
+        results = [
+            await repo.update(RtAuthorModel(id=ann_id, bio="updated")),
+            await repo.upsert(RtAuthorModel(id=ann_id, bio="upserted")),
+            (await repo.get_or_upsert(name="Ann", bio="got", match_fields="name"))[0],
+            (await repo.get_and_update(name="Ann", dob=datetime.date(1970, 1, 1), match_fields="name"))[0],
+        ]
+        assert [a.bio for a in results] == ["updated", "upserted", "got", "got"]
+        assert all(a not in ctx.raw_session for a in results)
+        await ctx.session.commit()
+        stored = await ctx.repo(RtAuthorModel).get(ann_id)
+        assert (stored.bio, stored.dob) == ("got", datetime.date(1970, 1, 1))
+        await repo.add(RtAuthorModel(name="Bob"))
+        assert (await repo.delete(ann_id)).name == "Ann"
+        assert [a.name for a in await repo.delete_where(name="Bob")] == ["Bob"]
+        assert await repo.count() == 0
+
+    run(db, is_async, TABLES, body)
+
+
+def test_execution_options_reach_count_and_exists(db, is_async):
+    """``execution_options`` (per call and per repository) apply to ``count`` and ``exists`` as to ``list``:
+    here a soft-delete style ``do_orm_execute`` hook that an option switches off."""
+
+    async def body(ctx: Context) -> None:
+        sync_session = ctx.raw_session.sync_session if ctx.is_async else ctx.raw_session
+
+        @event.listens_for(sync_session, "do_orm_execute")
+        def hide(state) -> None:
+            if state.is_select and not state.execution_options.get("include_hidden", False):
+                criteria = with_loader_criteria(RtAuthorModel, RtAuthorModel.name != "Hidden", include_aliases=True)
+                state.statement = state.statement.options(criteria)
+
+        repo = ctx.repo(RtAuthorModel)
+        await repo.add_many([RtAuthorModel(name="Hidden"), RtAuthorModel(name="Shown")])
+        everything = {"include_hidden": True}
+        assert (len(await repo.list()), await repo.count(), await repo.exists(name="Hidden")) == (1, 1, False)
+        assert len(await repo.list(execution_options=everything)) == 2
+        assert await repo.count(execution_options=everything) == 2
+        assert await repo.exists(name="Hidden", execution_options=everything) is True
+        assert await repo.exists(SearchFilter("name", "Hid"), execution_options=everything) is True
+        unhidden = ctx.repo(RtAuthorModel, execution_options=everything)
+        assert len(await unhidden.list()) == await unhidden.count() == 2
+        assert await unhidden.exists(name="Hidden") is True
 
     run(db, is_async, TABLES, body)
 

@@ -11,6 +11,7 @@ import attrs
 import msgspec
 import pytest
 from pydantic import BaseModel
+from sqlalchemy import event
 
 from dbops import SQLAlchemyAsyncConfig, SQLAlchemySyncConfig, repository, service
 from dbops.errors import FilterError, NotFoundError, RepositoryError
@@ -94,7 +95,12 @@ def test_create_from_every_input_kind(db, is_async):
         assert created[4].bio == created[5].bio == "b"
         many = await authors.create_many([{"name": "m1"}, AuthorCreate(name="m2")])
         assert [a.name for a in many] == ["m1", "m2"]
-        assert await authors.count() == 8
+        # a schema with "id: Optional[UUID] = None": None is no id, as in create (the bulk path inserted NULL)
+        with_ids = await authors.create_many([Author(name="s1"), Author(name="s2")])
+        assert all(isinstance(a.id, uuid.UUID) for a in with_ids)
+        upserted = await authors.upsert_many([Author(name="s3")])
+        assert isinstance(upserted[0].id, uuid.UUID)
+        assert await authors.count() == 11
 
         with pytest.raises(FilterError, match="RtAuthorModel has no field 'age'"):
             await authors.create({"name": "x", "age": 3})
@@ -131,6 +137,36 @@ def test_update_is_partial(db, is_async):
             await authors.update({"nickname": "x"}, item_id=author_id)
         many = await authors.update_many([{"id": author_id, "bio": "many"}])
         assert (many[0].name, many[0].bio) == ("Anna", "many")
+        detaching = _service(ctx, auto_expunge=True)
+        detached = await detaching.update(AuthorUpdate(name="Detached"), item_id=author_id)
+        assert detached.name == "Detached" and detached not in ctx.raw_session
+
+    run(db, is_async, TABLES, body)
+
+
+def test_update_from_a_schema_locks_with_for_update(db, is_async):
+    """``update(schema, item_id=..., with_for_update=True)`` loads the row ``FOR UPDATE`` (it was dropped on the
+    schema path; SQLite has no row locks, so there the statement only has to run)."""
+
+    async def body(ctx: Context) -> None:
+        authors = _service(ctx)
+        author = await authors.create(AuthorCreate(name="Ann"), auto_commit=True)
+        author_id = author.id
+        statements: list[str] = []
+        engine = (ctx.raw_session.sync_session if ctx.is_async else ctx.raw_session).get_bind()
+
+        def record(conn, cursor, statement, parameters, context, executemany) -> None:
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            updated = await authors.update(AuthorUpdate(name="Anne"), item_id=author_id, with_for_update=True)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert updated.name == "Anne"
+        selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+        if ctx.dialect != "sqlite":
+            assert "FOR UPDATE" in selects[0].upper()
 
     run(db, is_async, TABLES, body)
 
