@@ -82,6 +82,11 @@ def test_list_filters_and_pagination(db, is_async):
         assert await names(SearchFilter("name", "%_")) == ["100%_sure"]  # wildcards are literal
         assert await names(SearchFilter("name", "0%_S", ignore_case=True)) == ["100%_sure"]
         await repo.delete_where(name="100%_sure")
+        await repo.add(RtAuthorModel(name="École Ünïon"))
+        folded = [] if ctx.db.dialect == "sqlite" else ["École Ünïon"]  # SQLite's lower() folds ASCII only
+        assert await names(SearchFilter("name", "éCOLE ü", ignore_case=True)) == folded
+        assert await names(SearchFilter("name", "cole Ü", ignore_case=True)) == ["École Ünïon"]
+        await repo.delete_where(name="École Ünïon")
         assert len(await names(NotInSearchFilter("name", "Author 1"))) == 5
         assert await names(CollectionFilter("id", [authors[0].id, authors[3].id])) == ["Author 0", "Author 3"]
         assert await names(CollectionFilter("id", [])) == []
