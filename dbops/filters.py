@@ -172,11 +172,13 @@ def in_values(column: ColumnElement[Any], values: Collection[Any]) -> ColumnElem
     """``column`` is one of ``values``; a ``None`` among them matches NULL (SQL's ``IN (NULL)`` never does)."""
     from sqlalchemy import false, or_
 
+    from dbops._many_values import LONG_LIST, ManyValues
+
     present = [value for value in values if value is not None]
     with_null = len(present) != len(values)
     if not present:
         return column.is_(None) if with_null else false()
-    condition = column.in_(present)
+    condition = ManyValues(column, present, negate=False) if len(present) > LONG_LIST else column.in_(present)
     return or_(condition, column.is_(None)) if with_null else condition
 
 
@@ -185,11 +187,13 @@ def not_in_values(column: ColumnElement[Any], values: Collection[Any]) -> Column
     is among the values (SQL's ``NOT IN`` drops them, and drops every row once the list holds a NULL)."""
     from sqlalchemy import and_, or_, true
 
+    from dbops._many_values import LONG_LIST, ManyValues
+
     present = [value for value in values if value is not None]
     with_null = len(present) != len(values)
     if not present:
         return column.is_not(None) if with_null else true()
-    condition = column.not_in(present)
+    condition = ManyValues(column, present, negate=True) if len(present) > LONG_LIST else column.not_in(present)
     if with_null:
         return and_(condition, column.is_not(None))
     return or_(condition, column.is_(None)) if _nullable(column) else condition

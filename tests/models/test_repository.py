@@ -36,6 +36,31 @@ async def _authors(ctx: Context, count: int = 5) -> list[RtAuthorModel]:
     )
 
 
+def test_in_lists_longer_than_the_drivers_parameter_limit(db, is_async):
+    # 40,000 values: more than asyncpg's 32,767 bind parameters (on PostgreSQL they go as one array)
+    async def body(ctx: Context) -> None:
+        authors = await _authors(ctx, 5)
+        repo = ctx.repo(RtAuthorModel)
+        filler = [uuid.uuid4() for _ in range(40_000)]
+        found = await repo.list(CollectionFilter("id", [authors[1].id, *filler, authors[3].id]), OrderBy("name"))
+        assert [a.name for a in found] == ["Author 1", "Author 3"]
+        found = await repo.list(CollectionFilter("id", [*filler[:-1], authors[2].id]))  # the cached form, new values
+        assert [a.name for a in found] == ["Author 2"]
+        kept = await repo.list(NotInCollectionFilter("id", [authors[0].id, *filler]), OrderBy("name"))
+        assert [a.name for a in kept] == ["Author 1", "Author 2", "Author 3", "Author 4"]
+        names = [f"nobody {index}" for index in range(40_000)]
+        assert await repo.count(CollectionFilter("name", [*names, "Author 4", None])) == 1
+        assert await repo.count(NotInCollectionFilter("name", [*names, "Author 4"])) == 4
+        assert await repo.count(id=[*filler, authors[0].id]) == 1
+
+    if db.dialect == "sqlite":
+        import sqlite3
+
+        if sqlite3.connect(":memory:").getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) <= 40_001:
+            pytest.skip("this SQLite build binds at most 32,766 parameters (SQLITE_MAX_VARIABLE_NUMBER)")
+    run(db, is_async, TABLES, body)
+
+
 def test_add_and_single_item_reads(db, is_async):
     async def body(ctx: Context) -> None:
         repo = ctx.repo(RtAuthorModel)
