@@ -194,8 +194,9 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         id_attribute: str | None = None,
         load: LoadSpec = None,
         execution_options: dict[str, Any] | None = None,
+        with_for_update: Any = None,
     ) -> ModelT:
-        """The item with ``item_id``; ``NotFoundError`` if there is none."""
+        """The item with ``item_id``; ``NotFoundError`` if there is none (``with_for_update`` locks its row)."""
         return self.repository.get(
             item_id,
             auto_expunge=auto_expunge,
@@ -203,6 +204,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
             id_attribute=id_attribute,
             load=load,
             execution_options=execution_options,
+            with_for_update=with_for_update,
         )
 
     def get_one(

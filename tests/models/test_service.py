@@ -145,8 +145,9 @@ def test_update_is_partial(db, is_async):
 
 
 def test_update_from_a_schema_locks_with_for_update(db, is_async):
-    """``update(schema, item_id=..., with_for_update=True)`` loads the row ``FOR UPDATE`` (it was dropped on the
-    schema path; SQLite has no row locks, so there the statement only has to run)."""
+    """``update(schema, item_id=..., with_for_update=True)`` and ``get(..., with_for_update=True)`` load the row
+    ``FOR UPDATE`` (it was dropped on the schema path; SQLite has no row locks, so there the statement only has
+    to run)."""
 
     async def body(ctx: Context) -> None:
         authors = _service(ctx)
@@ -161,12 +162,13 @@ def test_update_from_a_schema_locks_with_for_update(db, is_async):
         event.listen(engine, "before_cursor_execute", record)
         try:
             updated = await authors.update(AuthorUpdate(name="Anne"), item_id=author_id, with_for_update=True)
+            locked = await authors.get(author_id, with_for_update=True)
         finally:
             event.remove(engine, "before_cursor_execute", record)
-        assert updated.name == "Anne"
+        assert updated.name == "Anne" and locked.name == "Anne"
         selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
         if ctx.dialect != "sqlite":
-            assert "FOR UPDATE" in selects[0].upper()
+            assert "FOR UPDATE" in selects[0].upper() and "FOR UPDATE" in selects[-1].upper()
 
     run(db, is_async, TABLES, body)
 
