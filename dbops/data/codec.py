@@ -55,6 +55,7 @@ __all__ = [
     "decode_interval",
     "encode_interval",
     "encode_json_text",
+    "encode_json_value",
     "is_plain",
     "type_kind",
 ]
@@ -223,18 +224,16 @@ def _encode_uuid(value: Any) -> str:
     return str(value) if isinstance(value, uuid.UUID) else str(uuid.UUID(str(value)))
 
 
-def _encode_json(value: Any) -> Any:
+def encode_json_value(value: Any) -> Any:
+    """A JSON value as a dump holds it: JSON ``null`` and a lone-``$json`` object wrapped in ``{"$json": ...}``."""
     if value is None or (isinstance(value, dict) and len(value) == 1 and _WRAP in value):
         return {_WRAP: value}
     return value
 
 
 def encode_json_text(text: Any) -> Any:
-    """``_encode_json`` for a JSON column read as text (SQLite may hand back a number for a JSON scalar)."""
-    value = orjson.loads(text) if isinstance(text, (str, bytes)) else text
-    if value is None or (type(value) is dict and len(value) == 1 and _WRAP in value):
-        return {_WRAP: value}
-    return value
+    """``encode_json_value`` for a JSON column read as text (SQLite may hand back a number for a JSON scalar)."""
+    return encode_json_value(orjson.loads(text) if isinstance(text, (str, bytes)) else text)
 
 
 def _enum_encoder(type_: Any) -> Encoder:
@@ -449,6 +448,6 @@ _SIMPLE: dict[str, tuple[Encoder | None, Decoder]] = {
     "date": (_encode_date, _decode_date),
     "time": (_encode_time, _decode_time_or_interval),
     "interval": (encode_interval, decode_interval),
-    "json": (_encode_json, _decode_json),
+    "json": (encode_json_value, _decode_json),
     "other": (_encode_other, _decode_other),
 }

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 __all__ = ["DumpResult", "DumpedTable", "dump_data"]
 
 FORMATS = ("json", "jsonl")
-_T = TypeVar("_T")
 
 
 @dataclass
@@ -115,17 +114,18 @@ def dump_data(
             result = DumpResult(target, manifest_path, skipped=found.unknown, alembic_revision=revision)
             entries = []
             for table in found.tables:
-                entry = _written(_dump_table, target)(
-                    connection,
-                    table,
-                    target,
-                    dialect=dialect,
-                    file_format=file_format,
-                    compress=compress,
-                    batch_size=batch_size,
-                    raw=raw_cursor,
-                    reporter=reporter,
-                )
+                with _write_errors(target):
+                    entry = _dump_table(
+                        connection,
+                        table,
+                        target,
+                        dialect=dialect,
+                        file_format=file_format,
+                        compress=compress,
+                        batch_size=batch_size,
+                        raw=raw_cursor,
+                        reporter=reporter,
+                    )
                 entries.append(entry)
                 result.tables.append(DumpedTable(entry.name, target / entry.file, entry.rows))
         manifest = Manifest(
@@ -136,30 +136,23 @@ def dump_data(
             bind_key=config.bind_key,
             tables=entries,
         )
-
-        def write_manifest() -> None:
-            with AtomicWriter(manifest_path) as writer:
-                writer.write(manifest.to_bytes())
-
-        _written(write_manifest, target)()
+        with _write_errors(target), AtomicWriter(manifest_path) as writer:
+            writer.write(manifest.to_bytes())
         return result
 
     return run_sync(config, work)
 
 
-def _written(function: Callable[..., _T], directory: Path) -> Callable[..., _T]:
-    """``function`` with a failed file write (disk full, permissions) as a DataError naming ``directory``.
+@contextlib.contextmanager
+def _write_errors(directory: Path) -> Iterator[None]:
+    """A failed file write (disk full, permissions) as a DataError naming ``directory``.
 
     Without this an OSError would reach the connection layer, which reads it as a refused connection.
     """
-
-    def call(*args: Any, **kwargs: Any) -> _T:
-        try:
-            return function(*args, **kwargs)
-        except OSError as error:
-            raise DataError(f"cannot write the dump in {directory}: {error.strerror or error}") from error
-
-    return call
+    try:
+        yield
+    except OSError as error:
+        raise DataError(f"cannot write the dump in {directory}: {error.strerror or error}") from error
 
 
 def _alembic_revision(connection: Connection, version_table: str | None) -> str | None:
@@ -230,7 +223,9 @@ def _dump_table(
         if not jsonl:
             out.write(b"[\n")
         # closed on any error here, so an unfinished server-side read is cancelled before the rollback
-        chunks = contextlib.closing(_chunks(connection, table, codecs, statement, encode_row, batch_size, raw=raw))
+        chunks = contextlib.closing(
+            _chunks(connection, table, codecs, order, statement, encode_row, batch_size, raw=raw)
+        )
         with chunks as stream:
             for chunk, count in stream:
                 # chunk: ``count`` lines, each ending in a newline (none inside: JSON escapes it)
@@ -262,6 +257,7 @@ def _chunks(
     connection: Connection,
     table: Table,
     codecs: list[Any],
+    order: list[Any],
     statement: Any,
     encode_row: Callable[[Any], dict[str, Any]],
     batch_size: int,
@@ -270,7 +266,7 @@ def _chunks(
 ) -> Generator[tuple[bytes, int], None, None]:
     """The table's dump lines in batches: formatted by PostgreSQL where it can, else encoded here."""
     driver = psycopg_connection(connection) if raw else None
-    server = server_rows(table, codecs, connection.dialect) if driver is not None else None
+    server = server_rows(table, codecs, order, connection.dialect) if driver is not None else None
     if server is not None:
         try:
             yield from server.batches(driver, batch_size)

@@ -8,8 +8,8 @@ server formats each row as the finished JSON line and we only copy bytes to the 
 kind       server expression (``c`` the column)
 ========== ===========================================================================================
 int, bool  ``c`` (``to_json`` writes the same numbers and ``true``/``false`` as orjson)
-str, enum  ``c`` (PostgreSQL's JSON string escaping is orjson's: checked by a test over every code point
-           class)
+str, enum  ``c`` (PostgreSQL's JSON string escaping is orjson's: tests compare both over control
+           characters, quotes, non-ASCII and generated text)
 uuid       ``c`` (lower-case, hyphenated)
 decimal    ``c::text`` (fixed-point, ``NaN``/``Infinity``: the codec's strings)
 date       ``to_char(c, 'YYYY-MM-DD')``
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from dbops.data.codec import ColumnCodec, is_plain
+from dbops.data.codec import ColumnCodec, encode_json_value, is_plain
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -114,8 +114,11 @@ def _message(result: Any, pgconn: Any) -> str:
     return bytes(raw).decode(errors="replace").strip().splitlines()[0]
 
 
-def server_rows(table: Table, codecs: Sequence[ColumnCodec], dialect: Dialect) -> ServerRows | None:
-    """The server-side form of ``table``'s dump, or None when a column needs the generic path."""
+def server_rows(
+    table: Table, codecs: Sequence[ColumnCodec], order: Sequence[Any], dialect: Dialect
+) -> ServerRows | None:
+    """The server-side form of ``table``'s dump in ``order`` (its columns), or None when a column needs the
+    generic path."""
     preparer = dialect.identifier_preparer
     fields: list[str] = []
     json_keys: list[str] = []
@@ -129,14 +132,10 @@ def server_rows(table: Table, codecs: Sequence[ColumnCodec], dialect: Dialect) -
         if codec.kind == "json":
             json_keys.append(codec.name)
         fields.append(f"{expression} AS {_quoted(codec.name)}")
-    order = [f"b.{preparer.quote(column.name)}" for column in table.primary_key.columns] or [
-        f"b.{preparer.quote(column.name)}"
-        for column, codec in zip(table.columns, codecs, strict=True)
-        if codec.kind != "json"
-    ]
+    sort = ", ".join(f"b.{preparer.quote(column.name)}" for column in order)
     query = (
         f"SELECT row_to_json(r) FROM {preparer.format_table(table)} AS b"
-        f" CROSS JOIN LATERAL (SELECT {', '.join(fields)}) AS r" + (f" ORDER BY {', '.join(order)}" if order else "")
+        f" CROSS JOIN LATERAL (SELECT {', '.join(fields)}) AS r" + (f" ORDER BY {sort}" if sort else "")
     )
     sql = f"COPY ({query}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')"
     return ServerRows(sql, json_keys)
@@ -203,10 +202,7 @@ def _json_rewriter(json_keys: tuple[str, ...]) -> Callable[[Any], bytes]:
         for key in json_keys:
             held = row[key]
             if held is not None:
-                value = held[0]
-                if value is None or (type(value) is dict and len(value) == 1 and "$json" in value):
-                    value = {"$json": value}
-                row[key] = value
+                row[key] = encode_json_value(held[0])
         return orjson.dumps(row) + b"\n"
 
     return rewrite
