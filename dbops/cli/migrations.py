@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
     from dbops.cli.state import CliState
-    from dbops.migrations.results import MigrationRunResult, RevisionInfo
+    from dbops.migrations.results import CheckResult, MigrationRunResult, RevisionInfo
     from dbops.progress import ProgressTask, Reporter
 
 app = typer.Typer()
@@ -265,7 +265,7 @@ def make_migrations_command(
     )
     _out(f"Wrote {result.path} (revision {result.revision})")
     for operation in result.operations:
-        _out(f"  {operation}")
+        _out(f"  {operation.kind}: {operation.detail}")
 
 
 @app.command("upgrade", cls=RevisionCommand)
@@ -587,7 +587,7 @@ def check_command(ctx: typer.Context, output_format: Format = "text") -> None:
 
     _check_format(output_format)
     state = get_state(ctx)
-    result = commands.check(state.config())
+    result = commands.check(state.config(), reporter=_LazyReporter(state))
     if output_format == "json":
         from dbops.cli.render import print_json
 
@@ -595,14 +595,11 @@ def check_command(ctx: typer.Context, output_format: Format = "text") -> None:
     else:
         _render_check(result)
     if not result.ok:
-        raise CheckFailedError(
-            f"{len(result.differences)} difference(s) between the models and the database, "
-            f"{len(result.unapplied)} unapplied revision(s) on {result.config}"
-        )
+        raise CheckFailedError(result.summary())
     _note(state, f"{result.config}: models, database and migrations agree.")
 
 
-def _render_check(result: Any) -> None:
+def _render_check(result: CheckResult) -> None:
     if result.unapplied:
         _out("Unapplied revisions:")
         for info in result.unapplied:
@@ -610,4 +607,4 @@ def _render_check(result: Any) -> None:
     if result.differences:
         _out("Differences between the models and the database:")
         for difference in result.differences:
-            _out(f"  {difference.detail}")
+            _out(f"  {difference.kind}: {difference.detail}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from dbops.errors import DbopsError, MigrationError, redact
 from dbops.migrations.results import (
     CheckResult,
     CurrentResult,
+    Difference,
     InitResult,
     MigrationRunResult,
     RevisionInfo,
@@ -118,9 +120,51 @@ def _first_line(error: BaseException) -> str:
     return redact(text.splitlines()[0] if text else type(error).__name__)
 
 
+# Alembic errors a user meets, each with the one thing to do about it.
+_HINTS: tuple[tuple[str, str], ...] = (
+    ("Target database is not up to date", "run `dbops upgrade` first"),
+    ("Ambiguous walk", "there are several heads: name one, or join them with `dbops merge-migrations`"),
+    ("Multiple head", "there are several heads: name one, or join them with `dbops merge-migrations`"),
+    (
+        "cannot proceed in --sql mode",
+        "SQLite batch operations reflect the table from a live database: run without --sql, or pass "
+        "copy_from=<Table> to batch_alter_table()",
+    ),
+    ("does not provide a MetaData", "set target_metadata in env.py to your models' MetaData"),
+)
+_RELATIVE = re.compile(r"Relative revision (?P<relative>[+-]?\d+) didn't produce (?P<count>\d+) migrations")
+
+
+def _hint(config: AnyConfig, text: str) -> str:
+    for fragment, hint in _HINTS:
+        if fragment in text:
+            return f" ({hint})"
+    match = _RELATIVE.search(text)
+    if match:
+        direction = "below" if match["relative"].startswith("-") else "above"
+        room = _relative_room(config, below=direction == "below")
+        only = f"there are only {room} revision(s) {direction}" if room is not None else f"not that many {direction}"
+        return f" ({only} the current one)"
+    return ""
+
+
+def _relative_room(config: AnyConfig, *, below: bool) -> int | None:
+    """How many revisions lie below (or above) the database's current revision."""
+    try:
+        script = _script_directory(config, _alembic_config(config))
+        current = _read_current(config)
+        if below:
+            return len([s for s in script.iterate_revisions(current or "base", "base") if s is not None])
+        ahead = script.iterate_revisions("heads", current or "base")
+        return len([s for s in ahead if s is not None and s.revision not in current])
+    except Exception:  # only a hint: never let it replace the error it explains
+        return None
+
+
 @contextlib.contextmanager
 def _translate_errors(config: AnyConfig, action: str) -> Iterator[None]:
-    """Alembic's CommandError and database errors become one-line MigrationErrors naming the config."""
+    """Alembic's errors and database errors become one-line MigrationErrors naming the config (with a hint)."""
+    from alembic.script.revision import RevisionError
     from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -131,10 +175,9 @@ def _translate_errors(config: AnyConfig, action: str) -> Iterator[None]:
             yield
     except DbopsError:
         raise
-    except CommandError as error:
-        raise MigrationError(f"{action} failed for {config.describe()}: {_first_line(error)}") from error
-    except SQLAlchemyError as error:
-        raise MigrationError(f"{action} failed for {config.describe()}: {_first_line(error)}") from error
+    except (CommandError, RevisionError, SQLAlchemyError) as error:
+        line = _first_line(error)
+        raise MigrationError(f"{action} failed for {config.describe()}: {line}{_hint(config, line)}") from error
 
 
 @contextlib.contextmanager
@@ -576,7 +619,7 @@ def make_migrations(
     """
     from alembic import command
 
-    from dbops.migrations.check import describe_diff
+    from dbops.migrations.diffs import differences_of
 
     reporter = reporter or NullReporter()
     if empty:
@@ -587,19 +630,25 @@ def make_migrations(
         )
     alembic_config = _alembic_config(config, attributes={"dbops_read_only": True})
     _script_directory(config, alembic_config)  # a clear error when there is no migrations directory
-    operations: list[str] = []
-    refused: list[bool] = []
+    operations: list[Difference] = []
 
     def directives_hook(context: Any, revision: Any, directives: list[Any]) -> None:
-        if not directives:
+        if not autogenerate:
             return
-        script = directives[0]
-        if autogenerate:
-            for ops in script.upgrade_ops_list:
-                operations.extend(describe_diff(diff).detail for diff in ops.as_diffs())
-            if all(ops.is_empty() for ops in script.upgrade_ops_list):
+        _refuse_without_models(config, context)
+        # Alembic calls env.py's own process_revision_directives after this one: wrap it, so what is recorded
+        # (and refused when empty) is the revision as that hook leaves it.
+        app_hook = context.opts.get("process_revision_directives")
+
+        def finish(context: Any, revision: Any, directives: list[Any]) -> None:
+            if app_hook is not None:
+                app_hook(context, revision, directives)
+            for script in directives:
+                operations.extend(differences_of(script.upgrade_ops_list))
+            if all(ops.is_empty() for script in directives for ops in script.upgrade_ops_list):
                 directives[:] = []
-                refused.append(True)
+
+        context.opts["process_revision_directives"] = finish
 
     with _translate_errors(config, "make-migrations"), _alembic_logs_to(_Silent(reporter)):
         written = command.revision(
@@ -614,7 +663,7 @@ def make_migrations(
             depends_on=depends_on,
             process_revision_directives=directives_hook,
         )
-    if refused or not written:
+    if not written:
         raise MigrationError(
             f"no differences between the models and the database of {config.describe()}: nothing to write "
             "(pass --empty to write an empty revision)"
@@ -623,6 +672,21 @@ def make_migrations(
     assert script is not None
     info = _info(script)
     return RevisionResult(info.revision, info.path, message, info.down_revisions, operations)
+
+
+def _refuse_without_models(config: AnyConfig, context: Any) -> None:
+    """A revision from zero model tables would drop every table: refuse it, saying why."""
+    from sqlalchemy import inspect
+
+    from dbops.migrations.compare import metadata_tables
+    from dbops.models import no_models_message
+
+    if metadata_tables(context.opts.get("target_metadata")) or context.connection is None:
+        return
+    version_table = context.opts.get("version_table") or "alembic_version"
+    present = sorted(name for name in inspect(context.connection).get_table_names() if name != version_table)
+    if present:
+        raise MigrationError(no_models_message(config, present) + " (make-migrations would drop them all)")
 
 
 class _Silent:
@@ -759,26 +823,34 @@ def ensure_version(config: AnyConfig, *, sql: bool = False) -> str | None:
 
 
 @outside_event_loop
-def check(config: AnyConfig) -> CheckResult:
-    """Compare the models with the database and list unapplied revisions (``result.ok`` when neither)."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.runtime.migration import MigrationContext
+def check(config: AnyConfig, *, reporter: Reporter | None = None) -> CheckResult:
+    """Compare the models with the database and list unapplied revisions (``result.ok`` when neither).
 
-    from dbops.connect import run_sync
-    from dbops.migrations.check import describe_diff
+    The comparison is the app's own env.py run the way ``make-migrations`` runs it (its target metadata, its
+    ``include_object``, ``compare_type``, hooks), as Alembic's ``check`` does. A database that is not at head
+    is not compared (its unapplied revisions would all show as differences): ``result.compared`` is False.
+    Anything unexpected is a ``MigrationError`` (exit 2, "could not check"), never a "drift" answer.
+    """
+    reporter = reporter or NullReporter()
+    try:
+        return _check(config, reporter)
+    except DbopsError:
+        raise
+    except Exception as error:
+        raise MigrationError(
+            f"could not check {config.describe()}: {type(error).__name__}: {_first_line(error)}"
+        ) from error
 
-    alembic_config = _alembic_config(config)
+
+def _check(config: AnyConfig, reporter: Reporter) -> CheckResult:
+    from dbops.migrations.compare import compare_models
+    from dbops.models import no_models_message
+
+    alembic_config = _alembic_config(config, attributes={"dbops_read_only": True})
     script = _script_directory(config, alembic_config)
-
-    def compare(connection: Connection) -> tuple[tuple[str, ...], list[Any]]:
-        context = MigrationContext.configure(connection, opts=_version_options(config))
-        revisions = tuple(context.get_current_heads())
-        diffs = compare_metadata(context, config.get_metadata())
-        connection.rollback()
-        return revisions, diffs
-
-    with _translate_errors(config, "check"):
-        revisions, diffs = run_sync(config, compare)
+    with _translate_errors(config, "check"), _alembic_logs_to(_Silent(reporter)):
+        comparison = compare_models(alembic_config, script)
+        revisions = comparison.current
         for revision in revisions:
             if _safe_get(script, revision) is None:
                 raise MigrationError(
@@ -791,12 +863,13 @@ def check(config: AnyConfig) -> CheckResult:
             for s in script.iterate_revisions("heads", revisions or "base")
             if s is not None and s.revision not in revisions
         ]
-        if not revisions:
-            unapplied = [_info(s) for s in script.walk_revisions()]
+    if comparison.up_to_date and comparison.model_tables == 0 and comparison.database_tables:
+        reporter.warn(no_models_message(config, comparison.database_tables))
     return CheckResult(
         config=config.describe(),
         current=list(revisions),
         heads=heads,
-        differences=[describe_diff(diff) for diff in diffs],
+        differences=comparison.differences,
         unapplied=list(reversed(unapplied)),
+        compared=comparison.up_to_date,
     )

@@ -25,9 +25,12 @@ __all__ = ["configure_options", "options_for", "run_migrations"]
 
 def options_for(db_config: AnyConfig) -> dict[str, Any]:
     """The Alembic context options a dbops config implies (metadata, version table, autogenerate settings)."""
+    from dbops.models import model_metadata
+
     settings = db_config.alembic_config
     options: dict[str, Any] = {
-        "target_metadata": db_config.get_metadata(),
+        # environment=False: this *is* the environment (reading env.py's target_metadata would recurse).
+        "target_metadata": model_metadata(db_config, environment=False),
         "version_table": settings.version_table_name,
         "version_table_schema": settings.version_table_schema,
         "version_table_pk": settings.version_table_pk,
