@@ -107,8 +107,9 @@ def compare_models(alembic_config: DbopsAlembicConfig, script: ScriptDirectory) 
 def environment_metadata(alembic_config: DbopsAlembicConfig, script: ScriptDirectory) -> MetaData | None:
     """The ``target_metadata`` env.py passes to ``context.configure``, read by running it offline.
 
-    ``alembic_config`` should have an ``output_buffer``: offline, env.py opens no connection (its ``asyncio.run`` isn't reached); the SQL it would emit goes to a
-    buffer nobody reads. A sequence of MetaData comes back as one MetaData holding copies of their tables.
+    ``alembic_config`` should have an ``output_buffer``: offline, env.py opens no connection (its
+    ``asyncio.run`` isn't reached) and the SQL it would emit goes to that buffer, which nobody reads. A
+    sequence of MetaData comes back as one MetaData holding copies of their tables.
     """
     from alembic.runtime.environment import EnvironmentContext
 
