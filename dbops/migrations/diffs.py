@@ -35,6 +35,9 @@ def _columns(obj: Any) -> str:
 def _type(value: Any) -> str:
     if value is None:
         return "None"
+    enums = getattr(value, "enums", None)
+    if enums:  # the default dialect would compile a non-native Enum as VARCHAR(n)
+        return "ENUM(" + ", ".join(repr(item) for item in enums) + ")"
     try:
         return str(value.compile()) if hasattr(value, "compile") else repr(value)
     except Exception:  # a dialect-only type (JSONB, ENUM) that the default dialect can't compile

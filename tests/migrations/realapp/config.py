@@ -11,16 +11,20 @@ from pathlib import Path
 from dbops import AlembicAsyncConfig, AlembicSyncConfig, SQLAlchemyAsyncConfig, SQLAlchemySyncConfig
 
 HERE = Path(__file__).resolve().parent
-URL = os.environ.get("REALAPP_DATABASE_URL", f"sqlite:///{HERE / 'realapp.sqlite'}")
-MIGRATIONS = Path(os.environ.get("REALAPP_MIGRATIONS", HERE / "migrations"))
-SETTINGS = {
-    "script_location": str(MIGRATIONS),
-    "script_config": str(MIGRATIONS / "alembic.ini"),
-    "version_table_name": "app_schema_version",
-}
 
-db: SQLAlchemyAsyncConfig | SQLAlchemySyncConfig
-if "+aiosqlite" in URL or "+asyncpg" in URL or "+asyncmy" in URL:
-    db = SQLAlchemyAsyncConfig(connection_string=URL, alembic_config=AlembicAsyncConfig(**SETTINGS))
-else:
-    db = SQLAlchemySyncConfig(connection_string=URL, alembic_config=AlembicSyncConfig(**SETTINGS))
+
+def make_config(url: str, migrations: Path) -> SQLAlchemyAsyncConfig | SQLAlchemySyncConfig:
+    settings = {
+        "script_location": str(migrations),
+        "script_config": str(migrations / "alembic.ini"),
+        "version_table_name": "app_schema_version",
+    }
+    if "+aiosqlite" in url or "+asyncpg" in url or "+asyncmy" in url:
+        return SQLAlchemyAsyncConfig(connection_string=url, alembic_config=AlembicAsyncConfig(**settings))
+    return SQLAlchemySyncConfig(connection_string=url, alembic_config=AlembicSyncConfig(**settings))
+
+
+db = make_config(
+    os.environ.get("REALAPP_DATABASE_URL", f"sqlite:///{HERE / 'realapp.sqlite'}"),
+    Path(os.environ.get("REALAPP_MIGRATIONS", HERE / "migrations")),
+)

@@ -98,10 +98,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("external_metrics")
     op.drop_table("team_member")
-    op.drop_index(op.f("idx_user_account_organization_id_role"), table_name="user_account")
     op.drop_table("user_account")
     op.drop_table("team")
     op.drop_table("tag")
-    op.drop_index(op.f("idx_organization_slug"), table_name="organization")
     op.drop_table("organization")
     sa.Enum(name="user_role").drop(op.get_bind(), checkfirst=True)

@@ -144,16 +144,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("api_key")
-    op.drop_index(op.f("idx_audit_log_action"), table_name="audit_log")
-    op.drop_index(op.f("idx_audit_log_created_at"), table_name="audit_log")
     op.drop_table("audit_log")
     op.drop_table("attachment")
-    op.drop_index(op.f("idx_task_comment_task_id"), table_name="task_comment")
     op.drop_table("task_comment")
-    op.drop_index(op.f("idx_task_project_id_status"), table_name="task")
     op.drop_table("task")
     op.drop_table("project_tag")
-    op.drop_index(op.f("idx_project_organization_id"), table_name="project")
     op.drop_table("project")
     sa.Enum(name="task_status").drop(op.get_bind(), checkfirst=True)
     sa.Enum(name="project_status").drop(op.get_bind(), checkfirst=True)
