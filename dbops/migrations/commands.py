@@ -276,7 +276,8 @@ def _read_current(config: AnyConfig) -> tuple[str, ...]:
         connection.rollback()
         return tuple(heads)
 
-    return run_sync(config, read)
+    with _alembic_logs_to(NullReporter()):  # "Context impl ..." is no news, wherever the root logger prints
+        return run_sync(config, read)
 
 
 # -- init / templates ---------------------------------------------------------------------------------------
