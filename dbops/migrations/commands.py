@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from dbops.errors import DbopsError, MigrationError, redact
+from dbops.migrations.interrupt import StepTracker, interrupted_error
 from dbops.migrations.results import (
     CheckResult,
     CurrentResult,
@@ -401,7 +402,9 @@ def _run_environment(
     alembic_config = _alembic_config(config, output_buffer=buffer, attributes={} if sql else {"dbops_lock": lock})
     script = _script_directory(config, alembic_config)
 
-    def fn(rev: Any, context: Any) -> list[Any]:
+    tracker = StepTracker(lambda step: _step(step, command))
+
+    def fn(rev: Any, context: Any) -> Iterator[Any]:
         steps = plan(script, rev)
         result.steps = [_step(step, command) for step in steps]
         if steps and not rev and not sql and not purge:
@@ -409,7 +412,7 @@ def _run_environment(
             # only now that the target resolved, so a bad revision changes nothing, even where DDL can't be
             # rolled back (MariaDB/MySQL).
             context._ensure_version_table()
-        return steps
+        return tracker.track(tuple(rev), steps)
 
     if purge and not sql:
         with _translate_errors(config, command):
@@ -435,11 +438,33 @@ def _run_environment(
             purge=purge,
             dont_mutate=not sql,
         ),
+        _report_interrupt(config, tracker, dialect=dialect, command=command, sql=sql),
     ):
         script.run_env()
     if buffer is not None:
         result.sql = buffer.getvalue()
     return result
+
+
+@contextlib.contextmanager
+def _report_interrupt(
+    config: AnyConfig, tracker: StepTracker, *, dialect: str, command: str, sql: bool
+) -> Iterator[None]:
+    """Ctrl-C (or an async run's cancellation) becomes one line saying what stayed and what was rolled back."""
+    import asyncio
+
+    try:
+        yield
+    except (KeyboardInterrupt, asyncio.CancelledError) as error:
+        if sql:
+            raise
+        from dbops.migrations.fast import current_revisions
+
+        try:
+            after = current_revisions(config) or frozenset()  # None: no version table (any more)
+        except BaseException:  # a second Ctrl-C, or the server went away: say what is known
+            after = None
+        raise interrupted_error(tracker, after, dialect=dialect, command=command) from error
 
 
 def _sqlite_file_lock(
