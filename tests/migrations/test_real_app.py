@@ -325,3 +325,38 @@ def test_cli_command_set(db: TestDatabase, is_async: bool, migrations: Path) -> 
     down = dbops("downgrade", "base", "--yes")
     assert down.exit_code == 0, down.stderr
     assert table_names(db) == {VERSION_TABLE}
+
+
+def test_alembic_errors_get_a_one_line_hint(sqlite_db: TestDatabase, migrations: Path, tmp_path: Path) -> None:
+    from tests.migrations.conftest import write_revision
+
+    config = make_config(sqlite_db.sync_url, migrations)
+    commands.upgrade(config, "0001")
+    with pytest.raises(MigrationError, match=r"didn't produce 3 migrations \(there are only 1 revision\(s\) below"):
+        commands.downgrade(config, "-3")
+    with pytest.raises(MigrationError, match=r"didn't produce 2 migrations \(there are only 1 revision\(s\) above"):
+        commands.upgrade(config, "+2")
+    write_revision(migrations, "0003", "0001", "pass", message="a second head")
+    with pytest.raises(MigrationError, match=r"several heads: name one, or join them with `dbops merge-migrations`"):
+        commands.upgrade(config, "+1")
+    (migrations / "versions" / "0003.py").unlink()
+    write_revision(
+        migrations,
+        "0003",
+        "0002",
+        'with op.batch_alter_table("tag") as batch_op:\n        batch_op.alter_column("name", nullable=True)',
+    )
+    with pytest.raises(MigrationError, match=r"cannot proceed in --sql mode.*\(SQLite batch operations reflect"):
+        commands.upgrade(config, "0002:0003", sql=True)
+
+
+def test_crash_inside_check_is_exit_2(sqlite_db: TestDatabase, migrations: Path) -> None:
+    config = make_config(sqlite_db.sync_url, migrations)
+    commands.upgrade(config)
+    env = migrations / "env.py"
+    env.write_text(
+        env.read_text().replace("    # The usual recipe", "    raise ValueError('hook broke')\n    # The usual recipe")
+    )
+    with pytest.raises(MigrationError, match="could not check default .*: ValueError: hook broke") as raised:
+        commands.check(config)
+    assert raised.value.exit_code == 2
