@@ -524,17 +524,24 @@ def upgrade(
 
 
 def _already_at_heads(config: AnyConfig, *, single: bool) -> bool:
-    """The no-op fast path: the version table already holds exactly the script heads (no Alembic import)."""
-    from dbops.migrations.fast import current_revisions, current_revisions_direct, script_heads
+    """The no-op fast path: the version table already holds exactly the script heads (no Alembic import).
+
+    Read under the migration lock (taken for an instant, without waiting): while another dbops process is
+    migrating, the answer is the slow path's, which waits for that run to end.
+    """
+    from dbops.migrations.fast import LockBusy, current_revisions, current_revisions_direct, script_heads
 
     heads = script_heads(config)
     if heads is None or (single and len(heads) != 1):
         return False
-    direct = current_revisions_direct(config)
-    if direct is not None:
-        return direct == heads
-    # The bare driver could not say: ask through SQLAlchemy, which knows every driver and engine option.
-    return current_revisions(config) == heads
+    try:
+        direct = current_revisions_direct(config, under_lock=True)
+        if direct is not None:
+            return direct == heads
+        # The bare driver could not say: ask through SQLAlchemy, which knows every driver and engine option.
+        return current_revisions(config, under_lock=True) == heads
+    except LockBusy:
+        return False
 
 
 @outside_event_loop

@@ -20,7 +20,12 @@ if TYPE_CHECKING:
 
     from dbops.config import AnyConfig
 
-__all__ = ["current_revisions", "current_revisions_direct", "script_heads"]
+__all__ = ["LockBusy", "current_revisions", "current_revisions_direct", "script_heads"]
+
+
+class LockBusy(Exception):
+    """Another process holds the migration lock: the version table may be about to change (or half-changed
+    on a server without transactional DDL), so "already at head" can't be answered now."""
 
 
 def script_heads(config: AnyConfig) -> frozenset[str] | None:
@@ -106,10 +111,12 @@ _URL = re.compile(
 )
 
 
-def current_revisions_direct(config: AnyConfig) -> frozenset[str] | None:
+def current_revisions_direct(config: AnyConfig, *, under_lock: bool = False) -> frozenset[str] | None:
     """Read the version table with the bare DB-API driver (no SQLAlchemy import), or ``None`` when unsure.
 
     Only for plain URLs and configs without engine customisation; anything else goes through SQLAlchemy.
+    ``under_lock`` reads while holding the migration lock for an instant (taken without waiting), so the
+    answer is never read in the middle of another dbops process's run: ``LockBusy`` when it is held.
     """
     settings = config.alembic_config
     engine_options = config.engine_config
@@ -124,13 +131,21 @@ def current_revisions_direct(config: AnyConfig) -> frozenset[str] | None:
     reader = _DIRECT_READERS.get(backend)
     if reader is None or '"' in table or "`" in table or (schema and ('"' in schema or "`" in schema)):
         return None
+    key = None
+    if under_lock:
+        from dbops.migrations.lock import lock_key, lock_name
+
+        dialect = "mysql" if backend == "mariadb" else backend
+        key = lock_key(dialect, lock_name(config, unquote(match["database"] or "")))
     try:
-        return reader(match, schema, table)
+        return reader(match, schema, table, key)
+    except LockBusy:
+        raise
     except Exception:  # any surprise: let the full path (which reports errors properly) decide
         return None
 
 
-def _read_sqlite(match: re.Match[str], schema: str | None, table: str) -> frozenset[str] | None:
+def _read_sqlite(match: re.Match[str], schema: str | None, table: str, key: object) -> frozenset[str] | None:
     import sqlite3
 
     database = match["database"]
@@ -139,6 +154,12 @@ def _read_sqlite(match: re.Match[str], schema: str | None, table: str) -> frozen
     path = Path(database)
     if not path.is_file():
         return None
+    if key is not None:
+        from dbops.migrations.lock import sqlite_lock_busy
+
+        # Checked before reading: a run that starts after the check finds the version table as read here.
+        if sqlite_lock_busy(path):
+            raise LockBusy
     connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
         rows = connection.execute(f'SELECT version_num FROM "{table}"').fetchall()
@@ -147,7 +168,7 @@ def _read_sqlite(match: re.Match[str], schema: str | None, table: str) -> frozen
     return frozenset(str(row[0]) for row in rows)
 
 
-def _read_postgresql(match: re.Match[str], schema: str | None, table: str) -> frozenset[str] | None:
+def _read_postgresql(match: re.Match[str], schema: str | None, table: str, key: object) -> frozenset[str] | None:
     if match["driver"] not in (None, "psycopg"):
         return None
     import psycopg
@@ -162,11 +183,19 @@ def _read_postgresql(match: re.Match[str], schema: str | None, table: str) -> fr
         connect_timeout=10,
         autocommit=True,
     ) as connection:
-        rows = connection.execute(f"SELECT version_num FROM {qualified}").fetchall()
+        if key is not None:
+            acquired = connection.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+            if not (acquired and acquired[0]):
+                raise LockBusy
+        try:
+            rows = connection.execute(f"SELECT version_num FROM {qualified}").fetchall()
+        finally:
+            if key is not None:
+                connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
     return frozenset(str(row[0]) for row in rows)
 
 
-def _read_mysql(match: re.Match[str], schema: str | None, table: str) -> frozenset[str] | None:
+def _read_mysql(match: re.Match[str], schema: str | None, table: str, key: object) -> frozenset[str] | None:
     if match["driver"] not in (None, "pymysql"):
         return None
     import pymysql  # type: ignore[import-untyped]
@@ -182,14 +211,22 @@ def _read_mysql(match: re.Match[str], schema: str | None, table: str) -> frozens
     )
     try:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT version_num FROM {qualified}")
-            rows = cursor.fetchall()
+            if key is not None:
+                cursor.execute("SELECT GET_LOCK(%s, 0)", (key,))
+                if cursor.fetchone()[0] != 1:
+                    raise LockBusy
+            try:
+                cursor.execute(f"SELECT version_num FROM {qualified}")
+                rows = cursor.fetchall()
+            finally:
+                if key is not None:
+                    cursor.execute("SELECT RELEASE_LOCK(%s)", (key,))
     finally:
         connection.close()
     return frozenset(str(row[0]) for row in rows)
 
 
-_DIRECT_READERS: dict[str, Callable[[re.Match[str], str | None, str], frozenset[str] | None]] = {
+_DIRECT_READERS: dict[str, Callable[[re.Match[str], str | None, str, object], frozenset[str] | None]] = {
     "sqlite": _read_sqlite,
     "postgresql": _read_postgresql,
     "mysql": _read_mysql,
@@ -197,22 +234,39 @@ _DIRECT_READERS: dict[str, Callable[[re.Match[str], str | None, str], frozenset[
 }
 
 
-def current_revisions(config: AnyConfig) -> frozenset[str] | None:
-    """The revisions in the version table, or ``None`` when it can't be read (e.g. it doesn't exist yet)."""
-    from sqlalchemy import column, exc, select, table
+def current_revisions(config: AnyConfig, *, under_lock: bool = False) -> frozenset[str] | None:
+    """The revisions in the version table, or ``None`` when it can't be read (e.g. it doesn't exist yet).
 
-    from dbops.connect import run_sync
+    ``under_lock`` as for ``current_revisions_direct`` (``LockBusy``; on SQLite, ``None``: take the full path).
+    """
+    from sqlalchemy import column, exc, select, table, text
+
+    from dbops.connect import dialect_name, run_sync
+    from dbops.migrations.lock import lock_key, lock_name, server_lock_sql
 
     settings = config.alembic_config
     versions = table(settings.version_table_name, column("version_num"), schema=settings.version_table_schema)
+    dialect = dialect_name(config)
+    statements = server_lock_sql(dialect) if under_lock else None
+    if under_lock and statements is None:
+        return None
+    key = lock_key(dialect, lock_name(config)) if statements is not None else None
 
     def read(connection: Connection) -> frozenset[str] | None:
+        if statements is not None:
+            acquired = connection.execute(text(statements[0]), {"key": key}).scalar()
+            connection.commit()
+            if acquired != 1 and acquired is not True:
+                raise LockBusy
         try:
             rows = connection.execute(select(versions.c.version_num)).scalars().all()
         except (exc.ProgrammingError, exc.OperationalError):
             return None  # no version table yet
         finally:
             connection.rollback()
+            if statements is not None:
+                connection.execute(text(statements[1]), {"key": key})
+                connection.commit()
         return frozenset(str(row) for row in rows)
 
     return run_sync(config, read)

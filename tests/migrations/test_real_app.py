@@ -357,6 +357,6 @@ def test_crash_inside_check_is_exit_2(sqlite_db: TestDatabase, migrations: Path)
     env.write_text(
         env.read_text().replace("    # The usual recipe", "    raise ValueError('hook broke')\n    # The usual recipe")
     )
-    with pytest.raises(MigrationError, match="could not check default .*: ValueError: hook broke") as raised:
+    with pytest.raises(MigrationError, match=r"could not check default .*: ValueError: hook broke") as raised:
         commands.check(config)
     assert raised.value.exit_code == 2
