@@ -16,6 +16,7 @@ import io
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -769,6 +770,12 @@ def merge(
 
 def history(config: AnyConfig, rev_range: str | None = None) -> list[RevisionInfo]:
     """Every revision (or those in ``rev_range`` ``a:b``), newest first."""
+    if rev_range is None:
+        from dbops.migrations.fast import linear_history
+
+        fast = linear_history(config)
+        if fast is not None:
+            return fast
     alembic_config = _alembic_config(config)
     script = _script_directory(config, alembic_config)
     base, head = "base", "heads"
@@ -783,6 +790,11 @@ def history(config: AnyConfig, rev_range: str | None = None) -> list[RevisionInf
 
 def heads(config: AnyConfig) -> list[RevisionInfo]:
     """The head revisions of the migrations directory."""
+    from dbops.migrations.fast import linear_history
+
+    fast = linear_history(config)
+    if fast is not None:
+        return fast[:1]
     alembic_config = _alembic_config(config)
     script = _script_directory(config, alembic_config)
     with _translate_errors(config, "heads"):
@@ -824,6 +836,11 @@ def edit(config: AnyConfig, revision: str) -> Path:
 @outside_event_loop
 def current(config: AnyConfig) -> CurrentResult:
     """The revisions the database is at (from its version table), and the script heads."""
+    fast = _fast_state(config)
+    if fast is not None:
+        history = fast[0]
+        known = [info for info in history if info.is_current]
+        return CurrentResult(config.describe(), known, [], [history[0].revision])
     alembic_config = _alembic_config(config)
     script = _script_directory(config, alembic_config)
     with _translate_errors(config, "current"):
@@ -875,7 +892,33 @@ def check(config: AnyConfig, *, reporter: Reporter | None = None) -> CheckResult
         ) from error
 
 
+def _fast_state(config: AnyConfig) -> tuple[list[RevisionInfo], frozenset[str]] | None:
+    """(linear history with ``is_current`` set, the version table's one revision or none), without Alembic.
+
+    ``None`` whenever Alembic must answer: branched history, an unreadable or missing version table, several
+    rows in it, or a revision that is not in the migrations directory (the full path reports that).
+    """
+    from dbops.migrations.fast import current_revisions_direct, linear_history
+
+    if linear_history(config) is None:
+        return None
+    revisions = current_revisions_direct(config)
+    if revisions is None or len(revisions) > 1:
+        return None
+    history = linear_history(config, revisions)
+    if history is None or not revisions <= {info.revision for info in history}:
+        return None
+    return history, revisions
+
+
 def _check(config: AnyConfig, reporter: Reporter) -> CheckResult:
+    fast = _fast_state(config)
+    if fast is not None and not fast[0][0].is_current:
+        # Not at head: the answer is the unapplied revisions, read from the files (nothing to compare).
+        history, at = fast
+        current_index = next((i for i, info in enumerate(history) if info.is_current), len(history))
+        unapplied = [replace(info, is_current=False) for info in reversed(history[:current_index])]
+        return CheckResult(config.describe(), sorted(at), [history[0].revision], [], unapplied, compared=False)
     from dbops.migrations.compare import compare_models
     from dbops.models import no_models_message
 

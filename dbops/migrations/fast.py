@@ -11,16 +11,19 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
+
+from dbops.migrations.results import RevisionInfo
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from dbops.config import AnyConfig
 
-__all__ = ["LockBusy", "current_revisions", "current_revisions_direct", "script_heads"]
+__all__ = ["LockBusy", "current_revisions", "current_revisions_direct", "linear_history", "script_heads"]
 
 
 class LockBusy(Exception):
@@ -28,8 +31,18 @@ class LockBusy(Exception):
     on a server without transactional DDL), so "already at head" can't be answered now."""
 
 
-def script_heads(config: AnyConfig) -> frozenset[str] | None:
-    """The head revisions of the config's migrations directory, or ``None`` when unsure."""
+@dataclass(frozen=True)
+class _Parsed:
+    revision: str
+    down: tuple[str, ...]
+    path: Path
+    doc: str
+    labelled: bool
+    """Has branch labels or dependencies: Alembic's revision map must answer."""
+
+
+def _parse_scripts(config: AnyConfig) -> list[_Parsed] | None:
+    """Every revision file's ``revision``, ``down_revision`` and docstring, or ``None`` when unsure."""
     settings = config.alembic_config
     if (
         settings.script_config
@@ -41,20 +54,57 @@ def script_heads(config: AnyConfig) -> frozenset[str] | None:
     versions = location / "versions"
     if not (location / "env.py").is_file() or not versions.is_dir():
         return None
-    revisions: set[str] = set()
-    parents: set[str] = set()
+    parsed: list[_Parsed] = []
     for path in versions.glob("*.py"):
         if path.name.startswith((".#", "__init__")):  # skipped by Alembic too
             continue
         found = _assignments(path)
         if found is None:
             return None
-        revision, down = found
-        revisions.add(revision)
-        parents.update(down)
-    if not revisions:
+        parsed.append(found)
+    return parsed or None
+
+
+def script_heads(config: AnyConfig) -> frozenset[str] | None:
+    """The head revisions of the config's migrations directory, or ``None`` when unsure."""
+    parsed = _parse_scripts(config)
+    if parsed is None:
         return None
-    return frozenset(revisions - parents)
+    parents = {down for script in parsed for down in script.down}
+    return frozenset(script.revision for script in parsed) - parents
+
+
+def linear_history(config: AnyConfig, current: frozenset[str] = frozenset()) -> list[RevisionInfo] | None:
+    """Every revision newest first, as Alembic's ``walk_revisions`` gives them, when history is one line.
+
+    Branches, merges, branch labels and dependencies are Alembic's to order: ``None`` then.
+    """
+    parsed = _parse_scripts(config)
+    if parsed is None or any(script.labelled or len(script.down) > 1 for script in parsed):
+        return None
+    by_revision = {script.revision: script for script in parsed}
+    children = {script.down[0]: script for script in parsed if script.down}
+    bases = [script for script in parsed if not script.down]
+    if len(by_revision) != len(parsed) or len(bases) != 1 or len(children) != len(parsed) - 1:
+        return None
+    ordered = [bases[0]]
+    while ordered[-1].revision in children:
+        ordered.append(children[ordered[-1].revision])
+    if len(ordered) != len(parsed):
+        return None  # a down_revision naming a missing revision, or a cycle
+    head = ordered[-1].revision
+    return [
+        RevisionInfo(
+            revision=script.revision,
+            down_revisions=script.down,
+            message=script.doc.split("\n\n", 1)[0].strip(),
+            path=str(script.path),
+            is_head=script.revision == head,
+            long_doc=script.doc,
+            is_current=script.revision in current,
+        )
+        for script in reversed(ordered)
+    ]
 
 
 _MOVING_OPTIONS = ("version_locations", "recursive_version_locations", "sourceless")
@@ -73,7 +123,7 @@ def _ini_moves_versions(path: str) -> bool:
     return any(option in section for option in _MOVING_OPTIONS)
 
 
-def _assignments(path: Path) -> tuple[str, tuple[str, ...]] | None:
+def _assignments(path: Path) -> _Parsed | None:
     try:
         tree = ast.parse(path.read_bytes(), str(path))
     except (OSError, SyntaxError, ValueError):
@@ -86,7 +136,7 @@ def _assignments(path: Path) -> tuple[str, tuple[str, ...]] | None:
             name, value = node.target.id, node.value
         else:
             continue
-        if name in ("revision", "down_revision"):
+        if name in ("revision", "down_revision", "branch_labels", "depends_on"):
             try:
                 values[name] = ast.literal_eval(value)
             except ValueError:
@@ -95,12 +145,17 @@ def _assignments(path: Path) -> tuple[str, tuple[str, ...]] | None:
     if not isinstance(revision, str) or down is ...:
         return None
     if down is None:
-        return revision, ()
-    if isinstance(down, str):
-        return revision, (down,)
-    if isinstance(down, (tuple, list)) and all(isinstance(item, str) for item in down):
-        return revision, tuple(down)
-    return None
+        parents: tuple[str, ...] = ()
+    elif isinstance(down, str):
+        parents = (down,)
+    elif isinstance(down, (tuple, list)) and all(isinstance(item, str) for item in down):
+        parents = tuple(down)
+    else:
+        return None
+    labelled = bool(values.get("branch_labels")) or bool(values.get("depends_on"))
+    doc = (ast.get_docstring(tree, clean=False) or "").strip()
+    # Alembic loads the file from its resolved path and reports that.
+    return _Parsed(revision, parents, path.resolve(), doc, labelled)
 
 
 _URL = re.compile(
@@ -109,6 +164,10 @@ _URL = re.compile(
     r"(?:(?P<host>[^/:?\[]+)|\[(?P<ipv6>[^\]]+)\])?(?::(?P<port>\d+))?"
     r"(?:/(?P<database>[^?]*))?(?:\?(?P<query>.*))?$"
 )
+
+
+# The one query parameter the readers understand (pymysql's charset; harmless to a version_num read elsewhere).
+_CHARSET_ONLY = re.compile(r"charset=[\w]+")
 
 
 def current_revisions_direct(config: AnyConfig, *, under_lock: bool = False) -> frozenset[str] | None:
@@ -125,7 +184,7 @@ def current_revisions_direct(config: AnyConfig, *, under_lock: bool = False) -> 
     if engine_options.connect_args or engine_options.module or engine_options.execution_options:
         return None
     match = _URL.match(str(config.connection_string))
-    if match is None or match["query"]:
+    if match is None or (match["query"] and not _CHARSET_ONLY.fullmatch(match["query"])):
         return None
     backend, schema, table = match["backend"], settings.version_table_schema, settings.version_table_name
     reader = _DIRECT_READERS.get(backend)
@@ -208,6 +267,7 @@ def _read_mysql(match: re.Match[str], schema: str | None, table: str, key: objec
         password=unquote(match["password"] or ""),
         database=unquote(match["database"] or "") or None,
         connect_timeout=10,
+        **({"charset": match["query"].split("=", 1)[1]} if match["query"] else {}),
     )
     try:
         with connection.cursor() as cursor:
