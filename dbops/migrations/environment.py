@@ -12,6 +12,7 @@ lock) and commits once at the end.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -21,6 +22,17 @@ if TYPE_CHECKING:
     from dbops.config import AnyConfig
 
 __all__ = ["configure_options", "options_for", "run_migrations"]
+
+
+CHECK_CONSTRAINTS_PLUGIN = "alembic.ext.checkconstraint_byname"
+
+
+@functools.cache
+def _has_check_constraints_plugin() -> bool:
+    """Alembic 1.20 ships the plugin; older versions (dbops supports 1.13+) compare no CHECK constraints."""
+    import importlib.util
+
+    return importlib.util.find_spec(CHECK_CONSTRAINTS_PLUGIN) is not None
 
 
 def options_for(db_config: AnyConfig) -> dict[str, Any]:
@@ -39,6 +51,9 @@ def options_for(db_config: AnyConfig) -> dict[str, Any]:
         "render_as_batch": settings.render_as_batch,
         "user_module_prefix": settings.user_module_prefix,
     }
+    if _has_check_constraints_plugin():
+        # Alembic compares CHECK constraints (by name; the naming convention names them) only when asked.
+        options["autogenerate_plugins"] = ["alembic.autogenerate.*", CHECK_CONSTRAINTS_PLUGIN]
     if settings.include_object is not None:
         options["include_object"] = settings.include_object
     if settings.version_table_schema:

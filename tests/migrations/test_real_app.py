@@ -169,6 +169,16 @@ def _extra_table_comment(op: Operations, connection: sa.Connection, db: TestData
     op.create_table_comment("tag", "nobody wrote this in the models")
 
 
+def _drop_check(op: Operations, connection: sa.Connection, db: TestDatabase) -> None:
+    with batch(op, "task", db) as table:
+        table.drop_constraint("chk_task_priority_positive", type_="check")
+
+
+def _extra_check(op: Operations, connection: sa.Connection, db: TestDatabase) -> None:
+    with batch(op, "tag", db) as table:
+        table.create_check_constraint("chk_tag_short", "length(name) < 40")
+
+
 def _enum_values(op: Operations, connection: sa.Connection, db: TestDatabase) -> None:
     connection.exec_driver_sql("ALTER TABLE task MODIFY status ENUM('todo','doing','done','blocked') NOT NULL")
 
@@ -207,6 +217,11 @@ DRIFT: dict[str, tuple[Callable[[Operations, sa.Connection, TestDatabase], None]
         _table_comment,
         [("add_table_comment", "change comment on table organization: 'an older comment' -> 'A tenant")],
     ),
+    "add_constraint(check)": (
+        _drop_check,
+        [("add_constraint", "add check constraint chk_task_priority_positive on task (priority >= 0)")],
+    ),
+    "remove_constraint(check)": (_extra_check, [("remove_constraint", "remove check constraint chk_tag_short on tag")]),
     "remove_table_comment": (_extra_table_comment, [("remove_table_comment", "remove comment on table tag")]),
     "modify_type(enum)": (
         _enum_values,

@@ -54,6 +54,7 @@ def options(url):
         compare_server_default=compare_server_default,
         render_as_batch=make_url(url).get_backend_name() == "sqlite",
         process_revision_directives=process_revision_directives,
+        autogenerate_plugins=["alembic.autogenerate.*", "alembic.ext.checkconstraint_byname"],
     )
 
 
