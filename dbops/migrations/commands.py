@@ -653,8 +653,10 @@ def make_migrations(
     """
     from alembic import command
 
+    from dbops.migrations import pg_enums
     from dbops.migrations.diffs import differences_of
 
+    pg_enums.register()
     reporter = reporter or NullReporter()
     if empty:
         autogenerate = False

@@ -68,8 +68,10 @@ def compare_models(alembic_config: DbopsAlembicConfig, script: ScriptDirectory) 
     from alembic.runtime.environment import EnvironmentContext
     from sqlalchemy import inspect
 
+    from dbops.migrations import pg_enums
     from dbops.migrations.diffs import differences_of
 
+    pg_enums.register()
     result = Comparison()
     revision_context = RevisionContext(alembic_config, script, dict(_REVISION_ARGS))
     heads = set(script.get_revisions("heads"))

@@ -98,6 +98,11 @@ def describe_diff(diff: Any) -> Difference:
     """One ``Difference`` for an autogenerate diff tuple."""
     kind = str(diff[0])
     verb = kind.split("_", 1)[0]
+    if kind == "modify_enum":  # dbops' own (dbops.migrations.pg_enums): (kind, schema, name, old, new)
+        _, schema, name, old, new = diff
+        return Difference(
+            kind, None, _qualified(schema, name), f"change values of enum {_qualified(schema, name)}: {old} -> {new}"
+        )
     if kind.startswith("modify_"):
         return _modify(diff)
     if kind in ("add_table", "remove_table"):
