@@ -19,6 +19,7 @@ __all__ = [
     "FilterError",
     "ForeignKeyError",
     "IntegrityError",
+    "LintFailedError",
     "LockTimeoutError",
     "MigrationError",
     "NotFoundError",
@@ -89,6 +90,12 @@ class LockTimeoutError(DbopsError):
 
 class CheckFailedError(DbopsError):
     """``check`` found differences between the models and the database, or unapplied revisions."""
+
+    exit_code = 1
+
+
+class LintFailedError(DbopsError):
+    """``lint`` found unsafe operations in the revisions (``check --lint`` too)."""
 
     exit_code = 1
 
