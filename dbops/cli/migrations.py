@@ -577,7 +577,13 @@ def list_templates_command(ctx: typer.Context) -> None:
 
 
 @app.command("check")
-def check_command(ctx: typer.Context, output_format: Format = "text") -> None:
+def check_command(
+    ctx: typer.Context,
+    output_format: Format = "text",
+    with_lint: Annotated[
+        bool, typer.Option("--lint", help="Also lint the unapplied revisions (see `dbops lint`).")
+    ] = False,
+) -> None:
     """Exit 1 if the models and the database differ or revisions are unapplied, listing what differs.
 
     Example: dbops --config examples/app.py:db check --format json
@@ -587,17 +593,30 @@ def check_command(ctx: typer.Context, output_format: Format = "text") -> None:
 
     _check_format(output_format)
     state = get_state(ctx)
-    result = commands.check(state.config())
+    config = state.config()
+    result = commands.check(config)
+    unsafe = None
+    if with_lint and result.unapplied:
+        from dbops.migrations.lint.engine import lint
+
+        unsafe = lint(config, revisions=[info.revision for info in result.unapplied], reporter=_LazyReporter(state))
     if output_format == "json":
         from dbops.cli.render import print_json
 
-        print_json(result.to_dict())
+        print_json({**result.to_dict(), **({"lint": unsafe.to_dict()} if unsafe is not None else {})})
     else:
         _render_check(result)
-    if not result.ok:
+        if unsafe is not None and unsafe.findings:
+            from dbops.cli.lint import render_lint
+
+            _out("Unsafe operations in the unapplied revisions:")
+            render_lint(unsafe, "text", quiet=True)
+    findings = len(unsafe.findings) if unsafe is not None else 0
+    if not result.ok or findings:
+        lint_part = f", {findings} unsafe operation(s) in them" if with_lint else ""
         raise CheckFailedError(
             f"{len(result.differences)} difference(s) between the models and the database, "
-            f"{len(result.unapplied)} unapplied revision(s) on {result.config}"
+            f"{len(result.unapplied)} unapplied revision(s){lint_part} on {result.config}"
         )
     _note(state, f"{result.config}: models, database and migrations agree.")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,9 +66,13 @@ def lint_sql(sql: str, dialect: str, *, lock_timeout: bool = False) -> list[Hit]
 
 
 def _select(
-    config: AnyConfig, script: ScriptDirectory, order: Sequence[Script], rev_range: str | None, since: str | None
+    script: ScriptDirectory,
+    order: Sequence[Script],
+    rev_range: str | None,
+    since: str | None,
+    only: Collection[str] | None,
 ) -> set[str]:
-    selected = {rev.revision for rev in order}
+    selected = {rev.revision for rev in order} if only is None else set(only)
     if rev_range:
         if ":" in rev_range:
             start, _, end = rev_range.partition(":")
@@ -183,6 +187,7 @@ def _engine_lint(
     rev_range: str | None,
     since: str | None,
     shadow_url: str | None,
+    only: Collection[str] | None,
     reporter: Reporter,
 ) -> LintResult:
     from dbops.migrations.commands import _alembic_config, _script_directory, _translate_errors
@@ -195,7 +200,7 @@ def _engine_lint(
     result = LintResult(config.describe(), dialect)
     with _translate_errors(config, "lint"):
         order = upgrade_order(script)
-        selected = _select(config, script, order, rev_range, since)
+        selected = _select(script, order, rev_range, since, only)
         if not selected:
             return result
         last = max(index for index, rev in enumerate(order) if rev.revision in selected)
@@ -244,8 +249,8 @@ def _run_shadow(
     from dbops.migrations.lint.shadow import run_on_shadow, shadow_database
 
     names = ", ".join(rev.revision for rev in revisions)
-    reporter.info(f"Running {names} on a shadow database (they read the database, so offline SQL can't show them)")
     with _translate_errors(config, "lint"), shadow_database(config, dialect, shadow_url) as shadow:
+        reporter.info(f"Running {names} on the shadow database {shadow.url} (they read the database)")
         recorded: dict[str, list[Chunk]] = run_on_shadow(
             shadow, dialect, revisions, frame_line([os.path.realpath(rev.path) for rev in revisions])
         )
@@ -260,13 +265,15 @@ def lint(
     *,
     since: str | None = None,
     shadow_url: str | None = None,
+    revisions: Collection[str] | None = None,
     reporter: Reporter | None = None,
 ) -> LintResult:
     """Lint the revisions in ``rev_range`` (``REV`` or ``FROM:TO``; default all) or added since git ``since``.
 
-    ``result.ok`` when nothing was found. Raises ``MigrationError`` (exit 2) when a revision could not be
+    ``revisions`` limits the lint to those revision ids (``check --lint``: the unapplied ones). ``result.ok``
+    when nothing was found. Raises ``MigrationError`` (exit 2) when a revision could not be
     linted; its ``result`` attribute then holds what was found.
     """
     from dbops.migrations.commands import outside_event_loop
 
-    return outside_event_loop(_engine_lint)(config, rev_range, since, shadow_url, reporter or NullReporter())
+    return outside_event_loop(_engine_lint)(config, rev_range, since, shadow_url, revisions, reporter or NullReporter())

@@ -190,8 +190,9 @@ def run_on_shadow(
             try:
                 commands.upgrade(shadow, revision.revision)
             except Exception as error:
+                detail = str(error) if isinstance(error, MigrationError) else _first_line(error)
                 raise MigrationError(
-                    f"revision {revision.revision} failed on the shadow database: {_first_line(error)}"
+                    f"revision {revision.revision} failed on the shadow database {shadow.url}: {detail}"
                 ) from error
             finally:
                 capturing.pop()
