@@ -112,3 +112,41 @@ def lint_command(
     render_lint(result, output_format, quiet=state.quiet)
     if not result.ok:
         raise LintFailedError(f"{len(result.findings)} unsafe operation(s) in the migrations of {result.config}")
+
+
+@app.command("verify")
+def verify_command(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help="Also check revisions added since this git ref build on its head.", metavar="GIT_REF"
+        ),
+    ] = None,
+    output_format: Annotated[str, typer.Option("--format", help="text or json.", metavar="FORMAT")] = "text",
+) -> None:
+    """Check the migration history: one head, no dangling or duplicate revisions, a message each.
+
+    Needs no database and imports no revision file. Exit 1 on a problem, 0 when the history is sound.
+
+    Example: dbops --config examples/app.py:db verify --since origin/main
+    """
+    if output_format not in ("text", "json"):
+        raise typer.BadParameter(f"--format must be text or json, not {output_format!r}")
+    from dbops.errors import CheckFailedError
+    from dbops.migrations.verify import verify
+
+    state = get_state(ctx)
+    result = verify(state.config(), since=since)
+    if output_format == "json":
+        from dbops.cli.render import print_json
+
+        print_json(result.to_dict())
+    else:
+        for problem in result.problems:
+            _out(f"{problem.kind}: {problem.message}")
+    if not result.ok:
+        raise CheckFailedError(f"{len(result.problems)} problem(s) in the migration history of {result.config}")
+    if not state.quiet:
+        new = f", {len(result.new)} new since {since}" if since else ""
+        _err(f"{result.revisions} revision(s), head {', '.join(result.heads) or '<none>'}{new}: history is sound.")
