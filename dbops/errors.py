@@ -15,6 +15,7 @@ __all__ = [
     "ConnectionError",
     "DataError",
     "DbopsError",
+    "DdlLockTimeoutError",
     "DuplicateKeyError",
     "FilterError",
     "ForeignKeyError",
@@ -86,6 +87,12 @@ class LockTimeoutError(DbopsError):
     """Another process held the migration lock longer than ``--lock-timeout``."""
 
     exit_code = 3
+
+
+class DdlLockTimeoutError(DbopsError):
+    """A migration statement could not get its table lock within ``--ddl-lock-timeout``, on every retry."""
+
+    exit_code = 4
 
 
 class CheckFailedError(DbopsError):

@@ -74,6 +74,20 @@ LockTimeout = Annotated[
         "--lock-timeout", min=0, metavar="SECONDS", help="Give up (exit 3) if the migration lock is busy this long."
     ),
 ]
+DdlLockTimeout = Annotated[
+    str | None,
+    typer.Option(
+        "--ddl-lock-timeout",
+        metavar="DURATION",
+        help="Each migration statement waits at most this long for its lock (500ms, 2s); default: the config's.",
+    ),
+]
+Retries = Annotated[
+    int | None,
+    typer.Option(
+        "--retries", min=0, metavar="N", help="Retry a revision that hit --ddl-lock-timeout N times (exit 4)."
+    ),
+]
 Sql = Annotated[bool, typer.Option("--sql", help="Print the SQL instead of running it (offline mode).")]
 Yes = Annotated[bool, typer.Option("--yes", "--no-prompt", "-y", help="Don't ask for confirmation.")]
 # Advanced Alchemy asks before upgrade, init, make-migrations and merge, so its users' scripts pass --no-prompt;
@@ -276,19 +290,27 @@ def upgrade_command(
     ] = "head",
     sql: Sql = False,
     lock_timeout: LockTimeout = None,
+    ddl_lock_timeout: DdlLockTimeout = None,
+    retries: Retries = None,
     output_format: Format = "text",
     _yes: NothingToConfirm = False,
 ) -> None:
     """Upgrade the database to a revision (default: head), under the migration lock.
 
-    Example: dbops --config examples/app.py:db upgrade +1
+    Example: dbops --config examples/app.py:db upgrade --ddl-lock-timeout 500ms --retries 5
     """
     from dbops.migrations import commands
 
     _check_format(output_format)
     state = get_state(ctx)
     result = commands.upgrade(
-        state.config(), revision, sql=sql, lock_timeout=lock_timeout, reporter=_LazyReporter(state)
+        state.config(),
+        revision,
+        sql=sql,
+        lock_timeout=lock_timeout,
+        ddl_lock_timeout=ddl_lock_timeout,
+        retries=retries,
+        reporter=_LazyReporter(state),
     )
     _render_run(state, result, verb="upgrade", output_format=output_format)
 
@@ -303,6 +325,8 @@ def downgrade_command(
     yes: Yes = False,
     dry_run: DryRun = False,
     lock_timeout: LockTimeout = None,
+    ddl_lock_timeout: DdlLockTimeout = None,
+    retries: Retries = None,
     output_format: Format = "text",
 ) -> None:
     """Downgrade the database to a revision, under the migration lock (asks first unless --yes).
@@ -317,7 +341,14 @@ def downgrade_command(
     if not (sql or dry_run):
         _confirm(f"Downgrade {config.describe()} to {revision}?", yes=yes, command="downgrade")
     result = commands.downgrade(
-        config, revision, sql=sql, dry_run=dry_run, lock_timeout=lock_timeout, reporter=_LazyReporter(state)
+        config,
+        revision,
+        sql=sql,
+        dry_run=dry_run,
+        lock_timeout=lock_timeout,
+        ddl_lock_timeout=ddl_lock_timeout,
+        retries=retries,
+        reporter=_LazyReporter(state),
     )
     _render_run(state, result, verb="downgrade", output_format=output_format)
 
