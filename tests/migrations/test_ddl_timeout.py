@@ -142,9 +142,9 @@ def test_gives_up_cleanly_after_the_retries_naming_revision_table_and_blocker(
     db: TestDatabase, project: object
 ) -> None:
     timeout = 0.2 if db.dialect == "postgresql" else 1
-    with Blocker(db, seconds=6 if db.dialect != "postgresql" else 4) as blocker:
-        with pytest.raises(DdlLockTimeoutError) as raised:
-            commands.upgrade(project, ddl_lock_timeout=timeout, retries=1)  # type: ignore[arg-type]
+    seconds = 6 if db.dialect != "postgresql" else 4
+    with Blocker(db, seconds=seconds) as blocker, pytest.raises(DdlLockTimeoutError) as raised:
+        commands.upgrade(project, ddl_lock_timeout=timeout, retries=1)  # type: ignore[arg-type]
     message = str(raised.value)
     assert raised.value.exit_code == 4
     assert "revision r2 could not lock table book" in message and "2 attempt(s)" in message
