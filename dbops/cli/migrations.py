@@ -626,6 +626,9 @@ def check_command(
     state = get_state(ctx)
     config = state.config()
     result = commands.check(config)
+    from dbops.migrations.invalid_indexes import invalid_indexes
+
+    invalid = invalid_indexes(config)
     unsafe = None
     if with_lint and result.unapplied:
         from dbops.migrations.lint.engine import lint
@@ -634,20 +637,26 @@ def check_command(
     if output_format == "json":
         from dbops.cli.render import print_json
 
-        print_json({**result.to_dict(), **({"lint": unsafe.to_dict()} if unsafe is not None else {})})
+        extra = {"invalid_indexes": [str(index) for index in invalid]}
+        print_json({**result.to_dict(), **extra, **({"lint": unsafe.to_dict()} if unsafe is not None else {})})
     else:
         _render_check(result)
+        if invalid:
+            _out("Invalid indexes:")
+            for index in invalid:
+                _out(f"  {index}")
         if unsafe is not None and unsafe.findings:
             from dbops.cli.lint import render_lint
 
             _out("Unsafe operations in the unapplied revisions:")
             render_lint(unsafe, "text", quiet=True)
     findings = len(unsafe.findings) if unsafe is not None else 0
-    if not result.ok or findings:
+    if not result.ok or findings or invalid:
         lint_part = f", {findings} unsafe operation(s) in them" if with_lint else ""
+        invalid_part = f", {len(invalid)} invalid index(es)" if invalid else ""
         raise CheckFailedError(
             f"{len(result.differences)} difference(s) between the models and the database, "
-            f"{len(result.unapplied)} unapplied revision(s){lint_part} on {result.config}"
+            f"{len(result.unapplied)} unapplied revision(s){lint_part}{invalid_part} on {result.config}"
         )
     _note(state, f"{result.config}: models, database and migrations agree.")
 

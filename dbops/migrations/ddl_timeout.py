@@ -82,22 +82,32 @@ def statement_timeouts(config: AnyConfig, dialect: str, seconds: float) -> Itera
     from sqlalchemy.engine import Engine, make_url
 
     target = make_url(str(config.connection_string))
+    autocommit_start: list[str] = []
+    autocommit_end: list[str] = []
     if dialect == "postgresql":
-        start = [f"SET LOCAL lock_timeout = '{max(int(seconds * 1000), 1)}ms'"]
+        milliseconds = max(int(seconds * 1000), 1)
+        start = [f"SET LOCAL lock_timeout = '{milliseconds}ms'"]
         end: list[str] = []
+        # Outside a transaction (an autocommit_block() for CREATE INDEX CONCURRENTLY) SET LOCAL does nothing:
+        # there the session's setting is changed, and reset when the block's work ends.
+        autocommit_start = [f"SET lock_timeout = '{milliseconds}ms'"]
+        autocommit_end = ["RESET lock_timeout"]
     else:
         whole = max(math.ceil(seconds), 1)
         start = [f"SET SESSION lock_wait_timeout = {whole}", f"SET SESSION innodb_lock_wait_timeout = {whole}"]
         end = ["SET SESSION lock_wait_timeout = DEFAULT", "SET SESSION innodb_lock_wait_timeout = DEFAULT"]
 
+    def autocommit(connection: Connection) -> bool:
+        return connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+
     def on_begin(connection: Connection) -> None:
         if _same_database(connection.engine.url, target):
-            for statement in start:
+            for statement in autocommit_start if autocommit(connection) and autocommit_start else start:
                 connection.exec_driver_sql(statement)
 
     def on_end(connection: Connection) -> None:
-        if end and _same_database(connection.engine.url, target):
-            for statement in end:
+        if _same_database(connection.engine.url, target):
+            for statement in autocommit_end if autocommit(connection) and autocommit_start else end:
                 connection.exec_driver_sql(statement)
 
     event.listen(Engine, "begin", on_begin)

@@ -35,9 +35,10 @@ op.add_column("book", sa.Column("isbn", sa.Text))
 class Blocker:
     """A session that reads ``book`` in an open transaction (ACCESS SHARE / a metadata lock) for ``seconds``."""
 
-    def __init__(self, db: TestDatabase, seconds: float) -> None:
+    def __init__(self, db: TestDatabase, seconds: float, *, writes: bool = False) -> None:
         self.engine = sa.create_engine(db.sync_url)
         self.seconds = seconds
+        self.statement = "UPDATE book SET title = title WHERE id = 1" if writes else "SELECT count(*) FROM book"
         self.holding = threading.Event()
         self.pid = 0
         self.dialect = db.dialect
@@ -45,7 +46,7 @@ class Blocker:
 
     def _hold(self) -> None:
         with self.engine.connect() as connection:
-            connection.execute(sa.text("SELECT count(*) FROM book")).scalar()
+            connection.execute(sa.text(self.statement))
             pid = "SELECT pg_backend_pid()" if self.dialect == "postgresql" else "SELECT CONNECTION_ID()"
             self.pid = int(connection.execute(sa.text(pid)).scalar_one())
             self.holding.set()
@@ -180,3 +181,53 @@ def test_durations() -> None:
     assert parse_duration(0.25) == 0.25 and parse_duration(None) is None
     with pytest.raises(MigrationError):
         parse_duration("5 minutes")
+
+
+CONCURRENT = """
+with op.get_context().autocommit_block():
+    op.create_index("ix_book_title", "book", ["title"], postgresql_concurrently=True)
+"""
+
+
+def _index_valid(db: TestDatabase) -> bool | None:
+    engine = sa.create_engine(db.sync_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(
+                sa.text(
+                    "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                    "WHERE c.relname = 'ix_book_title'"
+                )
+            ).scalar()
+    finally:
+        engine.dispose()
+
+
+def test_concurrent_index_under_the_migration_lock_and_an_invalid_one_reported_by_check(
+    pg_db: TestDatabase, tmp_path: Path
+) -> None:
+    make_project(tmp_path, pg_db.sync_url, [("r1", None, FIRST), ("r2", "r1", CONCURRENT)])
+    (tmp_path / "settings.py").write_text(
+        "from dbops import SQLAlchemySyncConfig, AlembicSyncConfig\n"
+        f"db = SQLAlchemySyncConfig(connection_string={pg_db.sync_url!r}, "
+        # No models here: compare nothing, so check reports only revisions and indexes.
+        "alembic_config=AlembicSyncConfig(script_location='migrations', include_object=lambda *a: False))\n"
+    )
+    assert invoke(["--config", "settings.py:db", "upgrade", "r1"], cwd=tmp_path).exit_code == 0
+    # A transaction writing the table: CREATE INDEX CONCURRENTLY waits for it, and gives up at the timeout,
+    # leaving an INVALID index behind (outside a transaction, so the session-level timeout applies).
+    with Blocker(pg_db, seconds=3, writes=True):
+        failed = invoke(["--config", "settings.py:db", "upgrade", "--ddl-lock-timeout", "300ms"], cwd=tmp_path)
+    assert failed.exit_code == 4, failed.output
+    assert _index_valid(pg_db) is False
+    check = invoke(["--config", "settings.py:db", "check"], cwd=tmp_path)
+    assert check.exit_code == 1
+    assert "index public.ix_book_title on book is INVALID" in check.stdout and "1 invalid index(es)" in check.stderr
+    engine = sa.create_engine(pg_db.sync_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text("DROP INDEX CONCURRENTLY ix_book_title"))
+    engine.dispose()
+    # Nothing in the way: the concurrent build runs outside a transaction while dbops holds the migration lock.
+    done = invoke(["--config", "settings.py:db", "upgrade", "--ddl-lock-timeout", "2s"], cwd=tmp_path)
+    assert done.exit_code == 0, done.output
+    assert _index_valid(pg_db) is True and versions(pg_db) == {"r2"}
