@@ -8,7 +8,6 @@ functions answer ``None`` and the caller takes Alembic's full path, which is alw
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -124,38 +123,17 @@ def _ini_moves_versions(path: str) -> bool:
 
 
 def _assignments(path: Path) -> _Parsed | None:
+    from dbops.migrations.revision_files import parse_revision
+
     try:
-        tree = ast.parse(path.read_bytes(), str(path))
-    except (OSError, SyntaxError, ValueError):
+        found = parse_revision(str(path), path.read_bytes())
+    except OSError:
         return None
-    values: dict[str, object] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            name, value = node.targets[0].id, node.value
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-            name, value = node.target.id, node.value
-        else:
-            continue
-        if name in ("revision", "down_revision", "branch_labels", "depends_on"):
-            try:
-                values[name] = ast.literal_eval(value)
-            except ValueError:
-                return None
-    revision, down = values.get("revision"), values.get("down_revision", ...)
-    if not isinstance(revision, str) or down is ...:
+    if found.error is not None or found.revision is None:
         return None
-    if down is None:
-        parents: tuple[str, ...] = ()
-    elif isinstance(down, str):
-        parents = (down,)
-    elif isinstance(down, (tuple, list)) and all(isinstance(item, str) for item in down):
-        parents = tuple(down)
-    else:
-        return None
-    labelled = bool(values.get("branch_labels")) or bool(values.get("depends_on"))
-    doc = (ast.get_docstring(tree, clean=False) or "").strip()
+    labelled = bool(found.branch_labels or found.depends_on)
     # Alembic loads the file from its resolved path and reports that.
-    return _Parsed(revision, parents, path.resolve(), doc, labelled)
+    return _Parsed(found.revision, found.down_revisions, path.resolve(), found.docstring, labelled)
 
 
 _URL = re.compile(
