@@ -652,7 +652,7 @@ def check_command(
             render_lint(unsafe, "text", quiet=True)
     findings = len(unsafe.findings) if unsafe is not None else 0
     if not result.ok or findings or invalid:
-        lint_part = f"; {findings} unsafe operation(s) in the unapplied revisions" if with_lint else ""
+        lint_part = f"; {findings} unsafe operation(s) in them" if with_lint else ""
         invalid_part = f"; {len(invalid)} invalid index(es)" if invalid else ""
         raise CheckFailedError(f"{result.summary()}{lint_part}{invalid_part}")
     _note(state, f"{result.config}: models, database and migrations agree.")
