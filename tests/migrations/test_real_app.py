@@ -8,6 +8,8 @@ operations (the anchor tool), then dbops must name it, write a revision for it, 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -404,3 +406,29 @@ def test_crash_inside_check_is_exit_2(sqlite_db: TestDatabase, migrations: Path)
     with pytest.raises(MigrationError, match=r"could not check default .*: ValueError: hook broke") as raised:
         commands.check(config)
     assert raised.value.exit_code == 2
+
+
+def test_data_and_sessions_commands_see_the_apps_models(db: TestDatabase, app_config: Any, tmp_path: Path) -> None:
+    """dump-data and sessions find the models on the app's registry (through env.py), like check does."""
+    from dbops.data.dump import dump_data
+    from dbops.sessions.cleanup import model_session_tables
+
+    commands.upgrade(app_config)
+    assert [str(table) for table in model_session_tables(app_config)] == ["web_session"]
+    result = dump_data(app_config, directory=tmp_path / "dump")
+    assert {table.name for table in result.tables} == APP_TABLES
+    assert result.skipped == ["external_metrics"]  # no model: not dumped without --all-tables
+
+
+def test_models_found_through_the_registry_without_env_py(tmp_path: Path) -> None:
+    """No env.py, no metadata=: the one MetaData SQLAlchemy's mappers use (a fresh process, as a CLI run is)."""
+    code = (
+        "import tests.migrations.realapp.models as models\n"
+        "from dbops import SQLAlchemySyncConfig, AlembicSyncConfig\n"
+        "from dbops.models import model_metadata\n"
+        f"config = SQLAlchemySyncConfig(connection_string='sqlite://', alembic_config=AlembicSyncConfig("
+        f"script_location={str(tmp_path / 'none')!r}))\n"
+        "print(model_metadata(config) is models.Base.metadata, len(model_metadata(config).tables))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    assert completed.stdout.split() == ["True", str(len(APP_TABLES))]

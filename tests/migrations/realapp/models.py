@@ -1,4 +1,4 @@
-"""The app's models: twelve tables with indexes, unique constraints, foreign keys, comments, enums and JSON."""
+"""The app's models: thirteen tables with indexes, unique constraints, foreign keys, comments, enums and JSON."""
 
 from __future__ import annotations
 
@@ -158,3 +158,14 @@ class ApiKey(Base):
     hashed: Mapped[str] = mapped_column(sa.String(128))
     expires_at: Mapped[datetime.datetime | None]
     revoked: Mapped[bool] = mapped_column(server_default=sa.false())
+
+
+class WebSession(Base):
+    """Server-side sessions, in the app's own table (dbops' sessions commands find it by its shape)."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    expires_at: Mapped[datetime.datetime] = mapped_column(index=True)

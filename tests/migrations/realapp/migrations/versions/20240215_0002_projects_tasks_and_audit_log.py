@@ -141,8 +141,20 @@ def upgrade() -> None:
         sa.UniqueConstraint("prefix", name=op.f("uniq_api_key_prefix")),
     )
 
+    op.create_table(
+        "web_session",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("session_id", sa.String(length=255), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pkey_web_session")),
+        sa.UniqueConstraint("session_id", name=op.f("uniq_web_session_session_id")),
+    )
+    op.create_index(op.f("idx_web_session_expires_at"), "web_session", ["expires_at"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_table("web_session")
     op.drop_table("api_key")
     op.drop_table("audit_log")
     op.drop_table("attachment")
