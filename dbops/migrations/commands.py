@@ -945,15 +945,13 @@ def _fast_state(config: AnyConfig) -> tuple[list[RevisionInfo], frozenset[str]] 
     """
     from dbops.migrations.fast import current_revisions_direct, linear_history
 
-    if linear_history(config) is None:
+    history = linear_history(config)
+    if history is None:
         return None
     revisions = current_revisions_direct(config)
-    if revisions is None or len(revisions) > 1:
+    if revisions is None or len(revisions) > 1 or not revisions <= {info.revision for info in history}:
         return None
-    history = linear_history(config, revisions)
-    if history is None or not revisions <= {info.revision for info in history}:
-        return None
-    return history, revisions
+    return [replace(info, is_current=info.revision in revisions) for info in history], revisions
 
 
 def _check(config: AnyConfig, reporter: Reporter) -> CheckResult:

@@ -73,7 +73,7 @@ def script_heads(config: AnyConfig) -> frozenset[str] | None:
     return frozenset(script.revision for script in parsed) - parents
 
 
-def linear_history(config: AnyConfig, current: frozenset[str] = frozenset()) -> list[RevisionInfo] | None:
+def linear_history(config: AnyConfig) -> list[RevisionInfo] | None:
     """Every revision newest first, as Alembic's ``walk_revisions`` gives them, when history is one line.
 
     Branches, merges, branch labels and dependencies are Alembic's to order: ``None`` then.
@@ -100,7 +100,6 @@ def linear_history(config: AnyConfig, current: frozenset[str] = frozenset()) -> 
             path=str(script.path),
             is_head=script.revision == head,
             long_doc=script.doc,
-            is_current=script.revision in current,
         )
         for script in reversed(ordered)
     ]
