@@ -1,0 +1,26 @@
+"""The models the hostile-input tests' configs use, defined once per process on a bind key of their own."""
+
+from __future__ import annotations
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dbops.base import BigIntBase
+from dbops.sessions import SessionModelMixin
+from dbops.types import FileObject
+from dbops.types.file_object.data_type import StoredObject
+
+BIND_KEY = "hostile_tests"
+
+
+class HostileSession(SessionModelMixin):
+    __tablename__ = "hostile_sessions"
+    __bind_key__ = BIND_KEY
+
+
+class HostileDocument(BigIntBase):
+    __tablename__ = "hostile_document"
+    __bind_key__ = BIND_KEY
+
+    name: Mapped[str] = mapped_column(String(100))
+    file: Mapped[FileObject | None] = mapped_column(StoredObject(backend="hostile_docs"), nullable=True)
