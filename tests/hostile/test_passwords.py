@@ -152,12 +152,17 @@ def test_every_command_keeps_the_password(project: Project, user: HostileUser, t
         # Reachable: the server refuses a password one character off (it holds every hostile character).
         password_in_url = spelled + "!" if reachable else spelled
         port = None if reachable else CLOSED_PORT
-        reference = project.config(url_for(user, password_in_url, is_async=is_async, port=port), is_async=is_async)
+        url = url_for(user, password_in_url, is_async=is_async, port=port)
+        reference = project.config(url, is_async=is_async)
         refusal = expected_refusal(user, password_in_url, encoded=encoded)
         for command in COMMANDS:
             result = project.run(reference, command, verbose=verbose)
             assert_secret_kept(result, user.password, password_in_url)
             assert_contract(result, command, verbose=verbose, refusal=refusal)
+        # The ops-box form: the URL on the command line, no config.
+        from_url = invoke([*(["--verbose"] if verbose else []), "sessions", "stats", "--url", url], cwd=project.folder)
+        assert_secret_kept(from_url, user.password, password_in_url)
+        assert from_url.exit_code == 2 and refusal[1] in from_url.stderr.splitlines()[-1], from_url.output
         out = project.folder / "out"
         assert not out.exists() or not any(out.iterdir())  # nothing dumped
 
