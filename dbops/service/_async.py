@@ -10,7 +10,9 @@ from __future__ import annotations
 import builtins
 import contextlib
 from collections.abc import AsyncIterator, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, overload
+
+from typing_extensions import TypeVar
 
 from dbops.errors import RepositoryError
 from dbops.repository import SQLAlchemyAsyncRepository
@@ -28,12 +30,18 @@ __all__ = ["SQLAlchemyAsyncRepositoryService"]
 
 ModelT = TypeVar("ModelT")
 SchemaT = TypeVar("SchemaT")
+RepositoryT = TypeVar(
+    "RepositoryT", bound="SQLAlchemyAsyncRepository[Any]", default="SQLAlchemyAsyncRepository[Any]"
+)
+"""The repository class of a service: ``Service[Model, Repo]`` types ``service.repository`` as ``Repo``;
+``Service[Model]`` leaves it the generic repository (the second parameter has a default, as in Advanced
+Alchemy, so both spellings work)."""
 
 
-class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
+class SQLAlchemyAsyncRepositoryService(Generic[ModelT, RepositoryT]):
     """Business-layer CRUD over a repository, for one model.
 
-    >>> class AuthorService(SQLAlchemyAsyncRepositoryService[AuthorModel]):
+    >>> class AuthorService(SQLAlchemyAsyncRepositoryService[AuthorModel]):  # or [AuthorModel, AuthorRepository]
     ...     class Repo(SQLAlchemyAsyncRepository[AuthorModel]):
     ...         model_type = AuthorModel
     ...     repository_type = Repo
@@ -44,7 +52,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
     repository. Every read and delete method is the repository's, with the same arguments and errors.
     """
 
-    repository_type: ClassVar[type[SQLAlchemyAsyncRepository[Any]]]
+    repository_type: type[RepositoryT]
     """The repository class the service uses (an inner ``class Repo`` in the usual pattern)."""
     match_fields: ClassVar[builtins.list[str] | str | None] = None
     """Default fields ``upsert``/``upsert_many`` match on (default: the repository's)."""
@@ -65,7 +73,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
     ) -> None:
         if getattr(self, "repository_type", None) is None:
             raise RepositoryError(f"{type(self).__name__} needs repository_type = <a repository class>")
-        self.repository: SQLAlchemyAsyncRepository[ModelT] = self.repository_type(
+        self.repository: RepositoryT = self.repository_type(
             session=session,
             statement=statement,
             auto_expunge=auto_expunge,
@@ -94,6 +102,12 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
                 yield cls(new_session, **kwargs)
         else:
             raise RepositoryError(f"{cls.__name__}.new() needs a session or a config")
+
+    @property
+    def _repo(self) -> SQLAlchemyAsyncRepository[ModelT]:
+        """``self.repository`` typed with the service's model, for the methods below."""
+        repository: SQLAlchemyAsyncRepository[ModelT] = self.repository
+        return repository
 
     @property
     def model_type(self) -> type[ModelT]:
@@ -197,7 +211,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         with_for_update: Any = None,
     ) -> ModelT:
         """The item with ``item_id``; ``NotFoundError`` if there is none (``with_for_update`` locks its row)."""
-        return await self.repository.get(
+        return await self._repo.get(
             item_id,
             auto_expunge=auto_expunge,
             statement=statement,
@@ -217,7 +231,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> ModelT:
         """The one item matching the filters; ``NotFoundError`` if none."""
-        return await self.repository.get_one(
+        return await self._repo.get_one(
             *filters,
             statement=statement,
             auto_expunge=auto_expunge,
@@ -236,7 +250,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> ModelT | None:
         """The one item matching the filters, or ``None``."""
-        return await self.repository.get_one_or_none(
+        return await self._repo.get_one_or_none(
             *filters,
             statement=statement,
             auto_expunge=auto_expunge,
@@ -254,7 +268,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> int:
         """How many items match the filters."""
-        return await self.repository.count(
+        return await self._repo.count(
             *filters, statement=statement, load=load, execution_options=execution_options, **kwargs
         )
 
@@ -267,7 +281,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> bool:
         """Whether any item matches the filters."""
-        return await self.repository.exists(
+        return await self._repo.exists(
             *filters, statement=statement, load=load, execution_options=execution_options, **kwargs
         )
 
@@ -282,7 +296,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> builtins.list[ModelT]:
         """The items matching the filters."""
-        return await self.repository.list(
+        return await self._repo.list(
             *filters,
             statement=statement,
             auto_expunge=auto_expunge,
@@ -304,7 +318,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> tuple[builtins.list[ModelT], int]:
         """A page of items and the total count (feed both to ``to_schema``)."""
-        return await self.repository.list_and_count(
+        return await self._repo.list_and_count(
             *filters,
             statement=statement,
             auto_expunge=auto_expunge,
@@ -327,7 +341,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
     ) -> ModelT:
         """Insert an item from a model, dict or schema instance."""
         model = await self.to_model(data, "create")
-        return await self.repository.add(
+        return await self._repo.add(
             model, auto_commit=auto_commit, auto_expunge=auto_expunge, auto_refresh=auto_refresh
         )
 
@@ -340,7 +354,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
     ) -> builtins.list[ModelT]:
         """Insert many items (bulk ``INSERT``) from models, dicts or schema instances."""
         models = [await self.to_model(item, "create") for item in data]
-        return await self.repository.add_many(models, auto_commit=auto_commit, auto_expunge=auto_expunge)
+        return await self._repo.add_many(models, auto_commit=auto_commit, auto_expunge=auto_expunge)
 
     async def update(
         self,
@@ -366,7 +380,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         if isinstance(data, self.model_type):
             if item_id is not None:
                 setattr(data, id_name, item_id)
-            return await self.repository.update(
+            return await self._repo.update(
                 data,
                 attribute_names=attribute_names,
                 with_for_update=with_for_update,
@@ -389,7 +403,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
                     field=id_name,
                 )
         values.pop(id_name, None)
-        existing = await self.repository.get(
+        existing = await self._repo.get(
             item_id,
             auto_expunge=False,  # the update below detaches it, if asked
             id_attribute=id_attribute,
@@ -399,7 +413,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         )
         for key, value in values.items():
             setattr(existing, key, value)
-        return await self.repository.update(
+        return await self._repo.update(
             existing,
             attribute_names=attribute_names,
             auto_commit=auto_commit,
@@ -425,7 +439,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
                 if isinstance(shaped, self.model_type)
                 else model_kwargs(self.model_type, schema_dump(shaped, exclude_unset=True))
             )
-        return await self.repository.update_many(
+        return await self._repo.update_many(
             rows, auto_commit=auto_commit, auto_expunge=auto_expunge, load=load, execution_options=execution_options
         )
 
@@ -447,7 +461,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         model = await self.to_model(data, "upsert")
         if item_id is not None:
             setattr(model, self.repository.id_attribute, item_id)
-        return await self.repository.upsert(
+        return await self._repo.upsert(
             model,
             attribute_names=attribute_names,
             with_for_update=with_for_update,
@@ -471,7 +485,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
     ) -> builtins.list[ModelT]:
         """Bulk insert-or-update (``ON CONFLICT`` / ``ON DUPLICATE KEY``) from models, dicts or schemas."""
         models = [await self.to_model(item, "upsert") for item in data]
-        return await self.repository.upsert_many(
+        return await self._repo.upsert_many(
             models,
             auto_expunge=auto_expunge,
             auto_commit=auto_commit,
@@ -495,7 +509,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> tuple[ModelT, bool]:
         """The item matching ``kwargs``, created if missing; returns ``(item, created)``."""
-        return await self.repository.get_or_upsert(
+        return await self._repo.get_or_upsert(
             *filters,
             match_fields=match_fields if match_fields is not None else self.match_fields,
             upsert=upsert,
@@ -523,7 +537,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> tuple[ModelT, bool]:
         """The item matching ``kwargs`` updated with the rest; returns ``(item, updated)``."""
-        return await self.repository.get_and_update(
+        return await self._repo.get_and_update(
             *filters,
             match_fields=match_fields if match_fields is not None else self.match_fields,
             attribute_names=attribute_names,
@@ -547,7 +561,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
     ) -> ModelT:
         """Delete the item ``item_id`` and return it."""
-        return await self.repository.delete(
+        return await self._repo.delete(
             item_id,
             auto_commit=auto_commit,
             auto_expunge=auto_expunge,
@@ -568,7 +582,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
     ) -> builtins.list[ModelT]:
         """Delete the items with these ids (bulk) and return them."""
-        return await self.repository.delete_many(
+        return await self._repo.delete_many(
             item_ids,
             auto_commit=auto_commit,
             auto_expunge=auto_expunge,
@@ -588,7 +602,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> builtins.list[ModelT]:
         """Delete the items matching the filters and return them."""
-        return await self.repository.delete_where(
+        return await self._repo.delete_where(
             *filters,
             auto_commit=auto_commit,
             auto_expunge=auto_expunge,

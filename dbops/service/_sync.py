@@ -10,7 +10,9 @@ from __future__ import annotations
 import builtins
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, overload
+
+from typing_extensions import TypeVar
 
 from dbops.errors import RepositoryError
 from dbops.repository import SQLAlchemySyncRepository
@@ -28,12 +30,16 @@ __all__ = ["SQLAlchemySyncRepositoryService"]
 
 ModelT = TypeVar("ModelT")
 SchemaT = TypeVar("SchemaT")
+RepositoryT = TypeVar("RepositoryT", bound="SQLAlchemySyncRepository[Any]", default="SQLAlchemySyncRepository[Any]")
+"""The repository class of a service: ``Service[Model, Repo]`` types ``service.repository`` as ``Repo``;
+``Service[Model]`` leaves it the generic repository (the second parameter has a default, as in Advanced
+Alchemy, so both spellings work)."""
 
 
-class SQLAlchemySyncRepositoryService(Generic[ModelT]):
+class SQLAlchemySyncRepositoryService(Generic[ModelT, RepositoryT]):
     """Business-layer CRUD over a repository, for one model.
 
-    >>> class AuthorService(SQLAlchemySyncRepositoryService[AuthorModel]):
+    >>> class AuthorService(SQLAlchemySyncRepositoryService[AuthorModel]):  # or [AuthorModel, AuthorRepository]
     ...     class Repo(SQLAlchemySyncRepository[AuthorModel]):
     ...         model_type = AuthorModel
     ...     repository_type = Repo
@@ -44,7 +50,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
     repository. Every read and delete method is the repository's, with the same arguments and errors.
     """
 
-    repository_type: ClassVar[type[SQLAlchemySyncRepository[Any]]]
+    repository_type: type[RepositoryT]
     """The repository class the service uses (an inner ``class Repo`` in the usual pattern)."""
     match_fields: ClassVar[builtins.list[str] | str | None] = None
     """Default fields ``upsert``/``upsert_many`` match on (default: the repository's)."""
@@ -65,7 +71,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
     ) -> None:
         if getattr(self, "repository_type", None) is None:
             raise RepositoryError(f"{type(self).__name__} needs repository_type = <a repository class>")
-        self.repository: SQLAlchemySyncRepository[ModelT] = self.repository_type(
+        self.repository: RepositoryT = self.repository_type(
             session=session,
             statement=statement,
             auto_expunge=auto_expunge,
@@ -94,6 +100,12 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
                 yield cls(new_session, **kwargs)
         else:
             raise RepositoryError(f"{cls.__name__}.new() needs a session or a config")
+
+    @property
+    def _repo(self) -> SQLAlchemySyncRepository[ModelT]:
+        """``self.repository`` typed with the service's model, for the methods below."""
+        repository: SQLAlchemySyncRepository[ModelT] = self.repository
+        return repository
 
     @property
     def model_type(self) -> type[ModelT]:
@@ -197,7 +209,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         with_for_update: Any = None,
     ) -> ModelT:
         """The item with ``item_id``; ``NotFoundError`` if there is none (``with_for_update`` locks its row)."""
-        return self.repository.get(
+        return self._repo.get(
             item_id,
             auto_expunge=auto_expunge,
             statement=statement,
@@ -217,7 +229,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> ModelT:
         """The one item matching the filters; ``NotFoundError`` if none."""
-        return self.repository.get_one(
+        return self._repo.get_one(
             *filters,
             statement=statement,
             auto_expunge=auto_expunge,
@@ -236,7 +248,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> ModelT | None:
         """The one item matching the filters, or ``None``."""
-        return self.repository.get_one_or_none(
+        return self._repo.get_one_or_none(
             *filters,
             statement=statement,
             auto_expunge=auto_expunge,
@@ -254,9 +266,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> int:
         """How many items match the filters."""
-        return self.repository.count(
-            *filters, statement=statement, load=load, execution_options=execution_options, **kwargs
-        )
+        return self._repo.count(*filters, statement=statement, load=load, execution_options=execution_options, **kwargs)
 
     def exists(
         self,
@@ -267,7 +277,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> bool:
         """Whether any item matches the filters."""
-        return self.repository.exists(
+        return self._repo.exists(
             *filters, statement=statement, load=load, execution_options=execution_options, **kwargs
         )
 
@@ -282,7 +292,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> builtins.list[ModelT]:
         """The items matching the filters."""
-        return self.repository.list(
+        return self._repo.list(
             *filters,
             statement=statement,
             auto_expunge=auto_expunge,
@@ -304,7 +314,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> tuple[builtins.list[ModelT], int]:
         """A page of items and the total count (feed both to ``to_schema``)."""
-        return self.repository.list_and_count(
+        return self._repo.list_and_count(
             *filters,
             statement=statement,
             auto_expunge=auto_expunge,
@@ -327,7 +337,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
     ) -> ModelT:
         """Insert an item from a model, dict or schema instance."""
         model = self.to_model(data, "create")
-        return self.repository.add(model, auto_commit=auto_commit, auto_expunge=auto_expunge, auto_refresh=auto_refresh)
+        return self._repo.add(model, auto_commit=auto_commit, auto_expunge=auto_expunge, auto_refresh=auto_refresh)
 
     def create_many(
         self,
@@ -338,7 +348,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
     ) -> builtins.list[ModelT]:
         """Insert many items (bulk ``INSERT``) from models, dicts or schema instances."""
         models = [self.to_model(item, "create") for item in data]
-        return self.repository.add_many(models, auto_commit=auto_commit, auto_expunge=auto_expunge)
+        return self._repo.add_many(models, auto_commit=auto_commit, auto_expunge=auto_expunge)
 
     def update(
         self,
@@ -364,7 +374,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         if isinstance(data, self.model_type):
             if item_id is not None:
                 setattr(data, id_name, item_id)
-            return self.repository.update(
+            return self._repo.update(
                 data,
                 attribute_names=attribute_names,
                 with_for_update=with_for_update,
@@ -387,7 +397,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
                     field=id_name,
                 )
         values.pop(id_name, None)
-        existing = self.repository.get(
+        existing = self._repo.get(
             item_id,
             auto_expunge=False,  # the update below detaches it, if asked
             id_attribute=id_attribute,
@@ -397,7 +407,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         )
         for key, value in values.items():
             setattr(existing, key, value)
-        return self.repository.update(
+        return self._repo.update(
             existing,
             attribute_names=attribute_names,
             auto_commit=auto_commit,
@@ -423,7 +433,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
                 if isinstance(shaped, self.model_type)
                 else model_kwargs(self.model_type, schema_dump(shaped, exclude_unset=True))
             )
-        return self.repository.update_many(
+        return self._repo.update_many(
             rows, auto_commit=auto_commit, auto_expunge=auto_expunge, load=load, execution_options=execution_options
         )
 
@@ -445,7 +455,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         model = self.to_model(data, "upsert")
         if item_id is not None:
             setattr(model, self.repository.id_attribute, item_id)
-        return self.repository.upsert(
+        return self._repo.upsert(
             model,
             attribute_names=attribute_names,
             with_for_update=with_for_update,
@@ -469,7 +479,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
     ) -> builtins.list[ModelT]:
         """Bulk insert-or-update (``ON CONFLICT`` / ``ON DUPLICATE KEY``) from models, dicts or schemas."""
         models = [self.to_model(item, "upsert") for item in data]
-        return self.repository.upsert_many(
+        return self._repo.upsert_many(
             models,
             auto_expunge=auto_expunge,
             auto_commit=auto_commit,
@@ -493,7 +503,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> tuple[ModelT, bool]:
         """The item matching ``kwargs``, created if missing; returns ``(item, created)``."""
-        return self.repository.get_or_upsert(
+        return self._repo.get_or_upsert(
             *filters,
             match_fields=match_fields if match_fields is not None else self.match_fields,
             upsert=upsert,
@@ -521,7 +531,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> tuple[ModelT, bool]:
         """The item matching ``kwargs`` updated with the rest; returns ``(item, updated)``."""
-        return self.repository.get_and_update(
+        return self._repo.get_and_update(
             *filters,
             match_fields=match_fields if match_fields is not None else self.match_fields,
             attribute_names=attribute_names,
@@ -545,7 +555,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
     ) -> ModelT:
         """Delete the item ``item_id`` and return it."""
-        return self.repository.delete(
+        return self._repo.delete(
             item_id,
             auto_commit=auto_commit,
             auto_expunge=auto_expunge,
@@ -566,7 +576,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
     ) -> builtins.list[ModelT]:
         """Delete the items with these ids (bulk) and return them."""
-        return self.repository.delete_many(
+        return self._repo.delete_many(
             item_ids,
             auto_commit=auto_commit,
             auto_expunge=auto_expunge,
@@ -586,7 +596,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> builtins.list[ModelT]:
         """Delete the items matching the filters and return them."""
-        return self.repository.delete_where(
+        return self._repo.delete_where(
             *filters,
             auto_commit=auto_commit,
             auto_expunge=auto_expunge,
