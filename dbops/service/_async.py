@@ -30,9 +30,7 @@ __all__ = ["SQLAlchemyAsyncRepositoryService"]
 
 ModelT = TypeVar("ModelT")
 SchemaT = TypeVar("SchemaT")
-RepositoryT = TypeVar(
-    "RepositoryT", bound="SQLAlchemyAsyncRepository[Any]", default="SQLAlchemyAsyncRepository[Any]"
-)
+RepositoryT = TypeVar("RepositoryT", bound="SQLAlchemyAsyncRepository[Any]", default="SQLAlchemyAsyncRepository[Any]")
 """The repository class of a service: ``Service[Model, Repo]`` types ``service.repository`` as ``Repo``;
 ``Service[Model]`` leaves it the generic repository (the second parameter has a default, as in Advanced
 Alchemy, so both spellings work)."""
