@@ -182,6 +182,28 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
             return {k: v for k, v in data.items() if k in column_keys}
         return {k: v for k, v in vars(data).items() if k in column_keys}
 
+    def _copy_relationships(self, source: Any, target: Any) -> None:
+        """Move the related objects ``source`` (a detached instance) carries onto ``target``, as a merge would:
+        ``update(Author(id=..., books=[...]))`` replaces the books; relationships it never set stay untouched.
+
+        ``source`` gives them up first: while they still point back at it, adding them to the session would
+        cascade ``source`` in along their backrefs, as a second new row.
+        """
+        carried = vars(source)
+        for key in self._info.relationships:
+            if key not in carried:
+                continue
+            value = carried[key]
+            empty: Any
+            if isinstance(value, dict):
+                value, empty = dict(value), {}
+            elif isinstance(value, (builtins.list, set)):
+                value, empty = (builtins.list(value), []) if isinstance(value, builtins.list) else (set(value), set())
+            else:
+                empty = None
+            setattr(source, key, empty)
+            setattr(target, key, value)
+
     def _match_names(self, match_fields: builtins.list[str] | str | None) -> builtins.list[str]:
         fields = match_fields if match_fields is not None else self.match_fields
         if fields is None:
@@ -474,6 +496,7 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
                 for key, value in values.items():
                     if key != id_name and key not in self._info.primary_key:
                         setattr(item, key, value)
+                self._copy_relationships(data, item)
             self._finish(
                 [item],
                 auto_commit=auto_commit,

@@ -17,7 +17,15 @@ from typing_extensions import TypeVar
 from dbops.errors import RepositoryError
 from dbops.repository import SQLAlchemySyncRepository
 from dbops.repository._statements import FilterArg, LoadSpec, OrderingPair
-from dbops.service._util import OffsetPagination, is_schema_data, model_kwargs, paginate, schema_dump, to_schema_value
+from dbops.service._util import (
+    OffsetPagination,
+    is_dto_data,
+    is_schema_data,
+    model_kwargs,
+    paginate,
+    schema_dump,
+    to_schema_value,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Select
@@ -127,10 +135,12 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT, RepositoryT]):
         return data
 
     def to_model(self, data: Any, operation: str | None = None) -> ModelT:
-        """``data`` as a model instance: models pass through; dicts and schemas become ``model_type(**fields)``.
+        """``data`` as a model instance: models pass through; dicts and schemas become ``model_type(**fields)``;
+        Litestar's ``DTOData`` becomes ``data.create_instance()``.
 
         For ``"update"`` and ``"upsert"`` only the fields the input set are used, so the instance carries just
-        those (the repository writes only what an instance carries).
+        those (the repository writes only what an instance carries; a partial DTO's instance carries only the
+        fields the request body had).
         """
         if operation == "create":
             data = self.to_model_on_create(data)
@@ -138,6 +148,8 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT, RepositoryT]):
             data = self.to_model_on_update(data)
         elif operation == "upsert":
             data = self.to_model_on_upsert(data)
+        if is_dto_data(data):
+            data = data.create_instance()
         if isinstance(data, self.model_type):
             return data
         values = schema_dump(data, exclude_unset=operation in ("update", "upsert"))
@@ -371,6 +383,8 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT, RepositoryT]):
         """
         id_name = id_attribute or self.repository.id_attribute
         data = self.to_model_on_update(data)
+        if is_dto_data(data):
+            data = data.create_instance()  # carries only the fields the body set, when the DTO is partial
         if isinstance(data, self.model_type):
             if item_id is not None:
                 setattr(data, id_name, item_id)
@@ -428,6 +442,8 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT, RepositoryT]):
         rows: builtins.list[Any] = []
         for item in data:
             shaped = self.to_model_on_update(item)
+            if is_dto_data(shaped):
+                shaped = shaped.create_instance()
             rows.append(
                 shaped
                 if isinstance(shaped, self.model_type)

@@ -46,3 +46,23 @@ def test_both_generic_forms_subscript_at_runtime():
     ):
         assert cls[RtAuthorModel].__origin__ is cls  # type: ignore[attr-defined]
         assert cls[RtAuthorModel, repo].__args__ == (RtAuthorModel, repo)  # type: ignore[attr-defined]
+
+
+def test_update_with_a_detached_instance_carries_its_relationships(db, is_async):
+    # what service.update(DTOData, item_id=...) does with a body holding nested objects: the related objects
+    # the instance carries replace the stored ones; a relationship it never set stays as it is
+    from tests.providers.aa_models import TABLES as PORT_TABLES
+    from tests.providers.aa_models import PortAuthor, PortBook
+
+    async def body(ctx: Context) -> None:
+        repo = ctx.repo(PortAuthor)
+        author = await repo.add(PortAuthor(name="Ann", books=[PortBook(title="One"), PortBook(title="Two")]))
+        await ctx.session.commit()
+        updated = await repo.update(PortAuthor(id=author.id, name="Ann B"))
+        assert sorted(b.title for b in updated.books) == ["One", "Two"]
+        updated = await repo.update(PortAuthor(id=author.id, books=[PortBook(title="Three")]))
+        await ctx.session.commit()
+        assert (updated.name, [b.title for b in updated.books]) == ("Ann B", ["Three"])
+        assert await ctx.repo(PortBook).count() == 1  # delete-orphan removed the replaced books
+
+    run(db, is_async, PORT_TABLES, body)
