@@ -34,6 +34,7 @@ _EXPORTS: dict[str, str] = {
     "SQLAlchemyPlugin": "litestar_dbops.plugin",
     "SQLAlchemySerializationPlugin": "litestar_dbops.plugin",
     "SQLAlchemyDTO": "litestar_dbops.dto",
+    "SQLAlchemyDTOConfig": "litestar_dbops.dto",
 }
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "EngineConfig",
     "SQLAlchemyAsyncConfig",
     "SQLAlchemyDTO",
+    "SQLAlchemyDTOConfig",
     "SQLAlchemyInitPlugin",
     "SQLAlchemyPlugin",
     "SQLAlchemySerializationPlugin",
@@ -68,7 +70,7 @@ if TYPE_CHECKING:
         SQLAlchemySyncConfig,
         SyncSessionConfig,
     )
-    from litestar_dbops.dto import SQLAlchemyDTO
+    from litestar_dbops.dto import SQLAlchemyDTO, SQLAlchemyDTOConfig
     from litestar_dbops.handlers import (
         AutocommitHandler,
         SessionHandler,
