@@ -110,7 +110,11 @@ class SQLAlchemyAsyncRepository(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
         with_for_update: Any = None,
     ) -> ModelT:
-        """The item whose ``id_attribute`` is ``item_id``; ``NotFoundError`` if there is none."""
+        """The item whose ``id_attribute`` is ``item_id``; ``NotFoundError`` if there is none.
+
+        With a composite primary key (and no ``id_attribute``), ``item_id`` is the whole key: a tuple in
+        primary-key column order, ``get((1, "math"))``, or a dict, ``get({"student_id": 1, "course": "math"})``.
+        """
         result: ModelT = await self._call(
             "get",
             item_id,
@@ -490,7 +494,11 @@ class SQLAlchemyAsyncRepository(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
     ) -> builtins.list[ModelT]:
         """Delete the items with these ids in bulk ``DELETE ... WHERE id IN (...)`` statements (chunked) and
-        return them. Database-level cascades apply; ORM-level cascades don't (use ``delete`` for those)."""
+        return them. Database-level cascades apply; ORM-level cascades don't (use ``delete`` for those).
+
+        ``item_ids`` may mix ids and model instances (deleted by their id); with a composite primary key the
+        ids are tuples or dicts, as for ``get``.
+        """
         result: builtins.list[ModelT] = await self._call(
             "delete_many",
             item_ids,

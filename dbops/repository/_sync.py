@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from dbops.errors import DuplicateKeyError, NotFoundError, RepositoryError
 from dbops.filters import LimitOffset, PaginationFilter, column_for
 from dbops.repository._errors import wrap_sqlalchemy_exception
+from dbops.repository._keys import key_fields, key_names, key_of
 from dbops.repository._statements import (
     FilterArg,
     LoadSpec,
@@ -204,10 +205,13 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
             setattr(source, key, empty)
             setattr(target, key, value)
 
+    def _key_names(self, id_attribute: Any) -> builtins.list[str]:
+        return key_names(self.model_type, id_attribute, self.id_attribute)
+
     def _match_names(self, match_fields: builtins.list[str] | str | None) -> builtins.list[str]:
         fields = match_fields if match_fields is not None else self.match_fields
         if fields is None:
-            return [self.id_attribute]
+            return self._key_names(None)
         names = [fields] if isinstance(fields, str) else builtins.list(fields)
         for name in names:
             self._column(name)  # validates
@@ -245,16 +249,23 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
         with_for_update: Any = None,
     ) -> ModelT:
-        """The item whose ``id_attribute`` is ``item_id``; ``NotFoundError`` if there is none."""
+        """The item whose ``id_attribute`` is ``item_id``; ``NotFoundError`` if there is none.
+
+        With a composite primary key (and no ``id_attribute``), ``item_id`` is the whole key: a tuple in
+        primary-key column order, ``get((1, "math"))``, or a dict, ``get({"student_id": 1, "course": "math"})``.
+        """
+        from sqlalchemy import and_
+
         with self._wrap():
-            column = self._column(id_attribute)
-            select_statement = self._select(statement, load, execution_options).where(column == item_id)
+            fields = key_fields(self.model_type, item_id, id_attribute=id_attribute, default=self.id_attribute)
+            condition = and_(*(self._column(name) == value for name, value in fields.items()))
+            select_statement = self._select(statement, load, execution_options).where(condition)
             found = self._all(self._with_for_update(select_statement, with_for_update))
             if not found:
                 raise NotFoundError(
-                    f"no {self.model_type.__name__} with {id_attribute or self.id_attribute}={item_id!r}",
+                    f"no {self.model_type.__name__} with {', '.join(f'{k}={v!r}' for k, v in fields.items())}",
                     model=self.model_type.__name__,
-                    field=id_attribute or self.id_attribute,
+                    field=", ".join(fields),
                 )
             self._finish(found[:1], auto_expunge=auto_expunge, write=False)
             return found[0]
@@ -476,25 +487,26 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
             if inspect(data).session is self.session:
                 item = data
             else:
-                id_name = id_attribute or self.id_attribute
                 values = self._set_values(data)
-                item_id = values.get(id_name)
+                item_id = key_of(self.model_type, values, id_attribute=id_attribute, default=self.id_attribute)
                 if item_id is None:
+                    id_names = self._key_names(id_attribute)
                     raise RepositoryError(
-                        f"cannot update a {self.model_type.__name__} without its {id_name}",
+                        f"cannot update a {self.model_type.__name__} without its {', '.join(id_names)}",
                         model=self.model_type.__name__,
-                        field=id_name,
+                        field=", ".join(id_names),
                     )
                 item = self.get(
                     item_id,
                     auto_expunge=False,  # expunged (if asked) after the write, not before it
-                    id_attribute=id_name,
+                    id_attribute=id_attribute,
                     load=load,
                     execution_options=execution_options,
                     with_for_update=with_for_update,
                 )
+                key_names = set(self._key_names(id_attribute)) | set(self._info.primary_key)
                 for key, value in values.items():
-                    if key != id_name and key not in self._info.primary_key:
+                    if key not in key_names:
                         setattr(item, key, value)
                 self._copy_relationships(data, item)
             self._finish(
@@ -1057,16 +1069,31 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
     ) -> builtins.list[ModelT]:
         """Delete the items with these ids in bulk ``DELETE ... WHERE id IN (...)`` statements (chunked) and
-        return them. Database-level cascades apply; ORM-level cascades don't (use ``delete`` for those)."""
+        return them. Database-level cascades apply; ORM-level cascades don't (use ``delete`` for those).
+
+        ``item_ids`` may mix ids and model instances (deleted by their id); with a composite primary key the
+        ids are tuples or dicts, as for ``get``.
+        """
+        from sqlalchemy import tuple_
+
         if not item_ids:
             return []
         with self._wrap():
-            column = self._column(id_attribute)
-            size = chunk_size or rows_per_statement(self._dialect, 1)
+            names = self._key_names(id_attribute)
+            keys: builtins.list[Any] = []
+            for item_id in item_ids:
+                if isinstance(item_id, self.model_type):
+                    carried = {name: getattr(item_id, name) for name in names}
+                    item_id = key_of(self.model_type, carried, id_attribute=id_attribute, default=self.id_attribute)
+                fields = key_fields(self.model_type, item_id, id_attribute=id_attribute, default=self.id_attribute)
+                keys.append(tuple(fields[name] for name in names) if len(names) > 1 else fields[names[0]])
+            columns = [self._column(name) for name in names]
+            size = chunk_size or rows_per_statement(self._dialect, len(names))
             deleted: builtins.list[ModelT] = []
             base = self._select(None, load, execution_options)
-            for chunk in chunks(builtins.list(item_ids), size):
-                deleted.extend(self._all(base.where(column.in_(chunk))))
+            for chunk in chunks(keys, size):
+                condition = columns[0].in_(chunk) if len(columns) == 1 else tuple_(*columns).in_(chunk)
+                deleted.extend(self._all(base.where(condition)))
             self._delete_rows(deleted, auto_commit)
             return deleted
 

@@ -16,6 +16,7 @@ from typing_extensions import TypeVar
 
 from dbops.errors import RepositoryError
 from dbops.repository import SQLAlchemyAsyncRepository
+from dbops.repository._keys import key_fields, key_names, key_of, set_key
 from dbops.repository._statements import FilterArg, LoadSpec, OrderingPair
 from dbops.service._util import (
     OffsetPagination,
@@ -385,13 +386,13 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT, RepositoryT]):
         ``update(AuthorUpdate(name="x"), item_id=author_id)`` changes ``name`` only; ``dob`` keeps its value
         because the input never set it. ``NotFoundError`` if the item doesn't exist.
         """
-        id_name = id_attribute or self.repository.id_attribute
+        default_id = self.repository.id_attribute
         data = await self.to_model_on_update(data)
         if is_dto_data(data):
             data = data.create_instance()  # carries only the fields the body set, when the DTO is partial
         if isinstance(data, self.model_type):
             if item_id is not None:
-                setattr(data, id_name, item_id)
+                set_key(self.model_type, data, item_id, id_attribute=id_attribute, default=default_id)
             return await self._repo.update(
                 data,
                 attribute_names=attribute_names,
@@ -407,14 +408,16 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT, RepositoryT]):
             schema_dump(data, exclude_unset=True)  # raises the "cannot turn ... into model fields" error
         values = model_kwargs(self.model_type, schema_dump(data, exclude_unset=True))
         if item_id is None:
-            item_id = values.get(id_name)
+            item_id = key_of(self.model_type, values, id_attribute=id_attribute, default=default_id)
             if item_id is None:
+                names = key_names(self.model_type, id_attribute, default_id)
                 raise RepositoryError(
-                    f"update needs item_id or a {id_name!r} in the data for {self.model_type.__name__}",
+                    f"update needs item_id or {', '.join(map(repr, names))} in the data for {self.model_type.__name__}",
                     model=self.model_type.__name__,
-                    field=id_name,
+                    field=", ".join(names),
                 )
-        values.pop(id_name, None)
+        for name in key_fields(self.model_type, item_id, id_attribute=id_attribute, default=default_id):
+            values.pop(name, None)
         existing = await self._repo.get(
             item_id,
             auto_expunge=False,  # the update below detaches it, if asked
@@ -474,7 +477,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT, RepositoryT]):
         """Update the matching item with the fields ``data`` sets, or create it."""
         model = await self.to_model(data, "upsert")
         if item_id is not None:
-            setattr(model, self.repository.id_attribute, item_id)
+            set_key(self.model_type, model, item_id, id_attribute=None, default=self.repository.id_attribute)
         return await self._repo.upsert(
             model,
             attribute_names=attribute_names,

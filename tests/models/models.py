@@ -51,3 +51,17 @@ class RtSecretModel(base.UUIDBase):
 
 
 TABLES = [RtAuthorModel.__table__, RtBookModel.__table__, RtCounterModel.__table__, RtSecretModel.__table__]
+
+
+class RtEnrollmentModel(base.DefaultBase, base.AuditColumns):
+    """A composite primary key (student_id, course), as an association table of a real app has."""
+
+    __tablename__ = "rt_enrollment"
+
+    student_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    course: Mapped[str] = mapped_column(String(20), primary_key=True)
+    grade: Mapped[Optional[str]] = mapped_column(String(2))
+    seat: Mapped[Optional[int]] = mapped_column(unique=True)
+
+
+COMPOSITE_TABLES = [RtEnrollmentModel.__table__]
