@@ -114,7 +114,9 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
 
     @property
     def _dialect(self) -> Dialect:
-        return self.session.get_bind(mapper=self._info.mapper).dialect
+        # Through the session's connection, not just its bind: a dialect learns what the server supports
+        # (MariaDB's RETURNING, ...) on the engine's first connect, and flags read before it are the defaults.
+        return self.session.connection(bind_arguments={"mapper": self._info.mapper}).dialect
 
     def _wrap(self) -> contextlib.AbstractContextManager[None]:
         return wrap_sqlalchemy_exception(self.model_type, enabled=self.wrap_exceptions)
@@ -384,10 +386,56 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         """The items matching the filters (``LimitOffset`` pages, ``OrderBy`` sorts)."""
         with self._wrap():
             select_statement = self._select(statement, load, execution_options)
-            select_statement = apply_order_by(select_statement, self.model_type, order_by or self.order_by)
+            select_statement = apply_order_by(
+                select_statement, self.model_type, order_by if order_by is not None else self.order_by
+            )
             items = self._all(apply_filters(select_statement, self.model_type, filters, kwargs))
             self._finish(items, auto_expunge=auto_expunge, write=False)
             return items
+
+    def get_many(
+        self,
+        *filters: FilterArg,
+        statement: Select[Any] | None = None,
+        auto_expunge: bool | None = None,
+        order_by: OrderingPair | builtins.list[OrderingPair] | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> builtins.list[ModelT]:
+        """``list`` under Advanced Alchemy's newer name."""
+        return self.list(
+            *filters,
+            statement=statement,
+            auto_expunge=auto_expunge,
+            order_by=order_by,
+            load=load,
+            execution_options=execution_options,
+            **kwargs,
+        )
+
+    def get_many_and_count(
+        self,
+        *filters: FilterArg,
+        statement: Select[Any] | None = None,
+        auto_expunge: bool | None = None,
+        count_with_window_function: bool | None = None,
+        order_by: OrderingPair | builtins.list[OrderingPair] | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> tuple[builtins.list[ModelT], int]:
+        """``list_and_count`` under Advanced Alchemy's newer name."""
+        return self.list_and_count(
+            *filters,
+            statement=statement,
+            auto_expunge=auto_expunge,
+            count_with_window_function=count_with_window_function,
+            order_by=order_by,
+            load=load,
+            execution_options=execution_options,
+            **kwargs,
+        )
 
     def list_and_count(
         self,
@@ -409,7 +457,9 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         with self._wrap():
             if window:
                 select_statement = self._select(statement, load, execution_options)
-                select_statement = apply_order_by(select_statement, self.model_type, order_by or self.order_by)
+                select_statement = apply_order_by(
+                    select_statement, self.model_type, order_by if order_by is not None else self.order_by
+                )
                 select_statement = apply_filters(select_statement, self.model_type, filters, kwargs)
                 rows = self.session.execute(select_statement.add_columns(func.count().over())).unique().all()
                 if rows:

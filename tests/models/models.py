@@ -65,3 +65,25 @@ class RtEnrollmentModel(base.DefaultBase, base.AuditColumns):
 
 
 COMPOSITE_TABLES = [RtEnrollmentModel.__table__]
+
+
+class RtItemModel(base.BigIntAuditBase):
+    """Rows for the filter tests: a nullable boolean, a nullable number, a nullable choice."""
+
+    __tablename__ = "rt_item"
+
+    name: Mapped[str] = mapped_column(String(30), unique=True)
+    active: Mapped[Optional[bool]]
+    score: Mapped[Optional[int]]
+    kind: Mapped[Optional[str]] = mapped_column(String(5))
+    tags: Mapped[list[RtTagModel]] = relationship(lazy="raise")
+
+
+class RtTagModel(base.BigIntBase):
+    __tablename__ = "rt_tag"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("rt_item.id"))
+    label: Mapped[str] = mapped_column(String(10))
+
+
+FILTER_TABLES = [RtItemModel.__table__, RtTagModel.__table__]

@@ -66,3 +66,23 @@ def test_update_with_a_detached_instance_carries_its_relationships(db, is_async)
         assert await ctx.repo(PortBook).count() == 1  # delete-orphan removed the replaced books
 
     run(db, is_async, PORT_TABLES, body)
+
+
+def test_advanced_alchemy_method_names(db, is_async):
+    from dbops.filters import LimitOffset, OrderBy
+
+    async def body(ctx: Context) -> None:
+        authors = _service(ctx)
+        created = await authors.create_many([{"name": n} for n in ("Ann", "Bob", "Cy", "Di")])
+        assert [a.name for a in await authors.get_many(OrderBy("name", "desc"))] == ["Di", "Cy", "Bob", "Ann"]
+        page, total = await authors.get_many_and_count(OrderBy("name"), LimitOffset(2, 1))
+        assert ([a.name for a in page], total) == (["Bob", "Cy"], 4)
+        # delete_many with model instances, ids, or both
+        gone = await authors.delete_many([created[0], created[1].id])
+        assert sorted(a.name for a in gone) == ["Ann", "Bob"]
+        gone = await authors.delete_many([await authors.get_one(name="Cy")])
+        assert [a.name for a in gone] == ["Cy"]
+        await ctx.session.commit()
+        assert [a.name for a in await authors.list()] == ["Di"]
+
+    run(db, is_async, TABLES, body)

@@ -91,8 +91,11 @@ async def check_async(session: AsyncSession, author_id: UUID, page: list[filters
 async def check_two_parameters(session: AsyncSession, author_id: UUID) -> None:
     authors = TwoParamAuthorService(session)
     assert_type(await authors.get(author_id), TypedAuthor)
+    assert_type(await authors.get_many(), list[TypedAuthor])
+    assert_type(await authors.get_many_and_count(), tuple[list[TypedAuthor], int])
     assert_type(await authors.create({"name": "x"}), TypedAuthor)
     assert_type(authors.repository, AuthorRepository)
+    assert_type(await authors.repository.get_many(filters.NullFilter("dob")), list[TypedAuthor])
     assert_type(await authors.repository.named("x"), TypedAuthor)
     assert_type(AuthorService(session).repository, repository.SQLAlchemyAsyncRepository[Any])
     sync_authors = TwoParamSyncAuthorService(Session())
