@@ -137,7 +137,7 @@ class SQLAlchemyAsyncRepository(Generic[ModelT]):
         with_for_update: Any = None,
         **kwargs: Any,
     ) -> ModelT | None:
-        """The one item matching the filters, or ``None``; ``RepositoryError`` if several match."""
+        """The one item matching the filters, or ``None``; ``MultipleResultsFoundError`` if several match."""
         result: ModelT | None = await self._call(
             "get_one_or_none",
             *filters,
@@ -160,7 +160,7 @@ class SQLAlchemyAsyncRepository(Generic[ModelT]):
         with_for_update: Any = None,
         **kwargs: Any,
     ) -> ModelT:
-        """The one item matching the filters; ``NotFoundError`` if none, ``RepositoryError`` if several."""
+        """The one item matching the filters; ``NotFoundError`` if none, ``MultipleResultsFoundError`` if several."""
         result: ModelT = await self._call(
             "get_one",
             *filters,

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from dbops.errors import DuplicateKeyError, NotFoundError, RepositoryError
+from dbops.errors import DuplicateKeyError, ImproperConfigurationError, NotFoundError, RepositoryError
 from dbops.filters import LimitOffset, PaginationFilter, column_for
 from dbops.repository._errors import wrap_sqlalchemy_exception
 from dbops.repository._keys import key_fields, key_names, key_of
@@ -92,7 +92,9 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         if model_type is not None:
             self.model_type = model_type  # type: ignore[misc]
         if getattr(self, "model_type", None) is None:
-            raise RepositoryError(f"{type(self).__name__} needs a model: set model_type = <YourModel> on the class")
+            raise ImproperConfigurationError(
+                f"{type(self).__name__} needs a model: set model_type = <YourModel> on the class"
+            )
         self.session = session
         self.statement = statement
         self.auto_expunge = auto_expunge
@@ -282,7 +284,7 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         with_for_update: Any = None,
         **kwargs: Any,
     ) -> ModelT | None:
-        """The one item matching the filters, or ``None``; ``RepositoryError`` if several match."""
+        """The one item matching the filters, or ``None``; ``MultipleResultsFoundError`` if several match."""
         with self._wrap():
             select_statement = apply_filters(
                 self._select(statement, load, execution_options), self.model_type, filters, kwargs
@@ -303,7 +305,7 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         with_for_update: Any = None,
         **kwargs: Any,
     ) -> ModelT:
-        """The one item matching the filters; ``NotFoundError`` if none, ``RepositoryError`` if several."""
+        """The one item matching the filters; ``NotFoundError`` if none, ``MultipleResultsFoundError`` if several."""
         item = self.get_one_or_none(
             *filters,
             statement=statement,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, overload
 
 from typing_extensions import TypeVar
 
-from dbops.errors import RepositoryError
+from dbops.errors import ImproperConfigurationError, RepositoryError
 from dbops.repository import SQLAlchemySyncRepository
 from dbops.repository._keys import key_fields, key_names, key_of, set_key
 from dbops.repository._statements import FilterArg, LoadSpec, OrderingPair
@@ -79,7 +79,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT, RepositoryT]):
         count_with_window_function: bool | None = None,
     ) -> None:
         if getattr(self, "repository_type", None) is None:
-            raise RepositoryError(f"{type(self).__name__} needs repository_type = <a repository class>")
+            raise ImproperConfigurationError(f"{type(self).__name__} needs repository_type = <a repository class>")
         self.repository: RepositoryT = self.repository_type(
             session=session,
             statement=statement,
@@ -108,7 +108,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT, RepositoryT]):
             with config.get_session() as new_session:
                 yield cls(new_session, **kwargs)
         else:
-            raise RepositoryError(f"{cls.__name__}.new() needs a session or a config")
+            raise ImproperConfigurationError(f"{cls.__name__}.new() needs a session or a config")
 
     @property
     def _repo(self) -> SQLAlchemySyncRepository[ModelT]:
