@@ -15,11 +15,13 @@ __all__ = [
     "DataError",
     "DatabaseConnectionError",
     "DbopsError",
+    "DdlLockTimeoutError",
     "DuplicateKeyError",
     "FilterError",
     "ForeignKeyError",
     "ImproperConfigurationError",
     "IntegrityError",
+    "LintFailedError",
     "LockTimeoutError",
     "MigrationError",
     "MultipleResultsFoundError",
@@ -102,8 +104,20 @@ class LockTimeoutError(DbopsError):
     exit_code = 3
 
 
+class DdlLockTimeoutError(DbopsError):
+    """A migration statement could not get its table lock within ``--ddl-lock-timeout``, on every retry."""
+
+    exit_code = 4
+
+
 class CheckFailedError(DbopsError):
     """``check`` found differences between the models and the database, or unapplied revisions."""
+
+    exit_code = 1
+
+
+class LintFailedError(DbopsError):
+    """``lint`` found unsafe operations in the revisions (``check --lint`` too)."""
 
     exit_code = 1
 
