@@ -270,7 +270,7 @@ class CollectionFilter(InAnyFilter, Generic[T]):
 
     field_name: FieldName
     values: Collection[T] | None
-    prefer_any: bool = False
+    prefer_any: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         _check_collection(type(self).__name__, self.values)
@@ -299,7 +299,7 @@ class NotInCollectionFilter(InAnyFilter, Generic[T]):
 
     field_name: FieldName
     values: Collection[T] | None
-    prefer_any: bool = False
+    prefer_any: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         _check_collection(type(self).__name__, self.values)
