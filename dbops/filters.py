@@ -51,6 +51,8 @@ __all__ = [
     "PaginationFilter",
     "SearchFilter",
     "StatementFilter",
+    "StatementFilterT",
+    "StatementTypeT",
     "column_for",
     "in_values",
     "not_in_values",
@@ -58,6 +60,10 @@ __all__ = [
 
 SelectT = TypeVar("SelectT", bound="Select[Any]")
 T = TypeVar("T")
+StatementTypeT = TypeVar("StatementTypeT", bound="Select[Any]")
+"""The statement a filter's ``append_to_statement`` takes and returns (Advanced Alchemy's name, for filters of
+your own: ``def append_to_statement(self, statement: StatementTypeT, model) -> StatementTypeT``)."""
+StatementFilterT = TypeVar("StatementFilterT", bound="StatementFilter")
 
 FieldName = Union[str, Any]
 """A model attribute name, or the attribute itself (``AuthorModel.name``)."""

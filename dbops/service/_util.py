@@ -69,7 +69,7 @@ def is_schema_data(value: Any) -> bool:
     return attrs is not None and attrs.has(type(value))
 
 
-def schema_dump(data: Any, *, exclude_unset: bool) -> dict[str, Any]:
+def schema_dump(data: Any, exclude_unset: bool = True) -> dict[str, Any]:
     """The fields of ``data`` (dict, pydantic model, msgspec Struct, dataclass or attrs instance) as a dict.
 
     With ``exclude_unset``, only what the input set: pydantic's ``model_fields_set``, msgspec fields that are

@@ -12,7 +12,13 @@ from uuid import UUID
 from litestar import Controller, Litestar, get, patch, post, put
 from litestar.dto import DTOConfig, DTOData
 from litestar.testing import TestClient
-from litestar_dbops import SQLAlchemyAsyncConfig, SQLAlchemyPlugin, SQLAlchemySyncConfig
+from litestar_dbops import (
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+    SQLAlchemySyncConfig,
+    async_autocommit_before_send_handler,
+    sync_autocommit_before_send_handler,
+)
 from litestar_dbops.dto import SQLAlchemyDTO
 from litestar_dbops.providers import create_service_dependencies
 from sqlalchemy import create_engine, select
@@ -113,10 +119,14 @@ def app_for(db: TestDatabase, is_async: bool) -> Litestar:
     create_tables(db, TABLES)
     config: Any
     if is_async:
-        config = SQLAlchemyAsyncConfig(connection_string=db.async_url, before_send_handler="autocommit")
+        config = SQLAlchemyAsyncConfig(
+            connection_string=db.async_url, before_send_handler=async_autocommit_before_send_handler
+        )
         controller: type[Controller] = AsyncAuthorController
     else:
-        config = SQLAlchemySyncConfig(connection_string=db.sync_url, before_send_handler="autocommit")
+        config = SQLAlchemySyncConfig(
+            connection_string=db.sync_url, before_send_handler=sync_autocommit_before_send_handler
+        )
         controller = SyncAuthorController
     return Litestar([controller], plugins=[SQLAlchemyPlugin(config=config)])
 
