@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from dbops.repository._statements import LoadSpec, OrderingPair
-from dbops.service._async import SQLAlchemyAsyncRepositoryService
+from dbops.service._async import ModelT, SQLAlchemyAsyncRepositoryService
 from dbops.service._sync import SQLAlchemySyncRepositoryService
 from dbops.service._util import OffsetPagination, schema_dump
 from dbops.service.typing import (
@@ -57,6 +57,7 @@ __all__ = [
     "ModelDTOT",
     "ModelDictListT",
     "ModelDictT",
+    "ModelT",
     "OffsetPagination",
     "OrderingPair",
     "SQLAlchemyAsyncRepositoryService",

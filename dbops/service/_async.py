@@ -63,6 +63,10 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT, RepositoryT]):
     """The repository class the service uses (an inner ``class Repo`` in the usual pattern)."""
     match_fields: ClassVar[builtins.list[str] | str | None] = None
     """Default fields ``upsert``/``upsert_many`` match on (default: the repository's)."""
+    loader_options: ClassVar[LoadSpec] = None
+    """Default ``load=`` of the service's repository, as Advanced Alchemy's services declare it."""
+    execution_options: ClassVar[dict[str, Any] | None] = None
+    """Default ``execution_options=`` of the service's repository."""
 
     def __init__(
         self,
@@ -87,8 +91,8 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT, RepositoryT]):
             auto_refresh=auto_refresh,
             auto_commit=auto_commit,
             order_by=order_by,
-            load=load,
-            execution_options=execution_options,
+            load=load if load is not None else self.loader_options,
+            execution_options=execution_options if execution_options is not None else self.execution_options,
             wrap_exceptions=wrap_exceptions,
             count_with_window_function=count_with_window_function,
         )

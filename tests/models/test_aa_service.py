@@ -86,3 +86,33 @@ def test_advanced_alchemy_method_names(db, is_async):
         assert [a.name for a in await authors.list()] == ["Di"]
 
     run(db, is_async, TABLES, body)
+
+
+def test_service_loader_options_class_variable(db, is_async):
+    # Advanced Alchemy services declare default eager loads as a class variable
+    from tests.models.models import RtBookModel
+
+    class BookService(service.SQLAlchemyAsyncRepositoryService[RtBookModel]):
+        class Repo(repository.SQLAlchemyAsyncRepository[RtBookModel]):
+            model_type = RtBookModel
+
+        repository_type = Repo
+        loader_options = [RtBookModel.author]  # the relationship is lazy="raise" without it
+
+    class SyncBookService(service.SQLAlchemySyncRepositoryService[RtBookModel]):
+        class Repo(repository.SQLAlchemySyncRepository[RtBookModel]):
+            model_type = RtBookModel
+
+        repository_type = Repo
+        loader_options = [RtBookModel.author]
+
+    async def body(ctx: Context) -> None:
+        author = await ctx.repo(RtAuthorModel).add(RtAuthorModel(name="Ann"))
+        await ctx.repo(RtBookModel).add(RtBookModel(title="One", author_id=author.id))
+        await ctx.session.commit()
+        ctx.raw_session.expunge_all()
+        books = BookService(ctx.raw_session) if ctx.is_async else ctx.wrap(SyncBookService(ctx.raw_session))
+        (book,) = await books.list()
+        assert book.author.name == "Ann"
+
+    run(db, is_async, TABLES, body)
