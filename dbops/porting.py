@@ -22,6 +22,8 @@ IMPORT_MAP: dict[str, str] = {
     "advanced_alchemy.extensions.litestar.providers": "litestar_dbops.providers",
     "advanced_alchemy.extensions.litestar.dto": "litestar_dbops.dto",
     "advanced_alchemy.extensions.litestar.plugins": "litestar_dbops",
+    "advanced_alchemy.extensions.litestar.mixins": "dbops.base",
+    "advanced_alchemy.extensions.litestar.types": "dbops.types",
     "advanced_alchemy.extensions.litestar": "litestar_dbops",
     "litestar.plugins.sqlalchemy": "litestar_dbops",
     "advanced_alchemy.repository": "dbops.repository",
@@ -42,6 +44,7 @@ IMPORT_MAP: dict[str, str] = {
 
 RENAMES: dict[tuple[str, str], str] = {
     ("advanced_alchemy.exceptions", "AdvancedAlchemyError"): "DbopsError",
+    ("advanced_alchemy.types", "encrypted_string"): "encrypted",
 }
 """Names that exist in dbops under another name: imported ``as`` the old one, so the code using them is unchanged."""
 
