@@ -342,49 +342,10 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT, RepositoryT]):
             **kwargs,
         )
 
-    def get_many(
-        self,
-        *filters: FilterArg,
-        statement: Select[Any] | None = None,
-        auto_expunge: bool | None = None,
-        order_by: OrderingPair | builtins.list[OrderingPair] | None = None,
-        load: LoadSpec = None,
-        execution_options: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> builtins.list[ModelT]:
-        """``list`` under Advanced Alchemy's newer name."""
-        return self.list(
-            *filters,
-            statement=statement,
-            auto_expunge=auto_expunge,
-            order_by=order_by,
-            load=load,
-            execution_options=execution_options,
-            **kwargs,
-        )
-
-    def get_many_and_count(
-        self,
-        *filters: FilterArg,
-        statement: Select[Any] | None = None,
-        auto_expunge: bool | None = None,
-        count_with_window_function: bool | None = None,
-        order_by: OrderingPair | builtins.list[OrderingPair] | None = None,
-        load: LoadSpec = None,
-        execution_options: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> tuple[builtins.list[ModelT], int]:
-        """``list_and_count`` under Advanced Alchemy's newer name."""
-        return self.list_and_count(
-            *filters,
-            statement=statement,
-            auto_expunge=auto_expunge,
-            count_with_window_function=count_with_window_function,
-            order_by=order_by,
-            load=load,
-            execution_options=execution_options,
-            **kwargs,
-        )
+    get_many = list
+    """``list`` under Advanced Alchemy's newer name."""
+    get_many_and_count = list_and_count
+    """``list_and_count`` under Advanced Alchemy's newer name."""
 
     # -- writes -------------------------------------------------------------------------------------
 
