@@ -6,7 +6,7 @@ Engines raise these with a one-line message that says what went wrong and where.
 
 from __future__ import annotations
 
-import re
+from dbops.urls import redact
 
 __all__ = [
     "CheckFailedError",
@@ -32,26 +32,6 @@ __all__ = [
     "StorageNotFoundError",
     "redact",
 ]
-
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)(?P<password>[^@\s]*)(?P<at>@)")
-# A quoted value is masked up to its closing quote (it may hold spaces). MySQL's "(using password: YES)" says
-# whether a password was sent, not what it was: it stays readable.
-_KEYWORD_PASSWORD = re.compile(
-    r"""(?P<head>\b(?:password|passwd|pwd)['"]?\s*[=:]\s*)"""
-    r"""(?:(?P<quote>['"])(?:\\.|(?!(?P=quote)).)*(?P=quote)|(?!(?:YES|NO)\))[^'"\s,;)]+)""",
-    re.I,
-)
-
-
-def _mask_keyword(match: re.Match[str]) -> str:
-    quote = match["quote"] or ""
-    return f"{match['head']}{quote}***{quote}"
-
-
-def redact(text: str) -> str:
-    """Mask passwords in any URL (``scheme://user:***@host``) or ``password=...`` fragment of ``text``."""
-    text = _URL_PASSWORD.sub(r"\g<head>***\g<at>", text)
-    return _KEYWORD_PASSWORD.sub(_mask_keyword, text)
 
 
 class DbopsError(Exception):

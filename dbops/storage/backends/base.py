@@ -79,17 +79,24 @@ def md5_of_etag(etag: str | None) -> str | None:
     return value if _MD5_HEX.fullmatch(value) else None
 
 
+def shown_path(path: str, limit: int = 120) -> str:
+    """``path`` for a message: quoted, and cut (with its length) when long, so an error stays one readable line."""
+    if len(path) <= limit:
+        return repr(path)
+    return f"{path[:limit]!r}... ({len(path)} characters)"
+
+
 def check_path(path: str, *, backend: str) -> str:
     """Refuse keys that could escape the backend's root: ``..`` segments, absolute paths, NUL, empty."""
     if not isinstance(path, str) or not path:
         raise StorageError(f"backend {backend!r}: empty file path")
     if "\x00" in path:
-        raise StorageError(f"backend {backend!r}: file path {path!r} contains a NUL byte")
+        raise StorageError(f"backend {backend!r}: file path {shown_path(path)} contains a NUL byte")
     normalised = path.replace("\\", "/")
     if normalised.startswith("/") or (len(normalised) > 1 and normalised[1] == ":"):
-        raise StorageError(f"backend {backend!r}: file path {path!r} is absolute")
+        raise StorageError(f"backend {backend!r}: file path {shown_path(path)} is absolute")
     if any(part == ".." for part in normalised.split("/")):
-        raise StorageError(f"backend {backend!r}: file path {path!r} contains '..'")
+        raise StorageError(f"backend {backend!r}: file path {shown_path(path)} contains '..'")
     return normalised
 
 

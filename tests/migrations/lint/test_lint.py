@@ -319,13 +319,14 @@ def test_lint_through_litestar_database(tmp_path: Path) -> None:
     from tests.plugin.helpers import run_litestar
 
     make_project(tmp_path, OFFLINE_URLS["postgresql"], [("r1", None, BASE), ("r2", "r1", 'op.drop_table("author")')])
-    (tmp_path / "app.py").write_text(
+    # A module name of its own: the run is in-process, and other tests import modules called "app".
+    (tmp_path / "lint_litestar_app.py").write_text(
         "from pathlib import Path\nfrom litestar import Litestar\n"
         "from litestar_dbops import AlembicSyncConfig, SQLAlchemyPlugin, SQLAlchemySyncConfig\n"
         f"config = SQLAlchemySyncConfig(connection_string={OFFLINE_URLS['postgresql']!r}, "
         "alembic_config=AlembicSyncConfig(script_location=str(Path(__file__).parent / 'migrations')))\n"
         "app = Litestar(plugins=[SQLAlchemyPlugin(config=config)])\n"
     )
-    result = run_litestar(["--app", "app:app", "database", "lint", "r2"], app_dir=tmp_path)
+    result = run_litestar(["--app", "lint_litestar_app:app", "database", "lint", "r2"], app_dir=tmp_path)
     assert result.exit_code == 1, result.output
     assert "drop-table: DROP TABLE author (revision r2)" in result.output
