@@ -3,7 +3,7 @@
 dbops' engines (migrations, dump/load, cleanup) are written once, against a sync ``Connection``. For an async
 config they run inside ``AsyncConnection.run_sync`` on a fresh event loop and a fresh ``NullPool`` engine, so
 the URL and driver the user configured are the ones used and no pooled connection outlives its loop.
-Connection failures become one-line ``ConnectionError``s with the password masked.
+Connection failures become one-line ``DatabaseConnectionError``s with the password masked.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from dbops.errors import ConnectionError, DbopsError
+from dbops.errors import DatabaseConnectionError, DbopsError
 from dbops.urls import backend_name, parse_url, redact
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def translate_connect_errors(config: AnyConfig) -> Iterator[None]:
     except UnicodeEncodeError as error:
         # PyMySQL and asyncmy send the password as latin-1; the error's own text quotes a character of it.
         if error.object == parse_url(str(config.connection_string)).password:
-            raise ConnectionError(
+            raise DatabaseConnectionError(
                 f"cannot connect to {config.describe()}: the driver can't send this password "
                 f"(it holds characters outside {error.encoding})"
             ) from error
@@ -82,11 +82,11 @@ def translate_connect_errors(config: AnyConfig) -> Iterator[None]:
         raise
 
 
-def _cannot_connect(config: AnyConfig, error: BaseException) -> ConnectionError:
+def _cannot_connect(config: AnyConfig, error: BaseException) -> DatabaseConnectionError:
     # Scrubbed before the cut to one line: a password holding a line break must not leave its first line behind.
     text = redact(str(error)).strip()
     detail = text.splitlines()[0] if text else type(error).__name__
-    return ConnectionError(f"cannot connect to {config.describe()}: {detail}")
+    return DatabaseConnectionError(f"cannot connect to {config.describe()}: {detail}")
 
 
 _DRIVER_PACKAGES = frozenset({"asyncpg", "asyncmy", "aiosqlite", "aiomysql", "psycopg", "psycopg2", "pymysql"})

@@ -12,18 +12,20 @@ __all__ = [
     "CheckFailedError",
     "ConfigError",
     "ConfirmationRequiredError",
-    "ConnectionError",
     "DataError",
+    "DatabaseConnectionError",
     "DbopsError",
     "DdlLockTimeoutError",
     "DuplicateKeyError",
     "FilterError",
     "ForeignKeyError",
+    "ImproperConfigurationError",
     "IntegrityError",
     "LintFailedError",
     "LockTimeoutError",
     "MigrationError",
     "MigrationInterruptedError",
+    "MultipleResultsFoundError",
     "NotFoundError",
     "RepositoryError",
     "SessionsError",
@@ -34,15 +36,23 @@ __all__ = [
 
 
 class DbopsError(Exception):
-    """Base of every error dbops raises on purpose; ``exit_code`` is what the CLI exits with."""
+    """Base of every error dbops raises on purpose; ``exit_code`` is what the CLI exits with.
+
+    ``detail=`` and ``.detail`` are Advanced Alchemy's spelling of the message, so code that raises or reads
+    its errors that way works unchanged.
+    """
 
     exit_code: int = 1
 
-    def __init__(self, message: str) -> None:
-        super().__init__(redact(message))
+    def __init__(self, message: str = "", *, detail: str | None = None) -> None:
+        super().__init__(redact(message or detail or ""))
 
     @property
     def message(self) -> str:
+        return str(self)
+
+    @property
+    def detail(self) -> str:
         return str(self)
 
 
@@ -52,10 +62,15 @@ class ConfigError(DbopsError):
     exit_code = 2
 
 
-class ConnectionError(DbopsError):
+class DatabaseConnectionError(DbopsError):
     """The database could not be reached or refused the credentials."""
 
     exit_code = 2
+
+
+ConnectionError = DatabaseConnectionError
+"""The former name, kept so existing ``from dbops.errors import ConnectionError`` still works; it shadows the
+builtin ``ConnectionError`` wherever it is imported, hence the new name (and its absence from ``__all__``)."""
 
 
 class MigrationError(DbopsError):
@@ -118,8 +133,10 @@ class RepositoryError(DbopsError):
 
     exit_code = 1
 
-    def __init__(self, message: str, *, model: str | None = None, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str = "", *, model: str | None = None, field: str | None = None, detail: str | None = None
+    ) -> None:
+        super().__init__(message, detail=detail)
         self.model = model
         self.field = field
 
@@ -142,6 +159,18 @@ class DuplicateKeyError(IntegrityError):
 
 class ForeignKeyError(IntegrityError):
     """A foreign key points at a missing row, or a row is still referenced by another table."""
+
+
+class MultipleResultsFoundError(RepositoryError):
+    """Several rows matched where one was expected (``get_one``, ``get_one_or_none``): the filters don't name
+    a unique row."""
+
+
+class ImproperConfigurationError(RepositoryError, ConfigError):
+    """A repository or service is set up wrong (no ``model_type``, no ``repository_type``, ...): a
+    ``RepositoryError`` for code that catches those, a ``ConfigError`` (exit code 2) for the CLI."""
+
+    exit_code = 2
 
 
 class FilterError(RepositoryError):

@@ -147,10 +147,12 @@ def _mask_keyword(match: re.Match[str]) -> str:
 
 
 def _known_password_patterns() -> list[re.Pattern[str]]:
-    patterns: list[re.Pattern[str]] = []
+    patterns: set[re.Pattern[str]] = set()
     for owner in list(_live.values()):
-        patterns.extend(_password_patterns(getattr(owner, "connection_string", None)))
-    return patterns
+        patterns.update(_password_patterns(getattr(owner, "connection_string", None)))
+    # Longest first across all configs: one config's password "line" must not eat the tail of another's ":line",
+    # leaving its ":" behind.
+    return sorted(patterns, key=lambda pattern: len(pattern.pattern), reverse=True)
 
 
 @functools.lru_cache(maxsize=64)

@@ -18,6 +18,7 @@ from dbops.errors import (
     DuplicateKeyError,
     ForeignKeyError,
     IntegrityError,
+    MultipleResultsFoundError,
     NotFoundError,
     RepositoryError,
     redact,
@@ -122,7 +123,7 @@ def translate_error(error: Exception, model: type[Any]) -> DbopsError:
     if isinstance(error, sa_exc.NoResultFound):
         return NotFoundError(f"no {model_name} matches the given filters", model=model_name)
     if isinstance(error, sa_exc.MultipleResultsFound):
-        return RepositoryError(f"more than one {model_name} matches the given filters", model=model_name)
+        return MultipleResultsFoundError(f"more than one {model_name} matches the given filters", model=model_name)
     orig = getattr(error, "orig", None)
     text = driver_message(orig) if orig is not None else str(error)
     constraint, pg_column, detail = pg_details(orig)
