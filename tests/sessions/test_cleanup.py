@@ -9,9 +9,9 @@ import time
 import pytest
 
 from dbops.errors import SessionsError
-from dbops.progress import RecordingReporter
 from dbops.sessions import CleanupResult, SessionTable, cleanup, model_session_tables, stats
 from tests.databases import TestDatabase
+from tests.reporter import RecordingReporter
 from tests.sessions.helpers import config, counts, create_table, seed
 from tests.sessions.models import BIND_KEY
 

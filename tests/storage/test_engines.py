@@ -12,13 +12,13 @@ from sqlalchemy.pool import NullPool
 
 from dbops.config import SQLAlchemySyncConfig
 from dbops.errors import ConfigError, StorageError
-from dbops.progress import RecordingReporter
 from dbops.storage import FileObject, LocalBackend, MemoryBackend, ObjectInfo, ObstoreBackend, StoredObject, storages
 from dbops.storage.check import check_files
 from dbops.storage.prune import delete_orphans, find_orphans
 from dbops.storage.scan import parse_duration
 from dbops.storage.sync import sync_files
 from tests.databases import TestDatabase
+from tests.reporter import RecordingReporter
 
 
 def composite(db: TestDatabase, rows: int) -> tuple[SQLAlchemySyncConfig, Table, MemoryBackend, MemoryBackend]:
