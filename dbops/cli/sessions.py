@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from dbops.cli.app import show_help_without_command
 from dbops.cli.state import get_state
 
 if TYPE_CHECKING:
@@ -15,7 +16,11 @@ if TYPE_CHECKING:
     from dbops.config import AnyConfig
     from dbops.sessions.cleanup import SessionTable
 
-app = typer.Typer(no_args_is_help=True, help="Server-side sessions: clean up expired ones, show counts.")
+app = typer.Typer(
+    help="Server-side sessions: clean up expired ones, show counts.",
+    invoke_without_command=True,
+    callback=show_help_without_command,
+)
 
 EXIT_INCOMPLETE = 75
 """``--max-seconds`` ran out with expired rows left (sysexits' EX_TEMPFAIL: the next run continues)."""

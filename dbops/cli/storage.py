@@ -10,12 +10,14 @@ from typing import Annotated
 
 import typer
 
+from dbops.cli.app import show_help_without_command
 from dbops.cli.state import get_state
 
 app = typer.Typer(
     name="storage",
     help="Check, sync and prune stored files (StoredObject columns).",
-    no_args_is_help=True,
+    invoke_without_command=True,
+    callback=show_help_without_command,
 )
 
 ModelOption = Annotated[

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from typer import _click  # Typer vendors click; its commands are these classes
 from typer.main import get_command
 
 from dbops.cli.app import create_app
 from tests.cli_runner import invoke
 
 
-def _walk(command: _click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], _click.Command]]:
+# Typer builds click commands (on click itself or, in newer versions, its vendored copy): typed as Any here.
+def _walk(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
     commands = getattr(command, "commands", None)
     if isinstance(commands, dict):
         for name, sub in commands.items():
@@ -25,7 +26,7 @@ COMMANDS = sorted(_walk(get_command(create_app())), key=lambda item: item[0])
 
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[" ".join(path) for path, _ in COMMANDS])
-def test_command_has_help_and_example(path: tuple[str, ...], command: _click.Command) -> None:
+def test_command_has_help_and_example(path: tuple[str, ...], command: Any) -> None:
     assert command.help, f"dbops {' '.join(path)} has no help text"
     first_line = command.help.strip().splitlines()[0]
     assert first_line[0].isupper() and not first_line.split()[0].endswith("s"), (

@@ -149,3 +149,15 @@ def test_no_dbops_module_imports_litestar() -> None:
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     count, imported = completed.stdout.split(" ", 1)
     assert int(count) > 50 and imported.strip() == "[]"
+
+
+def test_ctrl_c_is_one_line_and_exit_130(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever typer version runs the CLI, an interrupt ends the same way (typer alone would exit silently)."""
+    from dbops.cli.state import CliState
+
+    def interrupted(self: CliState) -> list[object]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(CliState, "configs", interrupted)
+    result = invoke(["--config", "settings.py:db", "configs"], cwd=project)
+    assert (result.exit_code, result.stdout, result.stderr) == (130, "", "Interrupted.\n")
