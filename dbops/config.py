@@ -140,6 +140,12 @@ class AsyncSessionConfig(_SessionConfig):
 
 # The extra that installs each driver module a URL may name (``No module named 'asyncpg'`` → dbops[postgres]).
 _DRIVER_EXTRAS = {"psycopg": "postgres", "asyncpg": "postgres", "pymysql": "mysql", "asyncmy": "mysql"}
+# SQLAlchemy's default drivers for URLs that name none (mysql://, postgresql://), which no extra installs: the
+# hint names the URL form that uses the driver the extra does install.
+_DEFAULT_DRIVER_HINTS = {
+    "MySQLdb": "a URL without a driver uses mysqlclient; use mysql+pymysql:// (pip install 'dbops[mysql]')",
+    "psycopg2": "a URL without a driver uses psycopg2; use postgresql+psycopg:// (pip install 'dbops[postgres]')",
+}
 
 IncludeObject = Callable[[Any, str | None, str, bool, Any], bool]
 
@@ -241,6 +247,8 @@ class DatabaseConfig:
         except ModuleNotFoundError as exc:
             hint = _DRIVER_EXTRAS.get(exc.name or "")
             extra = f" (install it with: pip install 'dbops[{hint}]')" if hint else ""
+            if exc.name in _DEFAULT_DRIVER_HINTS:
+                extra = f" ({_DEFAULT_DRIVER_HINTS[exc.name]})"
             raise ConfigError(f"cannot create an engine for {self.url}: {exc}{extra}") from exc
         except Exception as exc:
             raise ConfigError(f"cannot create an engine for {self.url}: {exc}") from exc

@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from dbops.errors import ConnectionError, DbopsError, redact
+from dbops.errors import ConnectionError, DbopsError, first_line, redact
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -44,13 +44,13 @@ def translate_connect_errors(config: AnyConfig) -> Iterator[None]:
         raise
     except (exc.OperationalError, exc.InterfaceError) as error:
         if getattr(error, "connection_invalidated", False) or error.statement is None or _is_connect_error(error):
-            detail = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+            detail = first_line(error)
             raise ConnectionError(f"cannot connect to {config.describe()}: {redact(detail)}") from error
         raise
     except exc.DBAPIError as error:
         # Some drivers (asyncpg) raise their refusals at connect time as plain DBAPIErrors; no statement ran.
         if error.statement is None or getattr(error, "connection_invalidated", False):
-            detail = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+            detail = first_line(error)
             raise ConnectionError(f"cannot connect to {config.describe()}: {redact(detail)}") from error
         raise
     except OSError as error:  # raised directly by some async drivers (asyncpg, asyncmy)
@@ -59,7 +59,7 @@ def translate_connect_errors(config: AnyConfig) -> Iterator[None]:
         # SQLAlchemy 2.0 lets some async drivers' connect-time refusals through unwrapped (asyncpg's
         # InvalidAuthorizationSpecificationError); recognise them by their package and message.
         if type(error).__module__.split(".", 1)[0] in _DRIVER_PACKAGES and _is_connect_error(error):
-            detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            detail = first_line(error)
             raise ConnectionError(f"cannot connect to {config.describe()}: {redact(detail)}") from error
         raise
 

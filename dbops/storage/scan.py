@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Column, Connection, MetaData, Table, func, select, tuple_
 from sqlalchemy import exc as sa_exc
 
-from dbops.errors import ConfigError, StorageError
+from dbops.errors import ConfigError, StorageError, first_line
 from dbops.storage.data_type import StoredObject, file_objects_in
 from dbops.storage.file_object import FileObject
 
@@ -139,7 +139,7 @@ def files_of(value: Any) -> list[FileObject]:
 
 
 def _read_error(column: StoredColumn, exc: sa_exc.DBAPIError) -> StorageError:
-    detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    detail = first_line(exc)
     return StorageError(f"cannot read {column.label}: {detail}")
 
 

@@ -15,7 +15,6 @@ from dbops.errors import ConfigError, StorageError
 from dbops.storage import FileObject, LocalBackend, MemoryBackend, ObjectInfo, ObstoreBackend, StoredObject, storages
 from dbops.storage.check import check_files
 from dbops.storage.prune import delete_orphans, find_orphans
-from dbops.storage.scan import parse_duration
 from dbops.storage.sync import sync_files
 from tests.databases import TestDatabase
 from tests.reporter import RecordingReporter
@@ -102,20 +101,6 @@ def test_prune_grace_period(sqlite_db: TestDatabase) -> None:
     assert [info.path for info in later.orphans] == ["orphan.txt"] and later.referenced == 2 and later.stored == 3
     delete_orphans(later)
     assert not source.exists("orphan.txt") and len(list(source.list())) == 2
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("90s", 90), ("15m", 900), ("2h", 7200), ("7d", 604800), ("1w", 604800), ("1h30m", 5400), ("0", 0)],
-)
-def test_parse_duration(text: str, seconds: int) -> None:
-    assert parse_duration(text) == timedelta(seconds=seconds)
-
-
-@pytest.mark.parametrize("text", ["", "soon", "5", "1h30", "-1h", "1y"])
-def test_parse_duration_rejects(text: str) -> None:
-    with pytest.raises(StorageError, match="bad duration"):
-        parse_duration(text)
 
 
 def shared_file_rows(db: TestDatabase, source: MemoryBackend) -> tuple[SQLAlchemySyncConfig, Table, FileObject]:
