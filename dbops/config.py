@@ -167,6 +167,13 @@ class AlembicConfig:
     include_object: IncludeObject | None = None
     version_table_pk: bool = True
     compare_server_default: bool = False
+    ddl_lock_timeout: float | str | None = None
+    """Run each migration statement with this lock timeout (seconds, or ``"500ms"``, ``"2s"``); ``None``: none.
+
+    PostgreSQL ``SET LOCAL lock_timeout``, MariaDB/MySQL ``lock_wait_timeout``; ``--ddl-lock-timeout`` overrides
+    it. ``dbops lint`` takes it as the lock timeout every statement runs under."""
+    ddl_retries: int = 0
+    """How often a revision whose statement hit ``ddl_lock_timeout`` is rolled back and retried."""
 
 
 @dataclass

@@ -15,10 +15,12 @@ __all__ = [
     "ConnectionError",
     "DataError",
     "DbopsError",
+    "DdlLockTimeoutError",
     "DuplicateKeyError",
     "FilterError",
     "ForeignKeyError",
     "IntegrityError",
+    "LintFailedError",
     "LockTimeoutError",
     "MigrationError",
     "NotFoundError",
@@ -88,8 +90,20 @@ class LockTimeoutError(DbopsError):
     exit_code = 3
 
 
+class DdlLockTimeoutError(DbopsError):
+    """A migration statement could not get its table lock within ``--ddl-lock-timeout``, on every retry."""
+
+    exit_code = 4
+
+
 class CheckFailedError(DbopsError):
     """``check`` found differences between the models and the database, or unapplied revisions."""
+
+    exit_code = 1
+
+
+class LintFailedError(DbopsError):
+    """``lint`` found unsafe operations in the revisions (``check --lint`` too)."""
 
     exit_code = 1
 
