@@ -22,9 +22,11 @@ from tests.cli_runner import invoke
         ("1h30m", 5400),
         ("1H 30M", 5400),
         ("0", 0),
+        ("500ms", 0.5),
+        ("1m30s", 90),
     ],
 )
-def test_parse_duration(text: str, seconds: int) -> None:
+def test_parse_duration(text: str, seconds: float) -> None:
     assert parse_duration(text) == timedelta(seconds=seconds)
 
 
