@@ -209,7 +209,7 @@ class GeneratedBackend(MemoryBackend):
         return ObjectInfo(path=path, size=self.CHUNK * self.chunks)
 
 
-@pytest.mark.parametrize("target_kind", ["local", "s3"])
+@pytest.mark.parametrize("target_kind", ["local", "s3", "s3rver"])
 def test_sync_streams_a_large_file(
     sqlite_db: TestDatabase, tmp_path: Path, target_kind: str, request: pytest.FixtureRequest
 ) -> None:
@@ -221,7 +221,7 @@ def test_sync_streams_a_large_file(
     if target_kind == "local":
         target = storages.register_backend(LocalBackend("big-target", tmp_path / "target"))
     else:
-        server = request.getfixturevalue("s3_server")  # a multipart upload
+        server = request.getfixturevalue("s3_server" if target_kind == "s3" else "s3rver_server")  # multipart
         target = storages.register_backend(server.backend("big-target", server.create_bucket()))
     digest = hashlib.sha256()
     for chunk in source.iter_chunks("big.bin"):
