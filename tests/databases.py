@@ -74,7 +74,7 @@ class TestDatabase:
                 conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
                 conn.execute("CREATE SCHEMA public")
         else:
-            import pymysql
+            import pymysql  # type: ignore[import-untyped]
 
             conn = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user="root", password="", autocommit=True)
             try:

@@ -95,7 +95,7 @@ def test_two_concurrent_upgrades_apply_each_migration_once(db: TestDatabase, is_
     ]
 
 
-def _wait_until_waiting_for_the_lock(process: subprocess.Popen[str], log: Path, db: TestDatabase) -> None:
+def _wait_until_waiting_for_the_lock(process: subprocess.Popen[bytes], log: Path, db: TestDatabase) -> None:
     """Until ``process`` waits at the migration lock: it says so on servers; on SQLite it blocks in ``BEGIN
     IMMEDIATE`` with the database file open (seen in /proc), since SQLite's busy wait says nothing."""
     deadline = time.monotonic() + 60
@@ -138,15 +138,15 @@ def lock_held_elsewhere(db: TestDatabase, config: object) -> Iterator[None]:
     if db.dialect != "postgresql":
         sql = ("SELECT GET_LOCK(:key, 5)", "SELECT RELEASE_LOCK(:key)")
     try:
-        with engine.connect() as connection:
-            acquired = connection.execute(sa.text(sql[0]), {"key": key}).scalar()
+        with engine.connect() as server:
+            acquired = server.execute(sa.text(sql[0]), {"key": key}).scalar()
             assert acquired in ("", 1)  # pg_advisory_lock returns void, GET_LOCK 1
-            connection.commit()
+            server.commit()
             try:
                 yield
             finally:
-                connection.execute(sa.text(sql[1]), {"key": key})
-                connection.commit()
+                server.execute(sa.text(sql[1]), {"key": key})
+                server.commit()
     finally:
         engine.dispose()
 

@@ -33,7 +33,7 @@ def _write(connection: sa.Connection) -> None:
     with Session(bind=connection) as session:
         session.add_all([Doc(id=1, body=None), Doc(id=2, body=sa.JSON.NULL)])
         session.flush()
-    connection.execute(Doc.__table__.insert(), [{"id": 3, "body": {"a": None}}, {"id": 4, "body": []}])
+    connection.execute(sa.insert(Doc), [{"id": 3, "body": {"a": None}}, {"id": 4, "body": []}])
 
 
 def _oracle(connection: sa.Connection) -> list[tuple[int, bool]]:
