@@ -6,23 +6,25 @@ Engines raise these with a one-line message that says what went wrong and where.
 
 from __future__ import annotations
 
-import re
+from dbops.urls import redact
 
 __all__ = [
     "CheckFailedError",
     "ConfigError",
     "ConfirmationRequiredError",
-    "ConnectionError",
     "DataError",
+    "DatabaseConnectionError",
     "DbopsError",
     "DdlLockTimeoutError",
     "DuplicateKeyError",
     "FilterError",
     "ForeignKeyError",
+    "ImproperConfigurationError",
     "IntegrityError",
     "LintFailedError",
     "LockTimeoutError",
     "MigrationError",
+    "MultipleResultsFoundError",
     "NotFoundError",
     "RepositoryError",
     "SessionsError",
@@ -32,37 +34,25 @@ __all__ = [
     "redact",
 ]
 
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)(?P<password>[^@\s]*)(?P<at>@)")
-# A quoted value is masked up to its closing quote (it may hold spaces). MySQL's "(using password: YES)" says
-# whether a password was sent, not what it was: it stays readable.
-_KEYWORD_PASSWORD = re.compile(
-    r"""(?P<head>\b(?:password|passwd|pwd)['"]?\s*[=:]\s*)"""
-    r"""(?:(?P<quote>['"])(?:\\.|(?!(?P=quote)).)*(?P=quote)|(?!(?:YES|NO)\))[^'"\s,;)]+)""",
-    re.I,
-)
-
-
-def _mask_keyword(match: re.Match[str]) -> str:
-    quote = match["quote"] or ""
-    return f"{match['head']}{quote}***{quote}"
-
-
-def redact(text: str) -> str:
-    """Mask passwords in any URL (``scheme://user:***@host``) or ``password=...`` fragment of ``text``."""
-    text = _URL_PASSWORD.sub(r"\g<head>***\g<at>", text)
-    return _KEYWORD_PASSWORD.sub(_mask_keyword, text)
-
 
 class DbopsError(Exception):
-    """Base of every error dbops raises on purpose; ``exit_code`` is what the CLI exits with."""
+    """Base of every error dbops raises on purpose; ``exit_code`` is what the CLI exits with.
+
+    ``detail=`` and ``.detail`` are Advanced Alchemy's spelling of the message, so code that raises or reads
+    its errors that way works unchanged.
+    """
 
     exit_code: int = 1
 
-    def __init__(self, message: str) -> None:
-        super().__init__(redact(message))
+    def __init__(self, message: str = "", *, detail: str | None = None) -> None:
+        super().__init__(redact(message or detail or ""))
 
     @property
     def message(self) -> str:
+        return str(self)
+
+    @property
+    def detail(self) -> str:
         return str(self)
 
 
@@ -72,10 +62,15 @@ class ConfigError(DbopsError):
     exit_code = 2
 
 
-class ConnectionError(DbopsError):
+class DatabaseConnectionError(DbopsError):
     """The database could not be reached or refused the credentials."""
 
     exit_code = 2
+
+
+ConnectionError = DatabaseConnectionError
+"""The former name, kept so existing ``from dbops.errors import ConnectionError`` still works; it shadows the
+builtin ``ConnectionError`` wherever it is imported, hence the new name (and its absence from ``__all__``)."""
 
 
 class MigrationError(DbopsError):
@@ -132,8 +127,10 @@ class RepositoryError(DbopsError):
 
     exit_code = 1
 
-    def __init__(self, message: str, *, model: str | None = None, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str = "", *, model: str | None = None, field: str | None = None, detail: str | None = None
+    ) -> None:
+        super().__init__(message, detail=detail)
         self.model = model
         self.field = field
 
@@ -156,6 +153,18 @@ class DuplicateKeyError(IntegrityError):
 
 class ForeignKeyError(IntegrityError):
     """A foreign key points at a missing row, or a row is still referenced by another table."""
+
+
+class MultipleResultsFoundError(RepositoryError):
+    """Several rows matched where one was expected (``get_one``, ``get_one_or_none``): the filters don't name
+    a unique row."""
+
+
+class ImproperConfigurationError(RepositoryError, ConfigError):
+    """A repository or service is set up wrong (no ``model_type``, no ``repository_type``, ...): a
+    ``RepositoryError`` for code that catches those, a ``ConfigError`` (exit code 2) for the CLI."""
+
+    exit_code = 2
 
 
 class FilterError(RepositoryError):
@@ -189,17 +198,18 @@ class StorageNotFoundError(StorageError):
 
 
 def first_line(error: BaseException | str) -> str:
-    """The first line of an error's message, for one-line reports (drivers add the SQL and hints below it).
+    """The first line of an error's message, passwords masked, for one-line reports (drivers add the SQL and
+    hints below it).
 
     For a SQLAlchemy error wrapping a driver error (``.orig``) the driver's own message is used, without
     SQLAlchemy's ``(module.Class)`` prefix and trailing SQL; an exception without a message gives its type name.
-    Passwords are not masked here: ``DbopsError`` masks its message, other callers call ``redact``.
+    Masked before the cut, so a password holding a line break leaves no piece of itself on the first line.
     """
     if isinstance(error, str):
-        text = error.strip()
+        text = redact(error).strip()
     else:
         orig = getattr(error, "orig", None)
-        text = str(orig if orig is not None else error).strip()
+        text = redact(str(orig if orig is not None else error)).strip()
         if not text:
             return type(error).__name__
     return text.splitlines()[0].rstrip() if text else text

@@ -69,21 +69,23 @@ _DEFAULT_DRIVERS = {"mysql": "pymysql", "mariadb": "pymysql", "postgresql": "psy
 
 
 def _config_from_url(url: str) -> AnyConfig:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+    from sqlalchemy.exc import NoSuchModuleError
 
     from dbops.config import SQLAlchemyAsyncConfig, SQLAlchemySyncConfig
-    from dbops.errors import ConfigError, redact
+    from dbops.errors import ConfigError
+    from dbops.urls import mask_url, parse_url
 
     try:
-        parsed = make_url(url)
+        parsed = parse_url(url)
         driver = _DEFAULT_DRIVERS.get(parsed.drivername)
         if driver is not None:
             parsed = parsed.set(drivername=f"{parsed.drivername}+{driver}")
             url = parsed.render_as_string(hide_password=False)
         is_async = bool(parsed.get_dialect().is_async)
-    except (ArgumentError, NoSuchModuleError, ValueError) as error:
-        raise ConfigError(f"bad --url {redact(url)}: {error}") from error
+    except ConfigError as error:
+        raise ConfigError(f"bad --url: {error}") from error
+    except NoSuchModuleError as error:
+        raise ConfigError(f"bad --url {mask_url(url)}: {error}") from error
     return SQLAlchemyAsyncConfig(connection_string=url) if is_async else SQLAlchemySyncConfig(connection_string=url)
 
 

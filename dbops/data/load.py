@@ -638,7 +638,11 @@ class _BatchWriter:
         message = _db_message(error)
         lowered = message.lower()
         if "duplicate" in lowered or "unique" in lowered:
-            keys = ", ".join(repr(column.key) for column in self.table.primary_key.columns)
+            # The constraint the database names (uq_author_name -> 'name'); the primary key when it names none.
+            from dbops.violations import unique_columns
+
+            names = unique_columns(error.orig, self.table) or [c.name for c in self.table.primary_key.columns]
+            keys = ", ".join(repr(self.table.c[name].key if name in self.table.c else name) for name in names)
             return DataError(f"{where}, column {keys}: {message}")
         column = next((key for key in values if f"'{key}'" in message or f'"{key}"' in message), None)
         return DataError(f"{where}" + (f", column {column!r}" if column else "") + f": {message}")

@@ -396,11 +396,10 @@ def _sqlite_file_lock(
     config: AnyConfig, script: ScriptDirectory, lock: LockSettings, reporter: Reporter
 ) -> contextlib.AbstractContextManager[None]:
     """The SQLite lock for an env.py that opens its own connections: a file lock beside the database."""
-    from sqlalchemy.engine import make_url
-
     from dbops.migrations.lock import file_lock
+    from dbops.urls import parse_url
 
-    database = make_url(str(config.connection_string)).database
+    database = parse_url(str(config.connection_string)).database
     if not database or database == ":memory:" or sys.platform == "win32":
         reporter.warn(f"{script.env_py_location} is not dbops' env.py: this run holds no migration lock")
         return contextlib.nullcontext()

@@ -78,9 +78,11 @@ def _same_database(url: Any, target: Any) -> bool:
 def statement_timeouts(config: AnyConfig, dialect: str, seconds: float) -> Iterator[None]:
     """Every transaction begun on the config's database while the block runs gets the lock timeout."""
     from sqlalchemy import event
-    from sqlalchemy.engine import Engine, make_url
+    from sqlalchemy.engine import Engine
 
-    target = make_url(str(config.connection_string))
+    from dbops.urls import parse_url
+
+    target = parse_url(str(config.connection_string))
     autocommit_start: list[str] = []
     autocommit_end: list[str] = []
     if dialect == "postgresql":

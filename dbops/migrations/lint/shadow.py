@@ -33,9 +33,9 @@ __all__ = ["run_on_shadow", "shadow_database"]
 
 
 def _with_database(config: AnyConfig, database: str | None) -> AnyConfig:
-    from sqlalchemy.engine import make_url
+    from dbops.urls import parse_url
 
-    url = make_url(str(config.connection_string)).set(database=database)
+    url = parse_url(str(config.connection_string)).set(database=database)
     return dataclasses.replace(
         config,
         connection_string=url.render_as_string(hide_password=False),
@@ -98,18 +98,18 @@ def shadow_database(config: AnyConfig, dialect: str, shadow_url: str | None) -> 
 
 
 def _sqlite_file(config: AnyConfig, path: Path) -> AnyConfig:
-    from sqlalchemy.engine import make_url
+    from dbops.urls import parse_url
 
-    url = make_url(str(config.connection_string)).set(database=str(path))
+    url = parse_url(str(config.connection_string)).set(database=str(path))
     return dataclasses.replace(
         config, connection_string=url.render_as_string(hide_password=False), engine_instance=None, session_maker=None
     )
 
 
 def _same_database(a: AnyConfig, b: AnyConfig) -> bool:
-    from sqlalchemy.engine import make_url
+    from dbops.urls import parse_url
 
-    first, second = make_url(str(a.connection_string)), make_url(str(b.connection_string))
+    first, second = parse_url(str(a.connection_string)), parse_url(str(b.connection_string))
     return (first.get_backend_name(), first.host, first.port, first.database) == (
         second.get_backend_name(),
         second.host,
@@ -154,11 +154,12 @@ def run_on_shadow(
 ) -> dict[str, list[Chunk]]:
     """Run each revision on the shadow (after migrating it up to the revision's parents); return what ran."""
     from sqlalchemy import event
-    from sqlalchemy.engine import Engine, make_url
+    from sqlalchemy.engine import Engine
 
     from dbops.migrations import commands
+    from dbops.urls import parse_url
 
-    database = make_url(str(shadow.connection_string)).database
+    database = parse_url(str(shadow.connection_string)).database
     recorded: dict[str, list[Chunk]] = {}
     capturing: list[tuple[str, list[Chunk]]] = []
 
