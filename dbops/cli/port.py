@@ -15,7 +15,7 @@ app = typer.Typer()
 
 @app.command("port")
 def port_command(
-    path: Annotated[Path, typer.Argument(help="A .py file or a directory (searched recursively).")],
+    path: Annotated[Path, typer.Argument(help="A .py file or a directory (searched recursively).", metavar="PATH")],
     write: Annotated[bool, typer.Option("--write", help="Rewrite the files (default: show the diff only).")] = False,
     yes: YesOption = False,
 ) -> None:
