@@ -145,29 +145,20 @@ def run(args: argparse.Namespace, url: str) -> None:
     # Into emptied tables; building the instances and rows is not timed.
     last: dict[str, list[Any]] = {}
 
-    def add_ours(_: int) -> Callable[[], None]:
-        with engine.begin() as connection:
-            connection.execute(OurItem.__table__.delete())
-        items = last["ours"] = [OurItem(name=f"item {i:07d}", value=i) for i in range(n)]
+    def adder(key: str, model: Any, repo_type: Any) -> Callable[[int], Callable[[], None]]:
+        def prepare(_: int) -> Callable[[], None]:
+            with engine.begin() as connection:
+                connection.execute(model.__table__.delete())
+            items = last[key] = [model(name=f"item {i:07d}", value=i) for i in range(n)]
 
-        def call() -> None:
-            with Session(engine, expire_on_commit=False) as session:
-                OurRepo(session=session).add_many(items)
-                session.commit()
+            def call() -> None:
+                with Session(engine, expire_on_commit=False) as session:
+                    repo_type(session=session).add_many(items)
+                    session.commit()
 
-        return call
+            return call
 
-    def add_aa(_: int) -> Callable[[], None]:
-        with engine.begin() as connection:
-            connection.execute(AAItem.__table__.delete())
-        items = last["aa"] = [AAItem(name=f"item {i:07d}", value=i) for i in range(n)]
-
-        def call() -> None:
-            with Session(engine, expire_on_commit=False) as session:
-                AARepo(session=session).add_many(items)
-                session.commit()
-
-        return call
+        return prepare
 
     def add_core(_: int) -> Callable[[], None]:
         with engine.begin() as connection:
@@ -181,7 +172,7 @@ def run(args: argparse.Namespace, url: str) -> None:
 
         return call
 
-    best = rounds({"ours": add_ours, "aa": add_aa, "core": add_core})
+    best = rounds({"ours": adder("ours", OurItem, OurRepo), "aa": adder("aa", AAItem, AARepo), "core": add_core})
     results.append((f"add_many {n:,} rows", best["ours"], best["aa"], best["core"]))
 
     # -- list_and_count ------------------------------------------------------------------------------------

@@ -97,6 +97,7 @@ NothingToConfirm = Annotated[
     bool, typer.Option("--yes", "--no-prompt", "-y", help="Accepted for compatibility; this command never asks.")
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would change, change nothing.")]
+RevId = Annotated[str | None, typer.Option("--rev-id", help="Revision id (default: random).", metavar="REV")]
 Format = FormatOption
 
 
@@ -248,9 +249,7 @@ def make_migrations_command(
     version_path: Annotated[
         str | None, typer.Option("--version-path", help="Directory for the file.", metavar="DIR")
     ] = None,
-    rev_id: Annotated[
-        str | None, typer.Option("--rev-id", help="Revision id (default: random).", metavar="REV")
-    ] = None,
+    rev_id: RevId = None,
     depends_on: Annotated[
         str | None, typer.Option("--depends-on", help="Revisions it depends on.", metavar="REV")
     ] = None,
@@ -434,9 +433,7 @@ def merge_command(
     branch_label: Annotated[
         str | None, typer.Option("--branch-label", help="Label for the merge.", metavar="LABEL")
     ] = None,
-    rev_id: Annotated[
-        str | None, typer.Option("--rev-id", help="Revision id (default: random).", metavar="REV")
-    ] = None,
+    rev_id: RevId = None,
     _yes: NothingToConfirm = False,
 ) -> None:
     """Write a revision that merges several heads into one.
