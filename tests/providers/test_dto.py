@@ -177,7 +177,7 @@ def test_hybrid_with_a_setter_is_written_through_the_setter() -> None:
         received.append(data)
 
     @patch("/author", dto=Partial, signature_namespace={"AuthorModel": AuthorModel}, sync_to_thread=False)
-    def update(data: DTOData[AuthorModel]) -> None:
+    def update(data: JSONBody[DTOData[AuthorModel]]) -> None:
         received.append(data.update_instance(AuthorModel(name="kept")))
 
     with TestClient(Litestar([create, update])) as client:
