@@ -28,7 +28,7 @@ from dbops.data.tables import (
     table_label,
     write_transaction,
 )
-from dbops.errors import DataError
+from dbops.errors import DataError, first_line
 from dbops.progress import NullReporter, Reporter
 
 if TYPE_CHECKING:
@@ -230,8 +230,7 @@ def _run(connection: Connection, statement: Any, what: str) -> None:
 
 
 def _db_message(error: DBAPIError) -> str:
-    text = str(error.orig if error.orig is not None else error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    return first_line(error)
 
 
 def _bind_table(table: Table) -> Table:

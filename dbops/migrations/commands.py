@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from dbops.errors import DbopsError, MigrationError, redact
+from dbops.errors import DbopsError, MigrationError, first_line, redact
 from dbops.migrations.interrupt import StepTracker, interrupted_error
 from dbops.migrations.results import (
     CheckResult,
@@ -116,12 +116,6 @@ def _alembic_config(
     return DbopsAlembicConfig(config, output_buffer=output_buffer, stdout=io.StringIO(), attributes=attributes)
 
 
-def _first_line(error: BaseException) -> str:
-    orig = getattr(error, "orig", None)
-    text = str(orig if orig is not None else error).strip()
-    return redact(text.splitlines()[0] if text else type(error).__name__)
-
-
 # Alembic errors a user meets, each with the one thing to do about it.
 _HINTS: tuple[tuple[str, str], ...] = (
     ("Target database is not up to date", "run `dbops upgrade` first"),
@@ -178,7 +172,7 @@ def _translate_errors(config: AnyConfig, action: str) -> Iterator[None]:
     except DbopsError:
         raise
     except (CommandError, RevisionError, SQLAlchemyError) as error:
-        line = _first_line(error)
+        line = first_line(error)
         raise MigrationError(f"{action} failed for {config.describe()}: {line}{_hint(config, line)}") from error
 
 
@@ -229,7 +223,7 @@ def _script_directory(config: AnyConfig, alembic_config: DbopsAlembicConfig) -> 
     except CommandError as error:
         if "doesn't exist" in str(error) or "not a directory" in str(error).lower():
             raise _missing_directory(config) from error
-        raise MigrationError(f"cannot read the migrations of {config.describe()}: {_first_line(error)}") from error
+        raise MigrationError(f"cannot read the migrations of {config.describe()}: {first_line(error)}") from error
 
 
 def _uses_dbops_env(script: ScriptDirectory) -> bool:
@@ -932,7 +926,7 @@ def check(config: AnyConfig, *, reporter: Reporter | None = None) -> CheckResult
         raise
     except Exception as error:
         raise MigrationError(
-            f"could not check {config.describe()}: {type(error).__name__}: {_first_line(error)}"
+            f"could not check {config.describe()}: {type(error).__name__}: {first_line(error)}"
         ) from error
 
 

@@ -23,13 +23,13 @@ from dbops.data.drop import drop_all
 from dbops.errors import DataError, MigrationError
 from dbops.migrations import commands
 from dbops.models import model_metadata
-from dbops.progress import RecordingReporter
 from tests.cli_runner import invoke_process
 from tests.conftest import REPO_ROOT
 from tests.databases import TestDatabase
 from tests.migrations.conftest import table_names, versions
 from tests.migrations.realapp.config import make_config
 from tests.migrations.realapp.models import Base
+from tests.reporter import RecordingReporter
 
 SHIPPED = Path(__file__).resolve().parent / "realapp" / "migrations"
 APP_TABLES = set(Base.metadata.tables)

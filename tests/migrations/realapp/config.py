@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from dbops import AlembicAsyncConfig, AlembicSyncConfig, SQLAlchemyAsyncConfig, SQLAlchemySyncConfig
 
@@ -14,7 +15,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def make_config(url: str, migrations: Path) -> SQLAlchemyAsyncConfig | SQLAlchemySyncConfig:
-    settings = {
+    settings: dict[str, Any] = {
         "script_location": str(migrations),
         "script_config": str(migrations / "alembic.ini"),
         "version_table_name": "app_schema_version",

@@ -81,7 +81,7 @@ async def run_async_migrations() -> None:
 
 
 def run_migrations_online() -> None:
-    url = config.get_main_option("sqlalchemy.url")
+    url = config.get_main_option("sqlalchemy.url") or ""
     if make_url(url).get_dialect().is_async:
         asyncio.run(run_async_migrations())
         return
