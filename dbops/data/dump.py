@@ -85,7 +85,9 @@ def dump_data(
     manifest_path = target / MANIFEST_NAME
     manifest_path.unlink(missing_ok=True)  # the old manifest must not vouch for half-rewritten files
     dialect = dialect_name(config)
-    metadata = config.get_metadata()
+    from dbops.models import model_metadata
+
+    metadata = model_metadata(config)
     version_table = version_table_name(config)
 
     def work(connection: Connection) -> DumpResult:

@@ -100,7 +100,9 @@ def load_data(
     for source in sources:
         _verify(source)
     dialect = dialect_name(config)
-    metadata = config.get_metadata()
+    from dbops.models import model_metadata
+
+    metadata = model_metadata(config)
     result = LoadResult(mode=mode, from_manifest=from_manifest)
 
     def work(connection: Connection) -> LoadResult:
