@@ -210,3 +210,15 @@ def test_ported_revisions_upgrade_and_downgrade(db: TestDatabase, is_async: bool
     assert str(columns["id"]) == expected_id
     commands.downgrade(config, "base")
     assert not {"author", "book", "tag"} & table_names(db)
+
+
+def test_only_revision_files_get_the_stand_ins() -> None:
+    from dbops.porting import port_source
+
+    imports = "from advanced_alchemy.types import GUID, PasswordHash\n"
+    model, unresolved = port_source(imports + "x = 1\n")
+    assert model.startswith("from dbops.types import GUID, PasswordHash") and unresolved == [
+        "1: advanced_alchemy.types.PasswordHash"
+    ]
+    revision, unresolved = port_source(imports + "revision = 'a1'\ndown_revision = None\n")
+    assert revision.startswith("from dbops.migrations.aa_types import GUID, PasswordHash") and unresolved == []
