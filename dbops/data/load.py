@@ -100,7 +100,7 @@ def load_data(
     for source in sources:
         _verify(source)
     dialect = dialect_name(config)
-    from dbops.models import model_metadata
+    from dbops.models import model_metadata, no_models_message, tables_without_models
 
     metadata = model_metadata(config)
     result = LoadResult(mode=mode, from_manifest=from_manifest)
@@ -111,6 +111,11 @@ def load_data(
         models = {table_label(table): table for table in metadata.sorted_tables}
         inspector = inspect(connection)
         present = set(inspector.get_table_names())
+        unmodelled = tables_without_models(config, metadata, present)
+        if unmodelled:
+            # Loading still works (into the tables as reflected), but without the models' column types
+            # (GUID, JsonB, DateTimeUTC, ...) the values are decoded by what the database reports.
+            reporter.warn(no_models_message(config, unmodelled) + " (loading into the tables as reflected)")
         reflected = MetaData()
         targets: dict[str, tuple[Table, _Source]] = {}
         for source in sources:
