@@ -25,6 +25,13 @@ NULL is ``null`` for every kind. Decoding accepts these forms and also what hand
 (numbers for decimals, ISO strings with ``Z`` for datetimes, numbers of seconds for intervals); a value of
 the wrong type raises ``ValueError`` with a short reason, which the loader turns into a ``DataError`` naming
 file, row and column.
+
+TypeDecorators: a column's kind is its stored type's (looking through the decorator), except that one whose
+Python values are ``uuid.UUID`` (dbops' ``GUID``, stored as ``BINARY(16)`` or ``CHAR(32)`` off PostgreSQL) is
+``uuid``. Values go through the decorator's own processing, so ``DateTimeUTC`` values are aware instants and
+naive timestamps are refused. dbops' ``EncryptedString``/``EncryptedText`` and ``StoredObject`` are dumped
+and loaded in their *stored* form instead (``stored_type``): the ciphertext (a dump never holds a secret in
+clear, and a model-less dump of the same table is identical) and the JSON metadata.
 """
 
 from __future__ import annotations
@@ -57,6 +64,8 @@ __all__ = [
     "encode_json_text",
     "encode_json_value",
     "is_plain",
+    "stored_column",
+    "stored_type",
     "type_kind",
 ]
 
@@ -105,6 +114,8 @@ def type_kind(type_: TypeEngine[Any]) -> str:
         if isinstance(type_, sqltypes._AbstractInterval):
             return "interval"
         if isinstance(type_, types.TypeDecorator) and seen < 10:
+            if stored_type(type_) is None and _python_type(type_) is uuid.UUID:
+                return "uuid"  # GUID: UUIDs in Python, whatever the bytes or text it stores
             type_ = type_.impl_instance
             seen += 1
             continue
@@ -137,11 +148,50 @@ Not ``time``: orjson 3.x drops a leading zero of the microseconds (``00:00:00.10
 """
 
 
+def _python_type(type_: TypeEngine[Any]) -> Any:
+    try:
+        return type_.python_type
+    except NotImplementedError:
+        return None
+
+
+def stored_type(type_: TypeEngine[Any]) -> TypeEngine[Any] | None:
+    """The stored type of a column type dumped and loaded in its stored form, else None.
+
+    dbops' encrypted strings (their ciphertext) and ``StoredObject`` (its JSON metadata). Looked up in
+    ``sys.modules``: a type whose module was never imported can't be on any column.
+    """
+    import sys
+
+    stored: list[type[Any]] = []
+    encrypted = sys.modules.get("dbops.types.encrypted")
+    if encrypted is not None:
+        stored.append(encrypted.EncryptedString)
+    storage = sys.modules.get("dbops.storage.data_type")
+    if storage is not None:
+        stored.append(storage.StoredObject)
+    if stored and isinstance(type_, tuple(stored)):
+        impl: TypeEngine[Any] = type_.impl_instance  # type: ignore[attr-defined]
+        return impl
+    return None
+
+
+def stored_column(column: Any) -> Any:
+    """``column`` to select in a dump: read as its stored type when it has one (no result processing)."""
+    from sqlalchemy import type_coerce
+
+    stored = stored_type(column.type)
+    return column if stored is None else type_coerce(column, stored).label(column.key)
+
+
 def is_plain(column: Column[Any]) -> bool:
-    """True unless the column's type is a TypeDecorator (whose Python values may be anything)."""
+    """True unless the column's type is a TypeDecorator (whose Python values may be anything).
+
+    A type dumped in its stored form (``stored_type``) counts as plain: its values are the stored type's.
+    """
     from sqlalchemy import types
 
-    return not isinstance(column.type, types.TypeDecorator)
+    return not isinstance(column.type, types.TypeDecorator) or stored_type(column.type) is not None
 
 
 def column_codec(column: Column[Any], *, dialect: str) -> ColumnCodec:
@@ -157,7 +207,7 @@ def _codec_for(type_: TypeEngine[Any], kind: str, dialect: str) -> tuple[Encoder
         item_encode, item_decode = _codec_for(item_type, type_kind(item_type), dialect)
         return _array_encoder(item_encode), _array_decoder(item_decode)
     if kind == "datetime":
-        return _encode_datetime, _datetime_decoder(_unwrap(type_), dialect)
+        return _encode_datetime, _datetime_decoder(type_, dialect)
     if kind == "enum":
         return _enum_encoder(_unwrap(type_)), _enum_decoder(_unwrap(type_))
     if kind == "uuid":
@@ -356,11 +406,21 @@ def _parse_datetime(value: Any) -> dt.datetime:
 
 def _datetime_decoder(type_: Any, dialect: str) -> Decoder:
     # PostgreSQL keeps instants for timestamptz; other databases store wall-clock times, so aware values go
-    # in as UTC wall-clock times there, and naive values are taken as UTC for timestamptz.
-    aware_column = bool(getattr(type_, "timezone", False)) and dialect == "postgresql"
+    # in as UTC wall-clock times there, and naive values are taken as UTC for timestamptz. A TypeDecorator
+    # over an aware DateTime (DateTimeUTC) converts for its dialect itself: it gets the aware instant, and
+    # DateTimeUTC, which refuses naive datetimes, gets no naive value passed off as one.
+    from sqlalchemy import types
+
+    from dbops.types.datetime import DateTimeUTC
+
+    decorated = isinstance(type_, types.TypeDecorator)
+    aware_column = bool(getattr(_unwrap(type_), "timezone", False)) and (dialect == "postgresql" or decorated)
+    needs_zone = isinstance(type_, DateTimeUTC)
 
     def decode(value: Any) -> dt.datetime:
         parsed = _parse_datetime(value)
+        if needs_zone and parsed.tzinfo is None:
+            raise _expect("a timestamp with a time zone (Z or +hh:mm) for this DateTimeUTC column", value)
         if aware_column:
             return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=_UTC)
         if parsed.tzinfo is not None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from dbops.data.codec import NATIVE_KINDS, column_codec, encode_json_text, is_plain
+from dbops.data.codec import NATIVE_KINDS, column_codec, encode_json_text, is_plain, stored_column
 from dbops.data.files import AtomicWriter, data_file_name
 from dbops.data.manifest import MANIFEST_NAME, ColumnInfo, Manifest, TableEntry
 from dbops.data.server_rows import ServerRowsError, out_of_range_value, server_rows
@@ -202,7 +202,7 @@ def _dump_table(
             selected.append(cast(column, Text).label(column.key))
             encoders.append(None)
         else:
-            selected.append(column)
+            selected.append(stored_column(column))
             native = codec.kind in NATIVE_KINDS and is_plain(column)
             encoders.append(None if native else codec.encode)
     order = list(table.primary_key.columns) or [

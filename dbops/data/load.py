@@ -9,16 +9,17 @@ the whole load rolls back: the database is exactly as before (unless ``batch_com
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from dbops.data.codec import JSON_NULL, ColumnCodec, column_codec
+from dbops.data.codec import JSON_NULL, ColumnCodec, column_codec, is_plain, stored_type
 from dbops.data.files import file_digest, is_data_file, iter_rows, table_name_of
 from dbops.data.manifest import MANIFEST_NAME, read_manifest
 from dbops.data.tables import (
@@ -119,24 +120,18 @@ def load_data(
                 raise DataError(f"{source.path}: no table {source.table!r} in {config.describe()}")
             targets[table_label(table)] = (table, source)
         ordered = dependency_order(table for table, _ in targets.values())
-        foreign_keys = _enforce_sqlite_foreign_keys(connection) if dialect == "sqlite" else None
-        try:
-            with write_transaction(connection, dialect):
-                if mode == "truncate":
-                    for table in reversed(ordered):
-                        _empty(connection, table, dialect)
-                loader = _TableLoader(connection, dialect, mode, batch_size, batch_commit, use_copy, reporter)
-                for table in ordered:
-                    source = targets[table_label(table)][1]
-                    rows = loader.load(table, source)
-                    result.tables.append(LoadedTable(table_label(table), source.path, rows))
-                if dialect == "postgresql":
-                    _reset_sequences(connection, ordered)
-                result.copy_used = loader.copy_used
-        finally:
-            if foreign_keys is not None:
-                connection.exec_driver_sql(f"PRAGMA foreign_keys={foreign_keys}")
-                connection.commit()
+        with _load_session(connection, dialect), write_transaction(connection, dialect):
+            if mode == "truncate":
+                for table in reversed(ordered):
+                    _empty(connection, table, dialect)
+            loader = _TableLoader(connection, dialect, mode, batch_size, batch_commit, use_copy, reporter)
+            for table in ordered:
+                source = targets[table_label(table)][1]
+                rows = loader.load(table, source)
+                result.tables.append(LoadedTable(table_label(table), source.path, rows))
+            if dialect == "postgresql":
+                _reset_sequences(connection, ordered)
+            result.copy_used = loader.copy_used
         return result
 
     return run_sync(config, work)
@@ -198,14 +193,37 @@ def _verify(source: _Source) -> None:
 # -- writing ---------------------------------------------------------------------------------------------------
 
 
-def _enforce_sqlite_foreign_keys(connection: Connection) -> int:
-    """Turn SQLite's foreign-key checks on for the load (they are off by default); returns the old setting."""
+@contextlib.contextmanager
+def _load_session(connection: Connection, dialect: str) -> Iterator[None]:
+    """Session settings for the load, put back afterwards (a sync config's connection returns to its pool).
+
+    SQLite: foreign-key checks on (they are off by default). MariaDB/MySQL: ``NO_AUTO_VALUE_ON_ZERO``, so an
+    id 0 is stored as 0 and not replaced by the next AUTO_INCREMENT value (as mysqldump does).
+    """
     if connection.in_transaction():
         connection.rollback()
-    old = int(connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one())
-    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+    if dialect == "sqlite":
+        setting, value = "PRAGMA foreign_keys", str(connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one())
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+    elif dialect in ("mysql", "mariadb"):
+        setting = "SET SESSION sql_mode"
+        value = str(connection.exec_driver_sql("SELECT @@SESSION.sql_mode").scalar_one())
+        connection.exec_driver_sql("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_AUTO_VALUE_ON_ZERO')")
+    else:
+        yield
+        return
     connection.rollback()
-    return old
+    try:
+        yield
+    finally:
+        if connection.in_transaction():
+            connection.rollback()
+        connection.exec_driver_sql(f"{setting} = {_sql_literal(value)}")
+        connection.commit()
+
+
+def _sql_literal(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def _empty(connection: Connection, table: Table, dialect: str) -> None:
@@ -233,13 +251,20 @@ def _db_message(error: DBAPIError) -> str:
 
 
 def _bind_table(table: Table) -> Table:
-    """``table`` itself, or a copy whose JSON columns bind ``None`` as SQL NULL (JSON null is ``JSON.NULL``)."""
+    """``table`` itself, or a copy whose JSON columns bind ``None`` as SQL NULL (JSON null is ``JSON.NULL``)
+    and whose columns loaded in their stored form (``codec.stored_type``) bind as that type."""
     from sqlalchemy import JSON, MetaData
 
+    stored = {column.key: stored_type(column.type) for column in table.columns}
+    stored = {key: type_ for key, type_ in stored.items() if type_ is not None}
+    if stored:
+        table = table.to_metadata(MetaData())
+        for key, type_ in stored.items():
+            table.c[key].type = type_
     json_columns = [column for column in table.columns if isinstance(column.type, JSON)]
     if not json_columns:
         return table
-    bound = table.to_metadata(MetaData())
+    bound = table if stored else table.to_metadata(MetaData())
     for column in json_columns:
         patched: Any = copy.copy(column.type)
         patched.none_as_null = True
@@ -511,11 +536,7 @@ def _copy_decoder(codec: ColumnCodec) -> Callable[[Any], Any]:
 
 def _copyable(table: Table, codecs: dict[str, ColumnCodec]) -> bool:
     """COPY bypasses SQLAlchemy's bind processing: only for columns whose decoded values psycopg takes as-is."""
-    from sqlalchemy import types
-
-    return not any(
-        isinstance(column.type, types.TypeDecorator) or codecs[column.key].kind == "other" for column in table.columns
-    )
+    return not any(not is_plain(column) or codecs[column.key].kind == "other" for column in table.columns)
 
 
 class _BatchWriter:
