@@ -255,8 +255,7 @@ def _bind_table(table: Table) -> Table:
     and whose columns loaded in their stored form (``codec.stored_type``) bind as that type."""
     from sqlalchemy import JSON, MetaData
 
-    stored = {column.key: stored_type(column.type) for column in table.columns}
-    stored = {key: type_ for key, type_ in stored.items() if type_ is not None}
+    stored = {column.key: type_ for column in table.columns if (type_ := stored_type(column.type)) is not None}
     if stored:
         table = table.to_metadata(MetaData())
         for key, type_ in stored.items():
