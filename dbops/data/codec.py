@@ -194,10 +194,24 @@ def is_plain(column: Column[Any]) -> bool:
     return not isinstance(column.type, types.TypeDecorator) or stored_type(column.type) is not None
 
 
-def column_codec(column: Column[Any], *, dialect: str) -> ColumnCodec:
-    """The codec for ``column`` when loading into / dumping from ``dialect`` (``sqlite``, ``postgresql``...)."""
+def column_codec(
+    column: Column[Any], *, dialect: str, source_kind: str | None = None, source_dialect: str | None = None
+) -> ColumnCodec:
+    """The codec for ``column`` when loading into / dumping from ``dialect`` (``sqlite``, ``postgresql``...).
+
+    ``source_kind``/``source_dialect``: what a dump's manifest recorded for the column, when loading one.
+    Where the target column is looser than the dump's (a MariaDB ``TINYINT(1)`` for a boolean, a text column
+    for JSON), values are decoded by the recorded kind: ``true`` → 1, an array → its JSON text. ``NaN`` and
+    infinities go into a decimal column only from a PostgreSQL dump into PostgreSQL (where the column held
+    them); from fixtures, and on databases that can't store them, they are refused.
+    """
     kind = type_kind(column.type)
     encode, decode = _codec_for(column.type, kind, dialect)
+    if kind == "decimal" and not (dialect == "postgresql" and source_dialect == "postgresql"):
+        decode = _finite_decimal
+    widen = _LOOSER.get((source_kind, kind)) if source_kind is not None else None
+    if widen is not None:
+        decode = widen(decode)
     return ColumnCodec(str(column.key), kind, encode, decode)  # not quoted_name: orjson keys must be str
 
 
@@ -351,6 +365,49 @@ def _decode_decimal(value: Any) -> Decimal:
         except InvalidOperation:
             pass
     raise _expect("a decimal number", value)
+
+
+def _finite_decimal(value: Any) -> Decimal:
+    decoded = _decode_decimal(value)
+    if not decoded.is_finite():
+        raise ValueError(f"{_describe(value)} is not a number a decimal (numeric) column can hold")
+    return decoded
+
+
+def _bool_as_int(decode: Decoder) -> Decoder:
+    def decoded(value: Any) -> Any:
+        return int(value) if isinstance(value, bool) else decode(value)
+
+    return decoded
+
+
+def _json_as_text(decode: Decoder) -> Decoder:
+    def decoded(value: Any) -> Any:
+        held = _decode_json(value)
+        return "null" if held is JSON_NULL else orjson.dumps(held).decode()
+
+    return decoded
+
+
+def _decimal_as_float(decode: Decoder) -> Decoder:
+    def decoded(value: Any) -> Any:
+        if isinstance(value, str) and value not in _FLOAT_SPECIALS:
+            try:
+                return float(Decimal(value))
+            except InvalidOperation:
+                pass
+        return decode(value)
+
+    return decoded
+
+
+_LOOSER: dict[tuple[str | None, str], Callable[[Decoder], Decoder]] = {
+    ("bool", "int"): _bool_as_int,
+    ("json", "str"): _json_as_text,
+    ("array", "str"): _json_as_text,
+    ("decimal", "float"): _decimal_as_float,
+}
+"""(kind the dump recorded, kind of the target column) → how to widen the target's decoder."""
 
 
 def _decode_float(value: Any) -> float:
