@@ -37,8 +37,9 @@ def dump_data_command(
 ) -> None:
     """Dump tables to one file each plus manifest.json, streaming, from one consistent snapshot.
 
-    Rows are ordered by primary key and encoded losslessly; files are written atomically and the manifest
-    (table order, row counts, sha256, column types, alembic revision) last.
+    Rows are ordered by primary key and encoded losslessly, with the manifest (table order, row counts,
+    sha256, column types, sequence state, alembic revision). The dump is written beside --dir and replaces it
+    only when complete: a failed or killed dump leaves the previous one as it was.
 
     Example: dbops dump-data --dir backup/2024-06-01 --gzip
     """
@@ -77,11 +78,27 @@ def load_data_command(
     batch_commit: Annotated[
         bool, typer.Option("--batch-commit", help="Commit after every batch (faster for huge loads; NOT atomic).")
     ] = False,
+    disable_triggers: Annotated[
+        bool,
+        typer.Option(
+            "--disable-triggers",
+            help="PostgreSQL, superusers: fire no triggers (foreign keys are not checked either).",
+        ),
+    ] = False,
+    require_same_revision: Annotated[
+        bool,
+        typer.Option(
+            "--require-same-revision", help="Refuse a dump taken at another Alembic revision (default: warn)."
+        ),
+    ] = False,
+    max_row_size: Annotated[
+        int, typer.Option("--max-row-size", help="Largest row (one line of a file) to read, in MB.", min=1)
+    ] = 64,
 ) -> None:
     """Load a dump or fixture files in foreign-key order, in one transaction.
 
-    A dump's checksums and row counts are verified before anything is written; any bad row rolls the whole
-    load back. Without --dir or files, loads ./fixtures.
+    A dump's checksums, row counts and Alembic revision are checked before anything is written; any bad row
+    rolls the whole load back. Without --dir or files, loads ./fixtures.
 
     Example: dbops load-data --dir backup/2024-06-01 --mode truncate
     """
@@ -98,6 +115,9 @@ def load_data_command(
         mode=mode,
         batch_size=batch_size,
         batch_commit=batch_commit,
+        disable_triggers=disable_triggers,
+        require_same_revision=require_same_revision,
+        max_row_bytes=max_row_size << 20,
         reporter=reporter,
     )
     _print_tables(result.tables)

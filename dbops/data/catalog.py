@@ -79,7 +79,7 @@ class Catalog:
 
 
 _PG_TABLES = """
-SELECT n.nspname, c.relname, c.relkind, c.relispartition,
+SELECT n.nspname, c.relname, c.relkind::text, c.relispartition,
        rn.nspname AS root_schema, r.relname AS root_name,
        EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid) AS has_children
 FROM pg_class c

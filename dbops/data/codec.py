@@ -113,6 +113,11 @@ def type_kind(type_: TypeEngine[Any]) -> str:
     while True:
         if isinstance(type_, sqltypes._AbstractInterval):
             return "interval"
+        domain_type = _domain_type(type_)
+        if domain_type is not None and seen < 10:  # a PostgreSQL domain holds values of its base type
+            type_ = domain_type
+            seen += 1
+            continue
         if isinstance(type_, types.TypeDecorator) and seen < 10:
             if stored_type(type_) is None and _python_type(type_) is uuid.UUID:
                 return "uuid"  # GUID: UUIDs in Python, whatever the bytes or text it stores
@@ -146,6 +151,17 @@ NATIVE_KINDS = frozenset({"int", "bool", "str", "date", "datetime", "uuid"})
 
 Not ``time``: orjson 3.x drops a leading zero of the microseconds (``00:00:00.10000`` for 10000 µs).
 """
+
+
+def _domain_type(type_: TypeEngine[Any]) -> TypeEngine[Any] | None:
+    import sys
+
+    postgresql = sys.modules.get("sqlalchemy.dialects.postgresql")
+    domain = getattr(postgresql, "DOMAIN", None)
+    if domain is not None and isinstance(type_, domain):
+        data_type: TypeEngine[Any] = type_.data_type
+        return data_type
+    return None
 
 
 def _python_type(type_: TypeEngine[Any]) -> Any:
@@ -232,8 +248,13 @@ def _codec_for(type_: TypeEngine[Any], kind: str, dialect: str) -> tuple[Encoder
 def _unwrap(type_: TypeEngine[Any]) -> TypeEngine[Any]:
     from sqlalchemy import types
 
-    while isinstance(type_, types.TypeDecorator):
-        type_ = type_.impl_instance
+    for _ in range(10):
+        if isinstance(type_, types.TypeDecorator):
+            type_ = type_.impl_instance
+        elif (domain_type := _domain_type(type_)) is not None:
+            type_ = domain_type
+        else:
+            break
     return type_
 
 
