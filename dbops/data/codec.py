@@ -211,7 +211,12 @@ def is_plain(column: Column[Any]) -> bool:
 
 
 def column_codec(
-    column: Column[Any], *, dialect: str, source_kind: str | None = None, source_dialect: str | None = None
+    column: Column[Any],
+    *,
+    dialect: str,
+    source_kind: str | None = None,
+    source_dialect: str | None = None,
+    as_stored: bool = False,
 ) -> ColumnCodec:
     """The codec for ``column`` when loading into / dumping from ``dialect`` (``sqlite``, ``postgresql``...).
 
@@ -220,8 +225,12 @@ def column_codec(
     for JSON), values are decoded by the recorded kind: ``true`` → 1, an array → its JSON text. ``NaN`` and
     infinities go into a decimal column only from a PostgreSQL dump into PostgreSQL (where the column held
     them); from fixtures, and on databases that can't store them, they are refused.
+
+    ``as_stored`` (``SQLITE_AS_STORED``): the column's values are kept as SQLite stores them.
     """
     kind = type_kind(column.type)
+    if as_stored and kind in SQLITE_AS_STORED:
+        return ColumnCodec(str(column.key), kind, _encode_sqlite_value, _decode_sqlite_value)
     encode, decode = _codec_for(column.type, kind, dialect)
     if kind == "decimal" and not (dialect == "postgresql" and source_dialect == "postgresql"):
         decode = _finite_decimal
@@ -386,6 +395,27 @@ def _decode_decimal(value: Any) -> Decimal:
         except InvalidOperation:
             pass
     raise _expect("a decimal number", value)
+
+
+SQLITE_AS_STORED = frozenset({"date", "time", "datetime", "decimal"})
+"""Kinds whose values a SQLite table without a model keeps exactly as stored: SQLite has no such types, so
+an application's own text (``2024-01-01 12:00:00``, ``2024-01-01T12:00Z``), or numbers, sit in them, which
+SQLAlchemy's types would rewrite (``.000000``) or round (a NUMERIC(12,2) holding 1.005). Text stays a JSON
+string, integers and reals JSON numbers; a load into another database decodes them by its column types."""
+
+
+def _encode_sqlite_value(value: Any) -> Any:
+    if isinstance(value, float):
+        return _encode_float(value)
+    if isinstance(value, (str, int)):
+        return value
+    raise ValueError(f"a {type(value).__name__} value where dates, times and decimals are text or numbers")
+
+
+def _decode_sqlite_value(value: Any) -> Any:
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return value
+    raise _expect("text or a number", value)
 
 
 def _finite_decimal(value: Any) -> Decimal:

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from dbops.data.codec import NATIVE_KINDS, column_codec, encode_json_text, is_plain, stored_column
+from dbops.data.codec import (
+    NATIVE_KINDS,
+    SQLITE_AS_STORED,
+    column_codec,
+    encode_json_text,
+    is_plain,
+    stored_column,
+)
 from dbops.data.counters import read_counters
 from dbops.data.files import AtomicWriter, StagedDirectory, data_file_name
 from dbops.data.manifest import MANIFEST_NAME, ColumnInfo, Manifest, TableEntry
@@ -141,6 +148,7 @@ def dump_data(
                             file_name=data_file_name(label, file_format, compress=compress, taken=taken),
                             dialect=dialect,
                             catalog=found.catalog,
+                            model_less=table.metadata is not metadata,
                             compress=compress,
                             batch_size=batch_size,
                             raw=raw_cursor,
@@ -193,17 +201,20 @@ def _dump_table(
     file_name: str,
     dialect: str,
     catalog: Catalog,
+    model_less: bool,
     compress: bool,
     batch_size: int,
     raw: bool,
     reporter: Reporter,
 ) -> TableEntry:
-    from sqlalchemy import Text, cast, func, select
+    from sqlalchemy import Text, cast, func, select, type_coerce
+    from sqlalchemy.types import NullType
 
     label = table_label(table)
     generated = catalog.column_facts(connection, table).generated
     columns = [column for column in table.columns if column.key not in generated]  # the database recomputes them
-    codecs = [column_codec(column, dialect=dialect) for column in columns]
+    as_stored = dialect == "sqlite" and model_less
+    codecs = [column_codec(column, dialect=dialect, as_stored=as_stored) for column in columns]
     selected: list[Any] = []
     encoders: list[Callable[[Any], Any] | None] = []
     for column, codec in zip(columns, codecs, strict=True):
@@ -216,6 +227,9 @@ def _dump_table(
             # PostgreSQL's text form of these is exactly the codec's: skip building uuid.UUID / Decimal objects
             selected.append(cast(column, Text).label(column.key))
             encoders.append(None)
+        elif as_stored and codec.kind in SQLITE_AS_STORED:
+            selected.append(type_coerce(column, NullType()).label(column.key))
+            encoders.append(codec.encode)
         else:
             selected.append(stored_column(column))
             native = codec.kind in NATIVE_KINDS and is_plain(column)

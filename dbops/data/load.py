@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from dbops.data.codec import JSON_NULL, ColumnCodec, column_codec, is_plain, stored_type
+from dbops.data.codec import JSON_NULL, SQLITE_AS_STORED, ColumnCodec, column_codec, is_plain, stored_type
 from dbops.data.files import (
     MAX_ROW_BYTES,
     count_rows,
@@ -194,7 +194,7 @@ def load_data(
             for table in ordered:
                 label = table_label(table)
                 source = targets[label][1]
-                rows = loader.load(table, source, facts[label])
+                rows = loader.load(table, source, facts[label], model_less=table.metadata is reflected)
                 if source.in_dump and rows != source.rows:
                     raise DataError(f"{source.path}: {rows} rows, but the manifest says {source.rows}")
                 result.tables.append(LoadedTable(label, source.path, rows))
@@ -400,12 +400,15 @@ def _db_message(error: DBAPIError) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def _bind_table(table: Table) -> Table:
+def _bind_table(table: Table, as_stored: frozenset[str] = frozenset()) -> Table:
     """``table`` itself, or a copy whose JSON columns bind ``None`` as SQL NULL (JSON null is ``JSON.NULL``)
-    and whose columns loaded in their stored form (``codec.stored_type``) bind as that type."""
+    and whose columns loaded in their stored form (``codec.stored_type``) bind as that type; the columns in
+    ``as_stored`` (``codec.SQLITE_AS_STORED``) bind their values untouched."""
     from sqlalchemy import JSON, MetaData
+    from sqlalchemy.types import NullType
 
     stored = {column.key: type_ for column in table.columns if (type_ := stored_type(column.type)) is not None}
+    stored.update({key: NullType() for key in as_stored})
     if stored:
         table = table.to_metadata(MetaData())
         for key, type_ in stored.items():
@@ -457,7 +460,7 @@ class _TableLoader:
     def rows(self, source: _Source) -> Iterator[tuple[int, Any]]:
         return iter_rows(source.path, follow_symlinks=not source.in_dump, max_row_bytes=self.max_row_bytes)
 
-    def load(self, table: Table, source: _Source, facts: ColumnFacts) -> int:
+    def load(self, table: Table, source: _Source, facts: ColumnFacts, *, model_less: bool) -> int:
         from sqlalchemy import JSON
 
         label = table_label(table)
@@ -468,6 +471,7 @@ class _TableLoader:
                 dialect=self.dialect,
                 source_kind=source.kinds.get(column.key),
                 source_dialect=self.source_dialect,
+                as_stored=self.dialect == "sqlite" and model_less,
             )
             for column in columns
         }
@@ -487,7 +491,12 @@ class _TableLoader:
             fast = _generated_converter(keys, [copy_decoders[key] for key in keys], as_tuple=True)
         else:
             fast = _generated_converter(keys, [decoders[key] for key in keys], as_tuple=False)
-        writer = _BatchWriter(self, table, source, decoders, keys, facts)
+        as_stored = frozenset(
+            key
+            for key, codec in codecs.items()
+            if self.dialect == "sqlite" and model_less and codec.kind in SQLITE_AS_STORED
+        )
+        writer = _BatchWriter(self, table, source, decoders, keys, facts, as_stored)
         try:
             width = len(keys)
             if copyable and not self.batch_commit and all(field is not None for field in text_fields):
@@ -719,6 +728,7 @@ class _BatchWriter:
         decoders: dict[str, Any],
         keys: tuple[str, ...],
         facts: ColumnFacts,
+        as_stored: frozenset[str],
     ) -> None:
         from dbops.data.statements import MysqlUpsert, insert_statement
 
@@ -726,7 +736,7 @@ class _BatchWriter:
         self.connection = loader.connection
         self.table = table
         self.label = table_label(table)
-        self.bind_table = _bind_table(table)
+        self.bind_table = _bind_table(table, as_stored)
         self.source = source
         self.decoders = decoders
         self.keys = keys
