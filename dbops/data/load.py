@@ -465,13 +465,15 @@ class _TableLoader:
 
         label = table_label(table)
         columns = [column for column in table.columns if column.key not in facts.generated]
+        # a SQLite dump into a model-less SQLite table: values as stored; from elsewhere they are canonical
+        keep = self.dialect == "sqlite" and model_less and self.source_dialect == "sqlite"
         codecs = {
             column.key: column_codec(
                 column,
                 dialect=self.dialect,
                 source_kind=source.kinds.get(column.key),
                 source_dialect=self.source_dialect,
-                as_stored=self.dialect == "sqlite" and model_less,
+                as_stored=keep,
             )
             for column in columns
         }
@@ -491,11 +493,7 @@ class _TableLoader:
             fast = _generated_converter(keys, [copy_decoders[key] for key in keys], as_tuple=True)
         else:
             fast = _generated_converter(keys, [decoders[key] for key in keys], as_tuple=False)
-        as_stored = frozenset(
-            key
-            for key, codec in codecs.items()
-            if self.dialect == "sqlite" and model_less and codec.kind in SQLITE_AS_STORED
-        )
+        as_stored = frozenset(key for key, codec in codecs.items() if keep and codec.kind in SQLITE_AS_STORED)
         writer = _BatchWriter(self, table, source, decoders, keys, facts, as_stored)
         try:
             width = len(keys)
@@ -905,6 +903,9 @@ class _BatchWriter:
         columns = _unique_violation_columns(self.connection, self.table, error, message)
         if columns is None:
             column = next((key for key in values if f"'{key}'" in message or f'"{key}"' in message), None)
+            sqlite = _SQLITE_NOT_NULL.search(message)
+            if column is None and sqlite:
+                column = {c.name: c.key for c in self.table.columns}.get(sqlite["column"], sqlite["column"])
             column = column or _pg_column(error) or self._probe_column(values)
             columns = [column] if column else []
         shown = ", ".join(repr(key) for key in columns)
@@ -979,6 +980,7 @@ def _pg_column(error: StatementError) -> str | None:
 
 _MYSQL_KEY = re.compile(r"for key '(?:[^']*\.)?(?P<name>[^']+)'")
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<columns>.+)$")
+_SQLITE_NOT_NULL = re.compile(r"NOT NULL constraint failed: (?:.+\.)?(?P<column>[^.]+)$")
 _PG_KEY = re.compile(r"Key \((?P<columns>.*)\)=\(")
 
 
