@@ -169,10 +169,14 @@ def drop_all_command(
 
 
 def _print_tables(tables: Sequence[DumpedTable | LoadedTable]) -> None:
-    """One ``name<TAB>rows<TAB>file`` line per table on stdout."""
+    """One ``name<TAB>rows<TAB>file`` line per table on stdout (control characters in names escaped)."""
     for item in tables:
-        sys.stdout.write(f"{item.name}\t{item.rows}\t{item.file}\n")
+        sys.stdout.write(f"{_field(item.name)}\t{item.rows}\t{_field(str(item.file))}\n")
     sys.stdout.flush()
+
+
+def _field(text: str) -> str:
+    return "".join(repr(char)[1:-1] if not char.isprintable() else char for char in text)
 
 
 def _show_plan(plan: DropPlan) -> None:

@@ -269,14 +269,14 @@ def _collect_sources(directory: Path | str | None, files: Sequence[Path | str]) 
         ]
         return _Inputs(sources, manifest)
     found = [path for path in entries if is_data_file(path)]
+    for path in found:
+        if path.is_symlink():
+            raise DataError(f"{path}: is a symbolic link; name linked files explicitly to load them")
     if any(is_temporary_file(path) for path in entries) or any(looks_like_dbops_file(path) for path in found):
         raise DataError(
             f"{folder}: incomplete dump: no {MANIFEST_NAME}; was the dump interrupted? "
             f"(to load its files as fixtures anyway, name them: dbops load-data {folder}/*.json)"
         )
-    for path in found:
-        if path.is_symlink():
-            raise DataError(f"{path}: is a symbolic link; name linked files explicitly to load them")
     found = [path for path in found if path.is_file()]
     if not found:
         raise DataError(f"{folder}: no manifest.json and no data files (*.json, *.json.gz, *.jsonl, *.jsonl.gz)")
