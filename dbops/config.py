@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import orjson
 
-from dbops.errors import ConfigError, redact
+from dbops.errors import ConfigError
+from dbops.urls import backend_name, mask_url, parse_url, remember
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine, MetaData
@@ -161,6 +162,13 @@ class AlembicConfig:
     include_object: IncludeObject | None = None
     version_table_pk: bool = True
     compare_server_default: bool = False
+    ddl_lock_timeout: float | str | None = None
+    """Run each migration statement with this lock timeout (seconds, or ``"500ms"``, ``"2s"``); ``None``: none.
+
+    PostgreSQL ``SET LOCAL lock_timeout``, MariaDB/MySQL ``lock_wait_timeout``; ``--ddl-lock-timeout`` overrides
+    it. ``dbops lint`` takes it as the lock timeout every statement runs under."""
+    ddl_retries: int = 0
+    """How often a revision whose statement hit ``ddl_lock_timeout`` is rolled back and retried."""
 
 
 @dataclass
@@ -177,7 +185,8 @@ class AlembicAsyncConfig(AlembicConfig):
 class DatabaseConfig:
     """What the sync and async configs share: a connection, metadata, bind key and migrations."""
 
-    connection_string: str | None = None
+    connection_string: str | None = field(default=None, repr=False)
+    """The database URL; shown only masked (``url``), and its password is scrubbed from every message."""
     engine_config: EngineConfig = field(default_factory=EngineConfig)
     engine_instance: Any = None
     create_engine_callable: Callable[..., Any] | None = None
@@ -196,13 +205,14 @@ class DatabaseConfig:
             )
         if self.engine_instance is not None and self.connection_string is None:
             self.connection_string = self.engine_instance.url.render_as_string(hide_password=False)
+        remember(self)
 
     # -- descriptions ---------------------------------------------------------------------------------
 
     @property
     def url(self) -> str:
         """The connection URL with the password masked, for every message a user sees."""
-        return redact(str(self.connection_string))
+        return mask_url(self.connection_string)
 
     @property
     def bind_label(self) -> str:
@@ -236,6 +246,7 @@ class DatabaseConfig:
 
     def new_engine(self, factory: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
         """``factory(url, **kwargs)``, with a bad URL or a missing driver as a one-line ``ConfigError``."""
+        parse_url(str(self.connection_string))  # refuses what SQLAlchemy would misread, before a driver sees it
         try:
             return factory(str(self.connection_string), **kwargs)
         except ModuleNotFoundError as exc:
@@ -247,8 +258,7 @@ class DatabaseConfig:
 
     def _engine_kwargs(self) -> dict[str, Any]:
         kwargs = self.engine_config.to_kwargs()
-        dialect = str(self.connection_string).split(":", 1)[0].split("+", 1)[0]
-        if dialect == "sqlite":
+        if backend_name(str(self.connection_string)) == "sqlite":
             # SQLite's pool classes take none of the sizing options.
             for key in ("pool_size", "max_overflow", "pool_timeout", "pool_use_lifo"):
                 kwargs.pop(key, None)

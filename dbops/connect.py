@@ -3,7 +3,7 @@
 dbops' engines (migrations, dump/load, cleanup) are written once, against a sync ``Connection``. For an async
 config they run inside ``AsyncConnection.run_sync`` on a fresh event loop and a fresh ``NullPool`` engine, so
 the URL and driver the user configured are the ones used and no pooled connection outlives its loop.
-Connection failures become one-line ``ConnectionError``s with the password masked.
+Connection failures become one-line ``DatabaseConnectionError``s with the password masked.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from dbops.errors import ConnectionError, DbopsError, redact
+from dbops.errors import DatabaseConnectionError, DbopsError
+from dbops.urls import backend_name, parse_url, redact
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -28,9 +29,7 @@ T = TypeVar("T")
 
 def dialect_name(config: AnyConfig) -> str:
     """``sqlite``, ``postgresql``, ``mysql``/``mariadb``, ... from the URL, without creating an engine."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(str(config.connection_string)).get_backend_name()
+    return backend_name(str(config.connection_string))
 
 
 @contextlib.contextmanager
@@ -44,24 +43,36 @@ def translate_connect_errors(config: AnyConfig) -> Iterator[None]:
         raise
     except (exc.OperationalError, exc.InterfaceError) as error:
         if getattr(error, "connection_invalidated", False) or error.statement is None or _is_connect_error(error):
-            detail = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
-            raise ConnectionError(f"cannot connect to {config.describe()}: {redact(detail)}") from error
+            raise _cannot_connect(config, error.orig if error.orig is not None else error) from error
         raise
     except exc.DBAPIError as error:
         # Some drivers (asyncpg) raise their refusals at connect time as plain DBAPIErrors; no statement ran.
         if error.statement is None or getattr(error, "connection_invalidated", False):
-            detail = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
-            raise ConnectionError(f"cannot connect to {config.describe()}: {redact(detail)}") from error
+            raise _cannot_connect(config, error.orig if error.orig is not None else error) from error
         raise
     except OSError as error:  # raised directly by some async drivers (asyncpg, asyncmy)
-        raise ConnectionError(f"cannot connect to {config.describe()}: {redact(str(error))}") from error
+        raise _cannot_connect(config, error) from error
+    except UnicodeEncodeError as error:
+        # PyMySQL and asyncmy send the password as latin-1; the error's own text quotes a character of it.
+        if error.object == parse_url(str(config.connection_string)).password:
+            raise DatabaseConnectionError(
+                f"cannot connect to {config.describe()}: the driver can't send this password "
+                f"(it holds characters outside {error.encoding})"
+            ) from error
+        raise
     except Exception as error:
         # SQLAlchemy 2.0 lets some async drivers' connect-time refusals through unwrapped (asyncpg's
         # InvalidAuthorizationSpecificationError); recognise them by their package and message.
         if type(error).__module__.split(".", 1)[0] in _DRIVER_PACKAGES and _is_connect_error(error):
-            detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise ConnectionError(f"cannot connect to {config.describe()}: {redact(detail)}") from error
+            raise _cannot_connect(config, error) from error
         raise
+
+
+def _cannot_connect(config: AnyConfig, error: BaseException) -> DatabaseConnectionError:
+    # Scrubbed before the cut to one line: a password holding a line break must not leave its first line behind.
+    text = redact(str(error)).strip()
+    detail = text.splitlines()[0] if text else type(error).__name__
+    return DatabaseConnectionError(f"cannot connect to {config.describe()}: {detail}")
 
 
 _DRIVER_PACKAGES = frozenset({"asyncpg", "asyncmy", "aiosqlite", "aiomysql", "psycopg", "psycopg2", "pymysql"})

@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import re
 
+from dbops.urls import redact
+
 __all__ = [
     "CheckFailedError",
     "ConfigError",
     "ConfirmationRequiredError",
-    "ConnectionError",
     "DataError",
+    "DatabaseConnectionError",
     "DbopsError",
+    "DdlLockTimeoutError",
     "DuplicateKeyError",
     "FilterError",
     "ForeignKeyError",
+    "ImproperConfigurationError",
     "IntegrityError",
+    "LintFailedError",
     "LockTimeoutError",
     "MigrationError",
+    "MultipleResultsFoundError",
     "NotFoundError",
     "RepositoryError",
     "SessionsError",
@@ -29,37 +35,25 @@ __all__ = [
     "redact",
 ]
 
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)(?P<password>[^@\s]*)(?P<at>@)")
-# A quoted value is masked up to its closing quote (it may hold spaces). MySQL's "(using password: YES)" says
-# whether a password was sent, not what it was: it stays readable.
-_KEYWORD_PASSWORD = re.compile(
-    r"""(?P<head>\b(?:password|passwd|pwd)['"]?\s*[=:]\s*)"""
-    r"""(?:(?P<quote>['"])(?:\\.|(?!(?P=quote)).)*(?P=quote)|(?!(?:YES|NO)\))[^'"\s,;)]+)""",
-    re.I,
-)
-
-
-def _mask_keyword(match: re.Match[str]) -> str:
-    quote = match["quote"] or ""
-    return f"{match['head']}{quote}***{quote}"
-
-
-def redact(text: str) -> str:
-    """Mask passwords in any URL (``scheme://user:***@host``) or ``password=...`` fragment of ``text``."""
-    text = _URL_PASSWORD.sub(r"\g<head>***\g<at>", text)
-    return _KEYWORD_PASSWORD.sub(_mask_keyword, text)
-
 
 class DbopsError(Exception):
-    """Base of every error dbops raises on purpose; ``exit_code`` is what the CLI exits with."""
+    """Base of every error dbops raises on purpose; ``exit_code`` is what the CLI exits with.
+
+    ``detail=`` and ``.detail`` are Advanced Alchemy's spelling of the message, so code that raises or reads
+    its errors that way works unchanged.
+    """
 
     exit_code: int = 1
 
-    def __init__(self, message: str) -> None:
-        super().__init__(redact(message))
+    def __init__(self, message: str = "", *, detail: str | None = None) -> None:
+        super().__init__(redact(message or detail or ""))
 
     @property
     def message(self) -> str:
+        return str(self)
+
+    @property
+    def detail(self) -> str:
         return str(self)
 
 
@@ -69,10 +63,15 @@ class ConfigError(DbopsError):
     exit_code = 2
 
 
-class ConnectionError(DbopsError):
+class DatabaseConnectionError(DbopsError):
     """The database could not be reached or refused the credentials."""
 
     exit_code = 2
+
+
+ConnectionError = DatabaseConnectionError
+"""The former name, kept so existing ``from dbops.errors import ConnectionError`` still works; it shadows the
+builtin ``ConnectionError`` wherever it is imported, hence the new name (and its absence from ``__all__``)."""
 
 
 class MigrationError(DbopsError):
@@ -87,8 +86,20 @@ class LockTimeoutError(DbopsError):
     exit_code = 3
 
 
+class DdlLockTimeoutError(DbopsError):
+    """A migration statement could not get its table lock within ``--ddl-lock-timeout``, on every retry."""
+
+    exit_code = 4
+
+
 class CheckFailedError(DbopsError):
     """``check`` found differences between the models and the database, or unapplied revisions."""
+
+    exit_code = 1
+
+
+class LintFailedError(DbopsError):
+    """``lint`` found unsafe operations in the revisions (``check --lint`` too)."""
 
     exit_code = 1
 
@@ -102,8 +113,8 @@ class DataError(DbopsError):
 
     exit_code = 2
 
-    def __init__(self, message: str) -> None:
-        super().__init__(_CONTROL.sub(lambda match: repr(match.group())[1:-1], message))
+    def __init__(self, message: str = "", *, detail: str | None = None) -> None:
+        super().__init__(_CONTROL.sub(lambda match: repr(match.group())[1:-1], message or detail or ""))
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -127,8 +138,10 @@ class RepositoryError(DbopsError):
 
     exit_code = 1
 
-    def __init__(self, message: str, *, model: str | None = None, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str = "", *, model: str | None = None, field: str | None = None, detail: str | None = None
+    ) -> None:
+        super().__init__(message, detail=detail)
         self.model = model
         self.field = field
 
@@ -151,6 +164,18 @@ class DuplicateKeyError(IntegrityError):
 
 class ForeignKeyError(IntegrityError):
     """A foreign key points at a missing row, or a row is still referenced by another table."""
+
+
+class MultipleResultsFoundError(RepositoryError):
+    """Several rows matched where one was expected (``get_one``, ``get_one_or_none``): the filters don't name
+    a unique row."""
+
+
+class ImproperConfigurationError(RepositoryError, ConfigError):
+    """A repository or service is set up wrong (no ``model_type``, no ``repository_type``, ...): a
+    ``RepositoryError`` for code that catches those, a ``ConfigError`` (exit code 2) for the CLI."""
+
+    exit_code = 2
 
 
 class FilterError(RepositoryError):

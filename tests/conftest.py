@@ -25,6 +25,23 @@ from tests.databases import (
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _forget_configs_made_by_the_test() -> Iterator[None]:
+    """Configs a test made stop being scrubbed from free text when it ends.
+
+    ``dbops.urls`` masks the password of every live config in any message. A config kept alive by a reference
+    cycle (until the garbage collector runs) would otherwise keep masking its password, say a Hypothesis
+    example's random word, in the messages later tests assert on. Session-scoped configs are made before this
+    function-scoped fixture runs, so they stay remembered.
+    """
+    from dbops import urls
+
+    before = set(urls._live.keys())
+    yield
+    for key in set(urls._live.keys()) - before:
+        urls._live.pop(key, None)
+
+
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[TestDatabase]:
     require_server("PostgreSQL", PG_HOST, PG_PORT)

@@ -74,6 +74,20 @@ LockTimeout = Annotated[
         "--lock-timeout", min=0, metavar="SECONDS", help="Give up (exit 3) if the migration lock is busy this long."
     ),
 ]
+DdlLockTimeout = Annotated[
+    str | None,
+    typer.Option(
+        "--ddl-lock-timeout",
+        metavar="DURATION",
+        help="Each migration statement waits at most this long for its lock (500ms, 2s); default: the config's.",
+    ),
+]
+Retries = Annotated[
+    int | None,
+    typer.Option(
+        "--retries", min=0, metavar="N", help="Retry a revision that hit --ddl-lock-timeout N times (exit 4)."
+    ),
+]
 Sql = Annotated[bool, typer.Option("--sql", help="Print the SQL instead of running it (offline mode).")]
 Yes = Annotated[bool, typer.Option("--yes", "--no-prompt", "-y", help="Don't ask for confirmation.")]
 # Advanced Alchemy asks before upgrade, init, make-migrations and merge, so its users' scripts pass --no-prompt;
@@ -276,19 +290,27 @@ def upgrade_command(
     ] = "head",
     sql: Sql = False,
     lock_timeout: LockTimeout = None,
+    ddl_lock_timeout: DdlLockTimeout = None,
+    retries: Retries = None,
     output_format: Format = "text",
     _yes: NothingToConfirm = False,
 ) -> None:
     """Upgrade the database to a revision (default: head), under the migration lock.
 
-    Example: dbops --config examples/app.py:db upgrade +1
+    Example: dbops --config examples/app.py:db upgrade --ddl-lock-timeout 500ms --retries 5
     """
     from dbops.migrations import commands
 
     _check_format(output_format)
     state = get_state(ctx)
     result = commands.upgrade(
-        state.config(), revision, sql=sql, lock_timeout=lock_timeout, reporter=_LazyReporter(state)
+        state.config(),
+        revision,
+        sql=sql,
+        lock_timeout=lock_timeout,
+        ddl_lock_timeout=ddl_lock_timeout,
+        retries=retries,
+        reporter=_LazyReporter(state),
     )
     _render_run(state, result, verb="upgrade", output_format=output_format)
 
@@ -303,6 +325,8 @@ def downgrade_command(
     yes: Yes = False,
     dry_run: DryRun = False,
     lock_timeout: LockTimeout = None,
+    ddl_lock_timeout: DdlLockTimeout = None,
+    retries: Retries = None,
     output_format: Format = "text",
 ) -> None:
     """Downgrade the database to a revision, under the migration lock (asks first unless --yes).
@@ -317,7 +341,14 @@ def downgrade_command(
     if not (sql or dry_run):
         _confirm(f"Downgrade {config.describe()} to {revision}?", yes=yes, command="downgrade")
     result = commands.downgrade(
-        config, revision, sql=sql, dry_run=dry_run, lock_timeout=lock_timeout, reporter=_LazyReporter(state)
+        config,
+        revision,
+        sql=sql,
+        dry_run=dry_run,
+        lock_timeout=lock_timeout,
+        ddl_lock_timeout=ddl_lock_timeout,
+        retries=retries,
+        reporter=_LazyReporter(state),
     )
     _render_run(state, result, verb="downgrade", output_format=output_format)
 
@@ -577,7 +608,13 @@ def list_templates_command(ctx: typer.Context) -> None:
 
 
 @app.command("check")
-def check_command(ctx: typer.Context, output_format: Format = "text") -> None:
+def check_command(
+    ctx: typer.Context,
+    output_format: Format = "text",
+    with_lint: Annotated[
+        bool, typer.Option("--lint", help="Also lint the unapplied revisions (see `dbops lint`).")
+    ] = False,
+) -> None:
     """Exit 1 if the models and the database differ or revisions are unapplied, listing what differs.
 
     Example: dbops --config examples/app.py:db check --format json
@@ -587,17 +624,39 @@ def check_command(ctx: typer.Context, output_format: Format = "text") -> None:
 
     _check_format(output_format)
     state = get_state(ctx)
-    result = commands.check(state.config())
+    config = state.config()
+    result = commands.check(config)
+    from dbops.migrations.invalid_indexes import invalid_indexes
+
+    invalid = invalid_indexes(config)
+    unsafe = None
+    if with_lint and result.unapplied:
+        from dbops.migrations.lint.engine import lint
+
+        unsafe = lint(config, revisions=[info.revision for info in result.unapplied], reporter=_LazyReporter(state))
     if output_format == "json":
         from dbops.cli.render import print_json
 
-        print_json(result.to_dict())
+        extra = {"invalid_indexes": [str(index) for index in invalid]}
+        print_json({**result.to_dict(), **extra, **({"lint": unsafe.to_dict()} if unsafe is not None else {})})
     else:
         _render_check(result)
-    if not result.ok:
+        if invalid:
+            _out("Invalid indexes:")
+            for index in invalid:
+                _out(f"  {index}")
+        if unsafe is not None and unsafe.findings:
+            from dbops.cli.lint import render_lint
+
+            _out("Unsafe operations in the unapplied revisions:")
+            render_lint(unsafe, "text", quiet=True)
+    findings = len(unsafe.findings) if unsafe is not None else 0
+    if not result.ok or findings or invalid:
+        lint_part = f", {findings} unsafe operation(s) in them" if with_lint else ""
+        invalid_part = f", {len(invalid)} invalid index(es)" if invalid else ""
         raise CheckFailedError(
             f"{len(result.differences)} difference(s) between the models and the database, "
-            f"{len(result.unapplied)} unapplied revision(s) on {result.config}"
+            f"{len(result.unapplied)} unapplied revision(s){lint_part}{invalid_part} on {result.config}"
         )
     _note(state, f"{result.config}: models, database and migrations agree.")
 

@@ -78,16 +78,18 @@ def _targets(
 
 
 def _config_from_url(url: str) -> AnyConfig:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+    from sqlalchemy.exc import NoSuchModuleError
 
     from dbops.config import SQLAlchemyAsyncConfig, SQLAlchemySyncConfig
-    from dbops.errors import ConfigError, redact
+    from dbops.errors import ConfigError
+    from dbops.urls import mask_url, parse_url
 
     try:
-        is_async = bool(make_url(url).get_dialect().is_async)
-    except (ArgumentError, NoSuchModuleError, ValueError) as error:
-        raise ConfigError(f"bad --url {redact(url)}: {error}") from error
+        is_async = bool(parse_url(url).get_dialect().is_async)
+    except ConfigError as error:
+        raise ConfigError(f"bad --url: {error}") from error
+    except NoSuchModuleError as error:
+        raise ConfigError(f"bad --url {mask_url(url)}: {error}") from error
     return SQLAlchemyAsyncConfig(connection_string=url) if is_async else SQLAlchemySyncConfig(connection_string=url)
 
 

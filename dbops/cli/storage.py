@@ -63,17 +63,18 @@ def check_command(
 
         for problem in result.problems:
             detail = f" ({problem.detail})" if problem.detail else ""
-            sys.stdout.write(
-                f"{problem.problem}\t{problem.table}.{problem.column}\trow {problem.row}\t"
-                f"{problem.backend}:{problem.path}{detail}\n"
-            )
+            where = f"{problem.backend}:{problem.path}" if problem.backend or problem.path else "-"
+            label = f"{problem.table}.{problem.column}"
+            sys.stdout.write(f"{problem.problem}\t{label}\trow {problem.row}\t{where}{detail}\n")
+        bad = f", {len(result.bad_rows)} rows with bad metadata" if result.bad_rows else ""
         sys.stdout.write(
             f"{result.files} files in {result.rows} rows checked: {len(result.missing)} missing, "
-            f"{len(result.mismatched)} mismatched\n"
+            f"{len(result.mismatched)} mismatched{bad}\n"
         )
     if not result.ok:
+        bad = f" and {len(result.bad_rows)} row(s) with bad metadata" if result.bad_rows else ""
         raise CheckFailedError(
-            f"{len(result.missing)} missing and {len(result.mismatched)} mismatched file(s) in {config.describe()}"
+            f"{len(result.missing)} missing and {len(result.mismatched)} mismatched file(s){bad} in {config.describe()}"
         )
 
 

@@ -392,11 +392,9 @@ def _run(connection: Connection, statement: Any, what: str) -> None:
 
 
 def _db_message(error: DBAPIError) -> str:
-    orig: Any = error.orig if error.orig is not None else error
-    args: tuple[Any, ...] = tuple(getattr(orig, "args", ()))
-    # MySQL drivers carry (errno, message): str() of that is the tuple's repr, with quotes escaped
-    text = args[1] if len(args) >= 2 and isinstance(args[0], int) and isinstance(args[1], str) else str(orig)
-    text = text.strip()
+    from dbops.violations import driver_message
+
+    text = driver_message(error.orig if error.orig is not None else error).strip()
     return text.splitlines()[0] if text else type(error).__name__
 
 
@@ -973,56 +971,50 @@ def _statement_message(error: StatementError) -> str:
 
 def _pg_column(error: StatementError) -> str | None:
     """The column PostgreSQL's structured error fields name (not-null and check violations), if any."""
-    from dbops.repository._errors import _pg_details  # the repository reads the same fields
+    from dbops.violations import pg_details
 
-    return _pg_details(getattr(error, "orig", None))[1]
+    return pg_details(getattr(error, "orig", None))[1]
 
 
-_MYSQL_KEY = re.compile(r"for key '(?:[^']*\.)?(?P<name>[^']+)'")
-_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<columns>.+)$")
 _SQLITE_NOT_NULL = re.compile(r"NOT NULL constraint failed: (?:.+\.)?(?P<column>[^.]+)$")
-_PG_KEY = re.compile(r"Key \((?P<columns>.*)\)=\(")
 
 
 def _unique_violation_columns(
     connection: Connection, table: Table, error: StatementError, message: str
 ) -> list[str] | None:
-    """The columns of the unique constraint (or primary key) a row broke, or None if it isn't a unique violation.
+    """The columns (keys) of the unique constraint or primary key a row broke; None if it isn't a unique violation.
 
-    From the constraint the error names, looked up in the database (which may name it differently from the
-    models); SQLite and PostgreSQL's detail line name the columns themselves.
+    The constraint the error names, looked up in the table's metadata (``dbops.violations``, shared with the
+    repository), else in the database, whose names may differ from the models'.
     """
     from sqlalchemy import inspect
 
-    from dbops.repository._errors import _pg_details
+    from dbops.violations import named_constraint, pg_details, unique_columns
 
     lowered = message.lower()
     if "duplicate" not in lowered and "unique" not in lowered:
         return None
-    names = {column.name: column.key for column in table.columns}
-    found = _SQLITE_UNIQUE.search(message)
-    if found:
-        return [names.get(part.strip().rsplit(".", 1)[-1], part.strip()) for part in found["columns"].split(",")]
-    constraint, _, detail = _pg_details(getattr(error, "orig", None))
-    key = _PG_KEY.search(detail or "")
-    if key:
-        return [names.get(part.strip().strip('"'), part.strip()) for part in key["columns"].split(", ")]
-    if constraint is None:
-        mysql = _MYSQL_KEY.search(message)
-        constraint = mysql["name"] if mysql else None
-    if constraint is None:
-        return []
+    keys = {column.name: column.key for column in table.columns}
+    orig = getattr(error, "orig", None)
+    names = unique_columns(orig, table)
+    if not names:
+        constraint, _, detail = pg_details(orig)
+        constraint = named_constraint(message + (f"\n{detail}" if detail else ""), None, constraint)[0]
+        names = _database_constraint_columns(inspect(connection), table, constraint) if constraint else []
+    return [keys.get(name, name) for name in names]
+
+
+def _database_constraint_columns(inspector: Any, table: Table, constraint: str) -> list[str]:
     try:
-        inspector = inspect(connection)
         primary = inspector.get_pk_constraint(table.name, schema=table.schema)
         if constraint in ("PRIMARY", primary.get("name")):
-            return [names.get(column, column) for column in primary["constrained_columns"]]
+            return list(primary["constrained_columns"])
         for item in inspector.get_unique_constraints(table.name, schema=table.schema):
             if item["name"] == constraint:
-                return [names.get(column, column) for column in item["column_names"]]
+                return list(item["column_names"])
         for index in inspector.get_indexes(table.name, schema=table.schema):
             if index["name"] == constraint:
-                return [names.get(str(column), str(column)) for column in index["column_names"]]
+                return [str(column) for column in index["column_names"]]
     except Exception:  # the error path: a failed lookup must not hide the database's message
         return []
     return []

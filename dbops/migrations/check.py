@@ -22,7 +22,10 @@ def _object(kind: str, obj: Any) -> tuple[str | None, str | None]:
     """(table, name) of a table, index or constraint object."""
     if kind == "table":
         return _table_name(obj), _table_name(obj)
-    table = getattr(obj, "table", None) or getattr(obj, "parent", None)
+    # Not ``a or b``: a Table is a SQL expression, and asking one for its truth value raises TypeError.
+    table = getattr(obj, "table", None)
+    if table is None:
+        table = getattr(obj, "parent", None)
     table_name = _table_name(table) if table is not None and hasattr(table, "name") else None
     name = getattr(obj, "name", None)
     if not name and hasattr(obj, "columns"):

@@ -402,11 +402,10 @@ def _sqlite_file_lock(
     config: AnyConfig, script: ScriptDirectory, lock: LockSettings, reporter: Reporter
 ) -> contextlib.AbstractContextManager[None]:
     """The SQLite lock for an env.py that opens its own connections: a file lock beside the database."""
-    from sqlalchemy.engine import make_url
-
     from dbops.migrations.lock import file_lock
+    from dbops.urls import parse_url
 
-    database = make_url(str(config.connection_string)).database
+    database = parse_url(str(config.connection_string)).database
     if not database or database == ":memory:" or sys.platform == "win32":
         reporter.warn(f"{script.env_py_location} is not dbops' env.py: this run holds no migration lock")
         return contextlib.nullcontext()
@@ -422,6 +421,26 @@ def _split_range(revision: str, *, sql: bool) -> tuple[str | None, str]:
     return start or None, end
 
 
+def _with_ddl_timeout(
+    config: AnyConfig,
+    run: Callable[[Reporter], MigrationRunResult],
+    reporter: Reporter,
+    *,
+    sql: bool,
+    ddl_lock_timeout: float | str | None,
+    retries: int | None,
+) -> MigrationRunResult:
+    """``run``, under ``--ddl-lock-timeout`` with ``--retries`` when set (``dbops.migrations.ddl_timeout``)."""
+    from dbops.connect import dialect_name
+    from dbops.migrations.ddl_timeout import DdlTimeout, run_with_retries
+
+    timeout = None if sql else DdlTimeout.resolve(config, ddl_lock_timeout, retries)
+    dialect = dialect_name(config)
+    if timeout is None or dialect == "sqlite":
+        return run(reporter)
+    return run_with_retries(config, dialect, timeout, run, reporter)
+
+
 @outside_event_loop
 def upgrade(
     config: AnyConfig,
@@ -429,26 +448,37 @@ def upgrade(
     *,
     sql: bool = False,
     lock_timeout: float | None = None,
+    ddl_lock_timeout: float | str | None = None,
+    retries: int | None = None,
     reporter: Reporter | None = None,
 ) -> MigrationRunResult:
     """Apply migrations up to ``revision`` (``head``, a revision id, ``+1``, ``branch@head``, ...).
 
     With ``sql=True`` nothing touches the database: the SQL is returned in ``result.sql`` (``start:end``
-    ranges allowed). Holds the migration lock for the whole run.
+    ranges allowed). Holds the migration lock for the whole run. ``ddl_lock_timeout`` (seconds or ``"500ms"``;
+    default ``alembic_config.ddl_lock_timeout``) bounds each statement's wait for its lock; a revision that
+    times out is rolled back and retried ``retries`` times, then ``DdlLockTimeoutError`` (exit 4).
     """
     reporter = reporter or NullReporter()
     if not sql and revision in ("head", "heads") and _already_at_heads(config, single=revision == "head"):
         return MigrationRunResult(command="upgrade", config=config.describe(), already_current=True)
     starting_rev, destination = _split_range(revision, sql=sql)
-    result = _run_environment(
+    result = _with_ddl_timeout(
         config,
-        "upgrade",
-        lambda script, rev: script._upgrade_revs(destination, rev),
+        lambda run_reporter: _run_environment(
+            config,
+            "upgrade",
+            lambda script, rev: script._upgrade_revs(destination, rev),
+            sql=sql,
+            starting_rev=starting_rev,
+            destination_rev=destination,
+            lock_timeout=lock_timeout,
+            reporter=run_reporter,
+        ),
+        reporter,
         sql=sql,
-        starting_rev=starting_rev,
-        destination_rev=destination,
-        lock_timeout=lock_timeout,
-        reporter=reporter,
+        ddl_lock_timeout=ddl_lock_timeout,
+        retries=retries,
     )
     result.already_current = not sql and not result.steps
     return result
@@ -476,9 +506,14 @@ def downgrade(
     sql: bool = False,
     dry_run: bool = False,
     lock_timeout: float | None = None,
+    ddl_lock_timeout: float | str | None = None,
+    retries: int | None = None,
     reporter: Reporter | None = None,
 ) -> MigrationRunResult:
-    """Revert migrations down to ``revision`` (``-1``, ``base``, a revision id, ...); ``sql`` needs ``a:b``."""
+    """Revert migrations down to ``revision`` (``-1``, ``base``, a revision id, ...); ``sql`` needs ``a:b``.
+
+    ``ddl_lock_timeout`` / ``retries`` work as for ``upgrade``.
+    """
     reporter = reporter or NullReporter()
     starting_rev, destination = _split_range(revision, sql=sql)
     if sql and starting_rev is None:
@@ -489,15 +524,22 @@ def downgrade(
 
     if dry_run:
         return _plan(config, "downgrade", plan)
-    return _run_environment(
+    return _with_ddl_timeout(
         config,
-        "downgrade",
-        plan,
+        lambda run_reporter: _run_environment(
+            config,
+            "downgrade",
+            plan,
+            sql=sql,
+            starting_rev=starting_rev,
+            destination_rev=destination,
+            lock_timeout=lock_timeout,
+            reporter=run_reporter,
+        ),
+        reporter,
         sql=sql,
-        starting_rev=starting_rev,
-        destination_rev=destination,
-        lock_timeout=lock_timeout,
-        reporter=reporter,
+        ddl_lock_timeout=ddl_lock_timeout,
+        retries=retries,
     )
 
 

@@ -8,7 +8,6 @@ functions answer ``None`` and the caller takes Alembic's full path, which is alw
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -69,33 +68,15 @@ def _ini_moves_versions(path: str) -> bool:
 
 
 def _assignments(path: Path) -> tuple[str, tuple[str, ...]] | None:
+    from dbops.migrations.revision_files import parse_revision
+
     try:
-        tree = ast.parse(path.read_bytes(), str(path))
-    except (OSError, SyntaxError, ValueError):
+        found = parse_revision(str(path), path.read_bytes())
+    except OSError:
         return None
-    values: dict[str, object] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            name, value = node.targets[0].id, node.value
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-            name, value = node.target.id, node.value
-        else:
-            continue
-        if name in ("revision", "down_revision"):
-            try:
-                values[name] = ast.literal_eval(value)
-            except ValueError:
-                return None
-    revision, down = values.get("revision"), values.get("down_revision", ...)
-    if not isinstance(revision, str) or down is ...:
+    if found.error is not None or found.revision is None:
         return None
-    if down is None:
-        return revision, ()
-    if isinstance(down, str):
-        return revision, (down,)
-    if isinstance(down, (tuple, list)) and all(isinstance(item, str) for item in down):
-        return revision, tuple(down)
-    return None
+    return found.revision, found.down_revisions
 
 
 _URL = re.compile(

@@ -15,15 +15,18 @@ from __future__ import annotations
 from dbops.repository._async import SQLAlchemyAsyncRepository
 from dbops.repository._errors import translate_error, wrap_sqlalchemy_exception
 from dbops.repository._statements import FilterArg, LoadSpec, OrderingPair, loader_options, model_info
-from dbops.repository._sync import SQLAlchemySyncRepository
+from dbops.repository._sync import ModelT, SQLAlchemySyncRepository
+from dbops.service.typing import model_from_dict
 
 __all__ = [
     "FilterArg",
     "LoadSpec",
+    "ModelT",
     "OrderingPair",
     "SQLAlchemyAsyncRepository",
     "SQLAlchemySyncRepository",
     "loader_options",
+    "model_from_dict",
     "model_info",
     "translate_error",
     "wrap_sqlalchemy_exception",

@@ -110,7 +110,11 @@ class SQLAlchemyAsyncRepository(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
         with_for_update: Any = None,
     ) -> ModelT:
-        """The item whose ``id_attribute`` is ``item_id``; ``NotFoundError`` if there is none."""
+        """The item whose ``id_attribute`` is ``item_id``; ``NotFoundError`` if there is none.
+
+        With a composite primary key (and no ``id_attribute``), ``item_id`` is the whole key: a tuple in
+        primary-key column order, ``get((1, "math"))``, or a dict, ``get({"student_id": 1, "course": "math"})``.
+        """
         result: ModelT = await self._call(
             "get",
             item_id,
@@ -133,7 +137,7 @@ class SQLAlchemyAsyncRepository(Generic[ModelT]):
         with_for_update: Any = None,
         **kwargs: Any,
     ) -> ModelT | None:
-        """The one item matching the filters, or ``None``; ``RepositoryError`` if several match."""
+        """The one item matching the filters, or ``None``; ``MultipleResultsFoundError`` if several match."""
         result: ModelT | None = await self._call(
             "get_one_or_none",
             *filters,
@@ -156,7 +160,7 @@ class SQLAlchemyAsyncRepository(Generic[ModelT]):
         with_for_update: Any = None,
         **kwargs: Any,
     ) -> ModelT:
-        """The one item matching the filters; ``NotFoundError`` if none, ``RepositoryError`` if several."""
+        """The one item matching the filters; ``NotFoundError`` if none, ``MultipleResultsFoundError`` if several."""
         result: ModelT = await self._call(
             "get_one",
             *filters,
@@ -214,6 +218,54 @@ class SQLAlchemyAsyncRepository(Generic[ModelT]):
             *filters,
             statement=statement,
             auto_expunge=auto_expunge,
+            order_by=order_by,
+            load=load,
+            execution_options=execution_options,
+            **kwargs,
+        )
+        return result
+
+    async def get_many(
+        self,
+        *filters: FilterArg,
+        statement: Select[Any] | None = None,
+        auto_expunge: bool | None = None,
+        order_by: OrderingPair | builtins.list[OrderingPair] | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> builtins.list[ModelT]:
+        """``list`` under Advanced Alchemy's newer name."""
+        result: builtins.list[ModelT] = await self._call(
+            "get_many",
+            *filters,
+            statement=statement,
+            auto_expunge=auto_expunge,
+            order_by=order_by,
+            load=load,
+            execution_options=execution_options,
+            **kwargs,
+        )
+        return result
+
+    async def get_many_and_count(
+        self,
+        *filters: FilterArg,
+        statement: Select[Any] | None = None,
+        auto_expunge: bool | None = None,
+        count_with_window_function: bool | None = None,
+        order_by: OrderingPair | builtins.list[OrderingPair] | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> tuple[builtins.list[ModelT], int]:
+        """``list_and_count`` under Advanced Alchemy's newer name."""
+        result: tuple[builtins.list[ModelT], int] = await self._call(
+            "get_many_and_count",
+            *filters,
+            statement=statement,
+            auto_expunge=auto_expunge,
+            count_with_window_function=count_with_window_function,
             order_by=order_by,
             load=load,
             execution_options=execution_options,
@@ -490,7 +542,11 @@ class SQLAlchemyAsyncRepository(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
     ) -> builtins.list[ModelT]:
         """Delete the items with these ids in bulk ``DELETE ... WHERE id IN (...)`` statements (chunked) and
-        return them. Database-level cascades apply; ORM-level cascades don't (use ``delete`` for those)."""
+        return them. Database-level cascades apply; ORM-level cascades don't (use ``delete`` for those).
+
+        ``item_ids`` may mix ids and model instances (deleted by their id); with a composite primary key the
+        ids are tuples or dicts, as for ``get``.
+        """
         result: builtins.list[ModelT] = await self._call(
             "delete_many",
             item_ids,

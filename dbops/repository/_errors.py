@@ -18,10 +18,12 @@ from dbops.errors import (
     DuplicateKeyError,
     ForeignKeyError,
     IntegrityError,
+    MultipleResultsFoundError,
     NotFoundError,
     RepositoryError,
     redact,
 )
+from dbops.violations import PG_KEY, SQLITE_COLUMNS, driver_message, key_columns, named_constraint, pg_details
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -48,12 +50,9 @@ _SQLITE_TEXT = (
     ("CHECK constraint failed", "check"),
 )
 
-_CONSTRAINT = re.compile(r"""(?:constraint|key|CONSTRAINT)\s+[`"'](?:[^`"'.]+\.)?(?P<name>[^`"']+)[`"']""")
-_PG_KEY = re.compile(r"Key \((?P<cols>[^)]*)\)=")
 _PG_COLUMN = re.compile(r'column "(?P<col>[^"]+)"')
 _MYSQL_COLUMN = re.compile(r"(?:Column|Field|column) '(?P<col>[^']+)'")
 _MYSQL_FK_COLUMN = re.compile(r"FOREIGN KEY \(`(?P<col>[^`]+)`\)")
-_SQLITE_COLUMNS = re.compile(r"failed: (?P<cols>.+)$")
 _PG_OTHER_TABLE = re.compile(r'on table "(?P<table>[^"]+)"\s*$', re.M)
 
 
@@ -83,57 +82,6 @@ def _kind(orig: Any, text: str) -> str | None:
     if "null" in lowered:
         return "not_null"
     return None
-
-
-def _constraint_columns(table: Table | None, name: str) -> tuple[str | None, list[str]]:
-    """(table name, column names) of the constraint or index called ``name`` in ``table``'s metadata."""
-    if table is None:
-        return None, []
-    if name == "PRIMARY":
-        return table.name, [c.name for c in table.primary_key.columns]
-    tables = [table, *(t for t in table.metadata.tables.values() if t is not table)]
-    for candidate in tables:
-        for item in (*candidate.constraints, *candidate.indexes):
-            item_name = getattr(item, "name", None)
-            if item_name is not None and _same_name(str(item_name), name):
-                return candidate.name, [c.name for c in getattr(item, "columns", [])]
-    return None, []
-
-
-def _same_name(declared: str, reported: str) -> bool:
-    """Whether the server's constraint name is ``declared``, possibly as SQLAlchemy shortened it to fit the
-    dialect's identifier limit (63 on PostgreSQL, 64 on MariaDB/MySQL): ``declared[:n]`` + ``_`` + the last
-    four hex digits of its MD5."""
-    if declared == reported:
-        return True
-    if len(declared) <= len(reported) or len(reported) < 6 or reported[-5] != "_":
-        return False
-    from sqlalchemy.util import md5_hex
-
-    return reported == f"{declared[: len(reported) - 5]}_{md5_hex(declared)[-4:]}"
-
-
-def _driver_message(orig: Any) -> str:
-    """The driver's message. MySQL drivers carry ``(errno, message)``; ``str()`` of that is the tuple's repr,
-    which escapes quotes (``\\'``) whenever the duplicate value holds a ``"`` and hides the key name."""
-    args: tuple[Any, ...] = getattr(orig, "args", ())
-    if len(args) >= 2 and isinstance(args[0], int) and isinstance(args[1], str):
-        return args[1]
-    return str(orig)
-
-
-def _pg_details(orig: Any) -> tuple[str | None, str | None, str | None]:
-    """``(constraint, column, detail)`` from a PostgreSQL driver's structured error fields: psycopg's ``diag``,
-    asyncpg's exception (the cause of SQLAlchemy's adapted one). The message text alone lacks the detail on
-    asyncpg (``Key (email)=(...) already exists``), which names the columns of a constraint the metadata
-    doesn't know."""
-    diag = getattr(orig, "diag", None)
-    if diag is not None:
-        return diag.constraint_name, diag.column_name, diag.message_detail
-    source = getattr(orig, "__cause__", None)
-    if source is not None and hasattr(source, "constraint_name"):
-        return source.constraint_name, getattr(source, "column_name", None), getattr(source, "detail", None)
-    return None, None, None
 
 
 _TOO_LONG = re.compile(r"value too long for type character(?: varying)?\((?P<length>\d+)\)")
@@ -175,10 +123,10 @@ def translate_error(error: Exception, model: type[Any]) -> DbopsError:
     if isinstance(error, sa_exc.NoResultFound):
         return NotFoundError(f"no {model_name} matches the given filters", model=model_name)
     if isinstance(error, sa_exc.MultipleResultsFound):
-        return RepositoryError(f"more than one {model_name} matches the given filters", model=model_name)
+        return MultipleResultsFoundError(f"more than one {model_name} matches the given filters", model=model_name)
     orig = getattr(error, "orig", None)
-    text = _driver_message(orig) if orig is not None else str(error)
-    constraint, pg_column, detail = _pg_details(orig)
+    text = driver_message(orig) if orig is not None else str(error)
+    constraint, pg_column, detail = pg_details(orig)
     details = (constraint, pg_column, detail)
     if isinstance(error, sa_exc.IntegrityError):
         return _integrity_error(model_name, table, _kind(orig, text), text, details)
@@ -207,14 +155,9 @@ def _integrity_error(
     pg_constraint, pg_column, detail = details
     if detail:
         text = f"{text}\n{detail}"
-    constraint_match = _CONSTRAINT.search(text)
-    constraint = pg_constraint or (constraint_match.group("name") if constraint_match else None)
-    owner, columns = _constraint_columns(table, constraint) if constraint else (None, [])
+    constraint, owner, columns = named_constraint(text, table, pg_constraint)
     if kind == "unique":
-        if not columns:
-            key = _PG_KEY.search(text) or _SQLITE_COLUMNS.search(text)
-            if key:
-                columns = [c.strip().split(".")[-1] for c in key.group("cols").split(",")]
+        columns = columns or key_columns(text)
         fields = ", ".join(columns)
         suffix = f" (unique constraint {constraint})" if constraint else ""
         what = f"{model_name} with this {fields} already exists" if columns else f"{model_name} repeats a unique value"
@@ -226,7 +169,7 @@ def _integrity_error(
     if kind in ("foreign_key", "foreign_key_parent"):
         parent = kind == "foreign_key_parent" or "update or delete on table" in text
         if not columns:
-            fk_column = _MYSQL_FK_COLUMN.search(text) or _PG_KEY.search(text)
+            fk_column = _MYSQL_FK_COLUMN.search(text) or PG_KEY.search(text)
             columns = [fk_column.groups()[0]] if fk_column else []
         suffix = f" (foreign key {constraint})" if constraint else ""
         if parent:
@@ -244,7 +187,7 @@ def _integrity_error(
             model=model_name,
         )
     if kind == "not_null":
-        column = _PG_COLUMN.search(text) or _MYSQL_COLUMN.search(text) or _SQLITE_COLUMNS.search(text)
+        column = _PG_COLUMN.search(text) or _MYSQL_COLUMN.search(text) or SQLITE_COLUMNS.search(text)
         null_field = pg_column or (column.groups()[0].split(".")[-1] if column else None)
         what = f"{model_name}.{null_field}" if null_field else f"a field of {model_name}"
         return IntegrityError(f"{what} cannot be null", model=model_name, field=null_field)

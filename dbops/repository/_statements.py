@@ -39,8 +39,8 @@ FilterArg = Union[StatementFilter, "ColumnElement[bool]"]
 LoadSpec = Union[str, Any, Sequence[Any], None]
 """Relationships to eager-load: an attribute (``AuthorModel.books``), its name, a loader option
 (``selectinload(...)``), or a list of these."""
-OrderingPair = tuple[Union[str, Any], bool]
-"""``(field, descending)``, e.g. ``("name", False)``."""
+OrderingPair = Union[tuple[Union[str, Any], bool], "ColumnElement[Any]"]
+"""``(field, descending)``, e.g. ``("name", False)``, or an ordering expression (``AuthorModel.name.desc()``)."""
 
 # Bind parameters one statement may carry: SQLite >= 3.32 allows 32766, PostgreSQL's protocol 65535 (asyncpg
 # 32767), MariaDB/MySQL 65535. The smallest per family keeps every driver happy.
@@ -107,12 +107,19 @@ def _is_clause(item: object) -> bool:
 
 
 def apply_order_by(
-    statement: SelectT, model: type[Any], order_by: OrderingPair | Sequence[OrderingPair] | None
+    statement: SelectT, model: type[Any], order_by: OrderingPair | Sequence[OrderingPair] | Any | None
 ) -> SelectT:
+    """``statement`` sorted by ``order_by``: ``(field, descending)`` pairs, or SQL ordering expressions
+    (``AuthorModel.name.desc()``, ``func.lower(AuthorModel.name)``), one or a list."""
     if order_by is None:
         return statement
-    pairs: Sequence[OrderingPair] = [order_by] if isinstance(order_by, tuple) else order_by
-    for field_name, descending in pairs:
+    single = isinstance(order_by, tuple) or _is_clause(order_by) or hasattr(order_by, "__clause_element__")
+    items: list[Any] = [order_by] if single else list(order_by)
+    for item in items:
+        if _is_clause(item) or (hasattr(item, "__clause_element__") and not isinstance(item, tuple)):
+            statement = statement.order_by(item)
+            continue
+        field_name, descending = item
         column = column_for(model, field_name, filter_name="order_by")
         statement = statement.order_by(column.desc() if descending else column.asc())
     return statement

@@ -11,9 +11,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from dbops.errors import DuplicateKeyError, NotFoundError, RepositoryError
+from dbops.errors import DuplicateKeyError, ImproperConfigurationError, NotFoundError, RepositoryError
 from dbops.filters import LimitOffset, PaginationFilter, column_for
 from dbops.repository._errors import wrap_sqlalchemy_exception
+from dbops.repository._keys import key_fields, key_names, key_of
 from dbops.repository._statements import (
     FilterArg,
     LoadSpec,
@@ -91,7 +92,9 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         if model_type is not None:
             self.model_type = model_type  # type: ignore[misc]
         if getattr(self, "model_type", None) is None:
-            raise RepositoryError(f"{type(self).__name__} needs a model: set model_type = <YourModel> on the class")
+            raise ImproperConfigurationError(
+                f"{type(self).__name__} needs a model: set model_type = <YourModel> on the class"
+            )
         self.session = session
         self.statement = statement
         self.auto_expunge = auto_expunge
@@ -113,7 +116,9 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
 
     @property
     def _dialect(self) -> Dialect:
-        return self.session.get_bind(mapper=self._info.mapper).dialect
+        # Through the session's connection, not just its bind: a dialect learns what the server supports
+        # (MariaDB's RETURNING, ...) on the engine's first connect, and flags read before it are the defaults.
+        return self.session.connection(bind_arguments={"mapper": self._info.mapper}).dialect
 
     def _wrap(self) -> contextlib.AbstractContextManager[None]:
         return wrap_sqlalchemy_exception(self.model_type, enabled=self.wrap_exceptions)
@@ -182,10 +187,35 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
             return {k: v for k, v in data.items() if k in column_keys}
         return {k: v for k, v in vars(data).items() if k in column_keys}
 
+    def _copy_relationships(self, source: Any, target: Any) -> None:
+        """Move the related objects ``source`` (a detached instance) carries onto ``target``, as a merge would:
+        ``update(Author(id=..., books=[...]))`` replaces the books; relationships it never set stay untouched.
+
+        ``source`` gives them up first: while they still point back at it, adding them to the session would
+        cascade ``source`` in along their backrefs, as a second new row.
+        """
+        carried = vars(source)
+        for key in self._info.relationships:
+            if key not in carried:
+                continue
+            value = carried[key]
+            empty: Any
+            if isinstance(value, dict):
+                value, empty = dict(value), {}
+            elif isinstance(value, (builtins.list, set)):
+                value, empty = (builtins.list(value), []) if isinstance(value, builtins.list) else (set(value), set())
+            else:
+                empty = None
+            setattr(source, key, empty)
+            setattr(target, key, value)
+
+    def _key_names(self, id_attribute: Any) -> builtins.list[str]:
+        return key_names(self.model_type, id_attribute, self.id_attribute)
+
     def _match_names(self, match_fields: builtins.list[str] | str | None) -> builtins.list[str]:
         fields = match_fields if match_fields is not None else self.match_fields
         if fields is None:
-            return [self.id_attribute]
+            return self._key_names(None)
         names = [fields] if isinstance(fields, str) else builtins.list(fields)
         for name in names:
             self._column(name)  # validates
@@ -223,16 +253,23 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
         with_for_update: Any = None,
     ) -> ModelT:
-        """The item whose ``id_attribute`` is ``item_id``; ``NotFoundError`` if there is none."""
+        """The item whose ``id_attribute`` is ``item_id``; ``NotFoundError`` if there is none.
+
+        With a composite primary key (and no ``id_attribute``), ``item_id`` is the whole key: a tuple in
+        primary-key column order, ``get((1, "math"))``, or a dict, ``get({"student_id": 1, "course": "math"})``.
+        """
+        from sqlalchemy import and_
+
         with self._wrap():
-            column = self._column(id_attribute)
-            select_statement = self._select(statement, load, execution_options).where(column == item_id)
+            fields = key_fields(self.model_type, item_id, id_attribute=id_attribute, default=self.id_attribute)
+            condition = and_(*(self._column(name) == value for name, value in fields.items()))
+            select_statement = self._select(statement, load, execution_options).where(condition)
             found = self._all(self._with_for_update(select_statement, with_for_update))
             if not found:
                 raise NotFoundError(
-                    f"no {self.model_type.__name__} with {id_attribute or self.id_attribute}={item_id!r}",
+                    f"no {self.model_type.__name__} with {', '.join(f'{k}={v!r}' for k, v in fields.items())}",
                     model=self.model_type.__name__,
-                    field=id_attribute or self.id_attribute,
+                    field=", ".join(fields),
                 )
             self._finish(found[:1], auto_expunge=auto_expunge, write=False)
             return found[0]
@@ -247,7 +284,7 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         with_for_update: Any = None,
         **kwargs: Any,
     ) -> ModelT | None:
-        """The one item matching the filters, or ``None``; ``RepositoryError`` if several match."""
+        """The one item matching the filters, or ``None``; ``MultipleResultsFoundError`` if several match."""
         with self._wrap():
             select_statement = apply_filters(
                 self._select(statement, load, execution_options), self.model_type, filters, kwargs
@@ -268,7 +305,7 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         with_for_update: Any = None,
         **kwargs: Any,
     ) -> ModelT:
-        """The one item matching the filters; ``NotFoundError`` if none, ``RepositoryError`` if several."""
+        """The one item matching the filters; ``NotFoundError`` if none, ``MultipleResultsFoundError`` if several."""
         item = self.get_one_or_none(
             *filters,
             statement=statement,
@@ -351,10 +388,56 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         """The items matching the filters (``LimitOffset`` pages, ``OrderBy`` sorts)."""
         with self._wrap():
             select_statement = self._select(statement, load, execution_options)
-            select_statement = apply_order_by(select_statement, self.model_type, order_by or self.order_by)
+            select_statement = apply_order_by(
+                select_statement, self.model_type, order_by if order_by is not None else self.order_by
+            )
             items = self._all(apply_filters(select_statement, self.model_type, filters, kwargs))
             self._finish(items, auto_expunge=auto_expunge, write=False)
             return items
+
+    def get_many(
+        self,
+        *filters: FilterArg,
+        statement: Select[Any] | None = None,
+        auto_expunge: bool | None = None,
+        order_by: OrderingPair | builtins.list[OrderingPair] | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> builtins.list[ModelT]:
+        """``list`` under Advanced Alchemy's newer name."""
+        return self.list(
+            *filters,
+            statement=statement,
+            auto_expunge=auto_expunge,
+            order_by=order_by,
+            load=load,
+            execution_options=execution_options,
+            **kwargs,
+        )
+
+    def get_many_and_count(
+        self,
+        *filters: FilterArg,
+        statement: Select[Any] | None = None,
+        auto_expunge: bool | None = None,
+        count_with_window_function: bool | None = None,
+        order_by: OrderingPair | builtins.list[OrderingPair] | None = None,
+        load: LoadSpec = None,
+        execution_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> tuple[builtins.list[ModelT], int]:
+        """``list_and_count`` under Advanced Alchemy's newer name."""
+        return self.list_and_count(
+            *filters,
+            statement=statement,
+            auto_expunge=auto_expunge,
+            count_with_window_function=count_with_window_function,
+            order_by=order_by,
+            load=load,
+            execution_options=execution_options,
+            **kwargs,
+        )
 
     def list_and_count(
         self,
@@ -376,7 +459,9 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         with self._wrap():
             if window:
                 select_statement = self._select(statement, load, execution_options)
-                select_statement = apply_order_by(select_statement, self.model_type, order_by or self.order_by)
+                select_statement = apply_order_by(
+                    select_statement, self.model_type, order_by if order_by is not None else self.order_by
+                )
                 select_statement = apply_filters(select_statement, self.model_type, filters, kwargs)
                 rows = self.session.execute(select_statement.add_columns(func.count().over())).unique().all()
                 if rows:
@@ -454,26 +539,28 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
             if inspect(data).session is self.session:
                 item = data
             else:
-                id_name = id_attribute or self.id_attribute
                 values = self._set_values(data)
-                item_id = values.get(id_name)
+                item_id = key_of(self.model_type, values, id_attribute=id_attribute, default=self.id_attribute)
                 if item_id is None:
+                    id_names = self._key_names(id_attribute)
                     raise RepositoryError(
-                        f"cannot update a {self.model_type.__name__} without its {id_name}",
+                        f"cannot update a {self.model_type.__name__} without its {', '.join(id_names)}",
                         model=self.model_type.__name__,
-                        field=id_name,
+                        field=", ".join(id_names),
                     )
                 item = self.get(
                     item_id,
                     auto_expunge=False,  # expunged (if asked) after the write, not before it
-                    id_attribute=id_name,
+                    id_attribute=id_attribute,
                     load=load,
                     execution_options=execution_options,
                     with_for_update=with_for_update,
                 )
+                key_names = set(self._key_names(id_attribute)) | set(self._info.primary_key)
                 for key, value in values.items():
-                    if key != id_name and key not in self._info.primary_key:
+                    if key not in key_names:
                         setattr(item, key, value)
+                self._copy_relationships(data, item)
             self._finish(
                 [item],
                 auto_commit=auto_commit,
@@ -1034,16 +1121,31 @@ class SQLAlchemySyncRepository(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
     ) -> builtins.list[ModelT]:
         """Delete the items with these ids in bulk ``DELETE ... WHERE id IN (...)`` statements (chunked) and
-        return them. Database-level cascades apply; ORM-level cascades don't (use ``delete`` for those)."""
+        return them. Database-level cascades apply; ORM-level cascades don't (use ``delete`` for those).
+
+        ``item_ids`` may mix ids and model instances (deleted by their id); with a composite primary key the
+        ids are tuples or dicts, as for ``get``.
+        """
+        from sqlalchemy import tuple_
+
         if not item_ids:
             return []
         with self._wrap():
-            column = self._column(id_attribute)
-            size = chunk_size or rows_per_statement(self._dialect, 1)
+            names = self._key_names(id_attribute)
+            keys: builtins.list[Any] = []
+            for item_id in item_ids:
+                if isinstance(item_id, self.model_type):
+                    carried = {name: getattr(item_id, name) for name in names}
+                    item_id = key_of(self.model_type, carried, id_attribute=id_attribute, default=self.id_attribute)
+                fields = key_fields(self.model_type, item_id, id_attribute=id_attribute, default=self.id_attribute)
+                keys.append(tuple(fields[name] for name in names) if len(names) > 1 else fields[names[0]])
+            columns = [self._column(name) for name in names]
+            size = chunk_size or rows_per_statement(self._dialect, len(names))
             deleted: builtins.list[ModelT] = []
             base = self._select(None, load, execution_options)
-            for chunk in chunks(builtins.list(item_ids), size):
-                deleted.extend(self._all(base.where(column.in_(chunk))))
+            for chunk in chunks(keys, size):
+                condition = columns[0].in_(chunk) if len(columns) == 1 else tuple_(*columns).in_(chunk)
+                deleted.extend(self._all(base.where(condition)))
             self._delete_rows(deleted, auto_commit)
             return deleted
 

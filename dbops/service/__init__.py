@@ -13,13 +13,20 @@
 
 from __future__ import annotations
 
-from dbops.service._async import SQLAlchemyAsyncRepositoryService
+from dbops.repository._statements import LoadSpec, OrderingPair
+from dbops.service import typing as _typing
+from dbops.service._async import ModelT, SQLAlchemyAsyncRepositoryService
 from dbops.service._sync import SQLAlchemySyncRepositoryService
 from dbops.service._util import OffsetPagination, schema_dump
+from dbops.service.typing import *  # noqa: F403
 
 __all__ = [
+    "LoadSpec",
+    "ModelT",
     "OffsetPagination",
+    "OrderingPair",
     "SQLAlchemyAsyncRepositoryService",
     "SQLAlchemySyncRepositoryService",
     "schema_dump",
+    *_typing.__all__,
 ]

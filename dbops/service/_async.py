@@ -10,12 +10,23 @@ from __future__ import annotations
 import builtins
 import contextlib
 from collections.abc import AsyncIterator, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, overload
 
-from dbops.errors import RepositoryError
+from typing_extensions import TypeVar
+
+from dbops.errors import ImproperConfigurationError, RepositoryError
 from dbops.repository import SQLAlchemyAsyncRepository
+from dbops.repository._keys import key_fields, key_names, key_of, set_key
 from dbops.repository._statements import FilterArg, LoadSpec, OrderingPair
-from dbops.service._util import OffsetPagination, is_schema_data, model_kwargs, paginate, schema_dump, to_schema_value
+from dbops.service._util import (
+    OffsetPagination,
+    is_dto_data,
+    is_schema_data,
+    model_kwargs,
+    paginate,
+    schema_dump,
+    to_schema_value,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Select
@@ -28,12 +39,16 @@ __all__ = ["SQLAlchemyAsyncRepositoryService"]
 
 ModelT = TypeVar("ModelT")
 SchemaT = TypeVar("SchemaT")
+RepositoryT = TypeVar("RepositoryT", bound="SQLAlchemyAsyncRepository[Any]", default="SQLAlchemyAsyncRepository[Any]")
+"""The repository class of a service: ``Service[Model, Repo]`` types ``service.repository`` as ``Repo``;
+``Service[Model]`` leaves it the generic repository (the second parameter has a default, as in Advanced
+Alchemy, so both spellings work)."""
 
 
-class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
+class SQLAlchemyAsyncRepositoryService(Generic[ModelT, RepositoryT]):
     """Business-layer CRUD over a repository, for one model.
 
-    >>> class AuthorService(SQLAlchemyAsyncRepositoryService[AuthorModel]):
+    >>> class AuthorService(SQLAlchemyAsyncRepositoryService[AuthorModel]):  # or [AuthorModel, AuthorRepository]
     ...     class Repo(SQLAlchemyAsyncRepository[AuthorModel]):
     ...         model_type = AuthorModel
     ...     repository_type = Repo
@@ -44,10 +59,14 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
     repository. Every read and delete method is the repository's, with the same arguments and errors.
     """
 
-    repository_type: ClassVar[type[SQLAlchemyAsyncRepository[Any]]]
+    repository_type: type[RepositoryT]
     """The repository class the service uses (an inner ``class Repo`` in the usual pattern)."""
     match_fields: ClassVar[builtins.list[str] | str | None] = None
     """Default fields ``upsert``/``upsert_many`` match on (default: the repository's)."""
+    loader_options: ClassVar[LoadSpec] = None
+    """Default ``load=`` of the service's repository, as Advanced Alchemy's services declare it."""
+    execution_options: ClassVar[dict[str, Any] | None] = None
+    """Default ``execution_options=`` of the service's repository."""
 
     def __init__(
         self,
@@ -64,16 +83,16 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         count_with_window_function: bool | None = None,
     ) -> None:
         if getattr(self, "repository_type", None) is None:
-            raise RepositoryError(f"{type(self).__name__} needs repository_type = <a repository class>")
-        self.repository: SQLAlchemyAsyncRepository[ModelT] = self.repository_type(
+            raise ImproperConfigurationError(f"{type(self).__name__} needs repository_type = <a repository class>")
+        self.repository: RepositoryT = self.repository_type(
             session=session,
             statement=statement,
             auto_expunge=auto_expunge,
             auto_refresh=auto_refresh,
             auto_commit=auto_commit,
             order_by=order_by,
-            load=load,
-            execution_options=execution_options,
+            load=load if load is not None else self.loader_options,
+            execution_options=execution_options if execution_options is not None else self.execution_options,
             wrap_exceptions=wrap_exceptions,
             count_with_window_function=count_with_window_function,
         )
@@ -93,7 +112,13 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
             async with config.get_session() as new_session:
                 yield cls(new_session, **kwargs)
         else:
-            raise RepositoryError(f"{cls.__name__}.new() needs a session or a config")
+            raise ImproperConfigurationError(f"{cls.__name__}.new() needs a session or a config")
+
+    @property
+    def _repo(self) -> SQLAlchemyAsyncRepository[ModelT]:
+        """``self.repository`` typed with the service's model, for the methods below."""
+        repository: SQLAlchemyAsyncRepository[ModelT] = self.repository
+        return repository
 
     @property
     def model_type(self) -> type[ModelT]:
@@ -115,10 +140,12 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         return data
 
     async def to_model(self, data: Any, operation: str | None = None) -> ModelT:
-        """``data`` as a model instance: models pass through; dicts and schemas become ``model_type(**fields)``.
+        """``data`` as a model instance: models pass through; dicts and schemas become ``model_type(**fields)``;
+        Litestar's ``DTOData`` becomes ``data.create_instance()``.
 
         For ``"update"`` and ``"upsert"`` only the fields the input set are used, so the instance carries just
-        those (the repository writes only what an instance carries).
+        those (the repository writes only what an instance carries; a partial DTO's instance carries only the
+        fields the request body had).
         """
         if operation == "create":
             data = await self.to_model_on_create(data)
@@ -126,6 +153,8 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
             data = await self.to_model_on_update(data)
         elif operation == "upsert":
             data = await self.to_model_on_upsert(data)
+        if is_dto_data(data):
+            data = data.create_instance()
         if isinstance(data, self.model_type):
             return data
         values = schema_dump(data, exclude_unset=operation in ("update", "upsert"))
@@ -197,7 +226,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         with_for_update: Any = None,
     ) -> ModelT:
         """The item with ``item_id``; ``NotFoundError`` if there is none (``with_for_update`` locks its row)."""
-        return await self.repository.get(
+        return await self._repo.get(
             item_id,
             auto_expunge=auto_expunge,
             statement=statement,
@@ -217,7 +246,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> ModelT:
         """The one item matching the filters; ``NotFoundError`` if none."""
-        return await self.repository.get_one(
+        return await self._repo.get_one(
             *filters,
             statement=statement,
             auto_expunge=auto_expunge,
@@ -236,7 +265,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> ModelT | None:
         """The one item matching the filters, or ``None``."""
-        return await self.repository.get_one_or_none(
+        return await self._repo.get_one_or_none(
             *filters,
             statement=statement,
             auto_expunge=auto_expunge,
@@ -254,7 +283,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> int:
         """How many items match the filters."""
-        return await self.repository.count(
+        return await self._repo.count(
             *filters, statement=statement, load=load, execution_options=execution_options, **kwargs
         )
 
@@ -267,7 +296,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> bool:
         """Whether any item matches the filters."""
-        return await self.repository.exists(
+        return await self._repo.exists(
             *filters, statement=statement, load=load, execution_options=execution_options, **kwargs
         )
 
@@ -282,7 +311,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> builtins.list[ModelT]:
         """The items matching the filters."""
-        return await self.repository.list(
+        return await self._repo.list(
             *filters,
             statement=statement,
             auto_expunge=auto_expunge,
@@ -304,7 +333,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> tuple[builtins.list[ModelT], int]:
         """A page of items and the total count (feed both to ``to_schema``)."""
-        return await self.repository.list_and_count(
+        return await self._repo.list_and_count(
             *filters,
             statement=statement,
             auto_expunge=auto_expunge,
@@ -314,6 +343,11 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
             execution_options=execution_options,
             **kwargs,
         )
+
+    get_many = list
+    """``list`` under Advanced Alchemy's newer name."""
+    get_many_and_count = list_and_count
+    """``list_and_count`` under Advanced Alchemy's newer name."""
 
     # -- writes -------------------------------------------------------------------------------------
 
@@ -327,7 +361,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
     ) -> ModelT:
         """Insert an item from a model, dict or schema instance."""
         model = await self.to_model(data, "create")
-        return await self.repository.add(
+        return await self._repo.add(
             model, auto_commit=auto_commit, auto_expunge=auto_expunge, auto_refresh=auto_refresh
         )
 
@@ -340,7 +374,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
     ) -> builtins.list[ModelT]:
         """Insert many items (bulk ``INSERT``) from models, dicts or schema instances."""
         models = [await self.to_model(item, "create") for item in data]
-        return await self.repository.add_many(models, auto_commit=auto_commit, auto_expunge=auto_expunge)
+        return await self._repo.add_many(models, auto_commit=auto_commit, auto_expunge=auto_expunge)
 
     async def update(
         self,
@@ -361,12 +395,14 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         ``update(AuthorUpdate(name="x"), item_id=author_id)`` changes ``name`` only; ``dob`` keeps its value
         because the input never set it. ``NotFoundError`` if the item doesn't exist.
         """
-        id_name = id_attribute or self.repository.id_attribute
+        default_id = self.repository.id_attribute
         data = await self.to_model_on_update(data)
+        if is_dto_data(data):
+            data = data.create_instance()  # carries only the fields the body set, when the DTO is partial
         if isinstance(data, self.model_type):
             if item_id is not None:
-                setattr(data, id_name, item_id)
-            return await self.repository.update(
+                set_key(self.model_type, data, item_id, id_attribute=id_attribute, default=default_id)
+            return await self._repo.update(
                 data,
                 attribute_names=attribute_names,
                 with_for_update=with_for_update,
@@ -381,15 +417,17 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
             schema_dump(data, exclude_unset=True)  # raises the "cannot turn ... into model fields" error
         values = model_kwargs(self.model_type, schema_dump(data, exclude_unset=True))
         if item_id is None:
-            item_id = values.get(id_name)
+            item_id = key_of(self.model_type, values, id_attribute=id_attribute, default=default_id)
             if item_id is None:
+                names = key_names(self.model_type, id_attribute, default_id)
                 raise RepositoryError(
-                    f"update needs item_id or a {id_name!r} in the data for {self.model_type.__name__}",
+                    f"update needs item_id or {', '.join(map(repr, names))} in the data for {self.model_type.__name__}",
                     model=self.model_type.__name__,
-                    field=id_name,
+                    field=", ".join(names),
                 )
-        values.pop(id_name, None)
-        existing = await self.repository.get(
+        for name in key_fields(self.model_type, item_id, id_attribute=id_attribute, default=default_id):
+            values.pop(name, None)
+        existing = await self._repo.get(
             item_id,
             auto_expunge=False,  # the update below detaches it, if asked
             id_attribute=id_attribute,
@@ -399,7 +437,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         )
         for key, value in values.items():
             setattr(existing, key, value)
-        return await self.repository.update(
+        return await self._repo.update(
             existing,
             attribute_names=attribute_names,
             auto_commit=auto_commit,
@@ -420,12 +458,14 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         rows: builtins.list[Any] = []
         for item in data:
             shaped = await self.to_model_on_update(item)
+            if is_dto_data(shaped):
+                shaped = shaped.create_instance()
             rows.append(
                 shaped
                 if isinstance(shaped, self.model_type)
                 else model_kwargs(self.model_type, schema_dump(shaped, exclude_unset=True))
             )
-        return await self.repository.update_many(
+        return await self._repo.update_many(
             rows, auto_commit=auto_commit, auto_expunge=auto_expunge, load=load, execution_options=execution_options
         )
 
@@ -446,8 +486,8 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         """Update the matching item with the fields ``data`` sets, or create it."""
         model = await self.to_model(data, "upsert")
         if item_id is not None:
-            setattr(model, self.repository.id_attribute, item_id)
-        return await self.repository.upsert(
+            set_key(self.model_type, model, item_id, id_attribute=None, default=self.repository.id_attribute)
+        return await self._repo.upsert(
             model,
             attribute_names=attribute_names,
             with_for_update=with_for_update,
@@ -471,7 +511,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
     ) -> builtins.list[ModelT]:
         """Bulk insert-or-update (``ON CONFLICT`` / ``ON DUPLICATE KEY``) from models, dicts or schemas."""
         models = [await self.to_model(item, "upsert") for item in data]
-        return await self.repository.upsert_many(
+        return await self._repo.upsert_many(
             models,
             auto_expunge=auto_expunge,
             auto_commit=auto_commit,
@@ -495,7 +535,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> tuple[ModelT, bool]:
         """The item matching ``kwargs``, created if missing; returns ``(item, created)``."""
-        return await self.repository.get_or_upsert(
+        return await self._repo.get_or_upsert(
             *filters,
             match_fields=match_fields if match_fields is not None else self.match_fields,
             upsert=upsert,
@@ -523,7 +563,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> tuple[ModelT, bool]:
         """The item matching ``kwargs`` updated with the rest; returns ``(item, updated)``."""
-        return await self.repository.get_and_update(
+        return await self._repo.get_and_update(
             *filters,
             match_fields=match_fields if match_fields is not None else self.match_fields,
             attribute_names=attribute_names,
@@ -547,7 +587,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
     ) -> ModelT:
         """Delete the item ``item_id`` and return it."""
-        return await self.repository.delete(
+        return await self._repo.delete(
             item_id,
             auto_commit=auto_commit,
             auto_expunge=auto_expunge,
@@ -568,7 +608,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
     ) -> builtins.list[ModelT]:
         """Delete the items with these ids (bulk) and return them."""
-        return await self.repository.delete_many(
+        return await self._repo.delete_many(
             item_ids,
             auto_commit=auto_commit,
             auto_expunge=auto_expunge,
@@ -588,7 +628,7 @@ class SQLAlchemyAsyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> builtins.list[ModelT]:
         """Delete the items matching the filters and return them."""
-        return await self.repository.delete_where(
+        return await self._repo.delete_where(
             *filters,
             auto_commit=auto_commit,
             auto_expunge=auto_expunge,

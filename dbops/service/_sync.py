@@ -10,12 +10,23 @@ from __future__ import annotations
 import builtins
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, overload
 
-from dbops.errors import RepositoryError
+from typing_extensions import TypeVar
+
+from dbops.errors import ImproperConfigurationError, RepositoryError
 from dbops.repository import SQLAlchemySyncRepository
+from dbops.repository._keys import key_fields, key_names, key_of, set_key
 from dbops.repository._statements import FilterArg, LoadSpec, OrderingPair
-from dbops.service._util import OffsetPagination, is_schema_data, model_kwargs, paginate, schema_dump, to_schema_value
+from dbops.service._util import (
+    OffsetPagination,
+    is_dto_data,
+    is_schema_data,
+    model_kwargs,
+    paginate,
+    schema_dump,
+    to_schema_value,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Select
@@ -28,12 +39,16 @@ __all__ = ["SQLAlchemySyncRepositoryService"]
 
 ModelT = TypeVar("ModelT")
 SchemaT = TypeVar("SchemaT")
+RepositoryT = TypeVar("RepositoryT", bound="SQLAlchemySyncRepository[Any]", default="SQLAlchemySyncRepository[Any]")
+"""The repository class of a service: ``Service[Model, Repo]`` types ``service.repository`` as ``Repo``;
+``Service[Model]`` leaves it the generic repository (the second parameter has a default, as in Advanced
+Alchemy, so both spellings work)."""
 
 
-class SQLAlchemySyncRepositoryService(Generic[ModelT]):
+class SQLAlchemySyncRepositoryService(Generic[ModelT, RepositoryT]):
     """Business-layer CRUD over a repository, for one model.
 
-    >>> class AuthorService(SQLAlchemySyncRepositoryService[AuthorModel]):
+    >>> class AuthorService(SQLAlchemySyncRepositoryService[AuthorModel]):  # or [AuthorModel, AuthorRepository]
     ...     class Repo(SQLAlchemySyncRepository[AuthorModel]):
     ...         model_type = AuthorModel
     ...     repository_type = Repo
@@ -44,10 +59,14 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
     repository. Every read and delete method is the repository's, with the same arguments and errors.
     """
 
-    repository_type: ClassVar[type[SQLAlchemySyncRepository[Any]]]
+    repository_type: type[RepositoryT]
     """The repository class the service uses (an inner ``class Repo`` in the usual pattern)."""
     match_fields: ClassVar[builtins.list[str] | str | None] = None
     """Default fields ``upsert``/``upsert_many`` match on (default: the repository's)."""
+    loader_options: ClassVar[LoadSpec] = None
+    """Default ``load=`` of the service's repository, as Advanced Alchemy's services declare it."""
+    execution_options: ClassVar[dict[str, Any] | None] = None
+    """Default ``execution_options=`` of the service's repository."""
 
     def __init__(
         self,
@@ -64,16 +83,16 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         count_with_window_function: bool | None = None,
     ) -> None:
         if getattr(self, "repository_type", None) is None:
-            raise RepositoryError(f"{type(self).__name__} needs repository_type = <a repository class>")
-        self.repository: SQLAlchemySyncRepository[ModelT] = self.repository_type(
+            raise ImproperConfigurationError(f"{type(self).__name__} needs repository_type = <a repository class>")
+        self.repository: RepositoryT = self.repository_type(
             session=session,
             statement=statement,
             auto_expunge=auto_expunge,
             auto_refresh=auto_refresh,
             auto_commit=auto_commit,
             order_by=order_by,
-            load=load,
-            execution_options=execution_options,
+            load=load if load is not None else self.loader_options,
+            execution_options=execution_options if execution_options is not None else self.execution_options,
             wrap_exceptions=wrap_exceptions,
             count_with_window_function=count_with_window_function,
         )
@@ -93,7 +112,13 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
             with config.get_session() as new_session:
                 yield cls(new_session, **kwargs)
         else:
-            raise RepositoryError(f"{cls.__name__}.new() needs a session or a config")
+            raise ImproperConfigurationError(f"{cls.__name__}.new() needs a session or a config")
+
+    @property
+    def _repo(self) -> SQLAlchemySyncRepository[ModelT]:
+        """``self.repository`` typed with the service's model, for the methods below."""
+        repository: SQLAlchemySyncRepository[ModelT] = self.repository
+        return repository
 
     @property
     def model_type(self) -> type[ModelT]:
@@ -115,10 +140,12 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         return data
 
     def to_model(self, data: Any, operation: str | None = None) -> ModelT:
-        """``data`` as a model instance: models pass through; dicts and schemas become ``model_type(**fields)``.
+        """``data`` as a model instance: models pass through; dicts and schemas become ``model_type(**fields)``;
+        Litestar's ``DTOData`` becomes ``data.create_instance()``.
 
         For ``"update"`` and ``"upsert"`` only the fields the input set are used, so the instance carries just
-        those (the repository writes only what an instance carries).
+        those (the repository writes only what an instance carries; a partial DTO's instance carries only the
+        fields the request body had).
         """
         if operation == "create":
             data = self.to_model_on_create(data)
@@ -126,6 +153,8 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
             data = self.to_model_on_update(data)
         elif operation == "upsert":
             data = self.to_model_on_upsert(data)
+        if is_dto_data(data):
+            data = data.create_instance()
         if isinstance(data, self.model_type):
             return data
         values = schema_dump(data, exclude_unset=operation in ("update", "upsert"))
@@ -197,7 +226,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         with_for_update: Any = None,
     ) -> ModelT:
         """The item with ``item_id``; ``NotFoundError`` if there is none (``with_for_update`` locks its row)."""
-        return self.repository.get(
+        return self._repo.get(
             item_id,
             auto_expunge=auto_expunge,
             statement=statement,
@@ -217,7 +246,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> ModelT:
         """The one item matching the filters; ``NotFoundError`` if none."""
-        return self.repository.get_one(
+        return self._repo.get_one(
             *filters,
             statement=statement,
             auto_expunge=auto_expunge,
@@ -236,7 +265,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> ModelT | None:
         """The one item matching the filters, or ``None``."""
-        return self.repository.get_one_or_none(
+        return self._repo.get_one_or_none(
             *filters,
             statement=statement,
             auto_expunge=auto_expunge,
@@ -254,9 +283,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> int:
         """How many items match the filters."""
-        return self.repository.count(
-            *filters, statement=statement, load=load, execution_options=execution_options, **kwargs
-        )
+        return self._repo.count(*filters, statement=statement, load=load, execution_options=execution_options, **kwargs)
 
     def exists(
         self,
@@ -267,7 +294,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> bool:
         """Whether any item matches the filters."""
-        return self.repository.exists(
+        return self._repo.exists(
             *filters, statement=statement, load=load, execution_options=execution_options, **kwargs
         )
 
@@ -282,7 +309,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> builtins.list[ModelT]:
         """The items matching the filters."""
-        return self.repository.list(
+        return self._repo.list(
             *filters,
             statement=statement,
             auto_expunge=auto_expunge,
@@ -304,7 +331,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> tuple[builtins.list[ModelT], int]:
         """A page of items and the total count (feed both to ``to_schema``)."""
-        return self.repository.list_and_count(
+        return self._repo.list_and_count(
             *filters,
             statement=statement,
             auto_expunge=auto_expunge,
@@ -314,6 +341,11 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
             execution_options=execution_options,
             **kwargs,
         )
+
+    get_many = list
+    """``list`` under Advanced Alchemy's newer name."""
+    get_many_and_count = list_and_count
+    """``list_and_count`` under Advanced Alchemy's newer name."""
 
     # -- writes -------------------------------------------------------------------------------------
 
@@ -327,7 +359,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
     ) -> ModelT:
         """Insert an item from a model, dict or schema instance."""
         model = self.to_model(data, "create")
-        return self.repository.add(model, auto_commit=auto_commit, auto_expunge=auto_expunge, auto_refresh=auto_refresh)
+        return self._repo.add(model, auto_commit=auto_commit, auto_expunge=auto_expunge, auto_refresh=auto_refresh)
 
     def create_many(
         self,
@@ -338,7 +370,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
     ) -> builtins.list[ModelT]:
         """Insert many items (bulk ``INSERT``) from models, dicts or schema instances."""
         models = [self.to_model(item, "create") for item in data]
-        return self.repository.add_many(models, auto_commit=auto_commit, auto_expunge=auto_expunge)
+        return self._repo.add_many(models, auto_commit=auto_commit, auto_expunge=auto_expunge)
 
     def update(
         self,
@@ -359,12 +391,14 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         ``update(AuthorUpdate(name="x"), item_id=author_id)`` changes ``name`` only; ``dob`` keeps its value
         because the input never set it. ``NotFoundError`` if the item doesn't exist.
         """
-        id_name = id_attribute or self.repository.id_attribute
+        default_id = self.repository.id_attribute
         data = self.to_model_on_update(data)
+        if is_dto_data(data):
+            data = data.create_instance()  # carries only the fields the body set, when the DTO is partial
         if isinstance(data, self.model_type):
             if item_id is not None:
-                setattr(data, id_name, item_id)
-            return self.repository.update(
+                set_key(self.model_type, data, item_id, id_attribute=id_attribute, default=default_id)
+            return self._repo.update(
                 data,
                 attribute_names=attribute_names,
                 with_for_update=with_for_update,
@@ -379,15 +413,17 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
             schema_dump(data, exclude_unset=True)  # raises the "cannot turn ... into model fields" error
         values = model_kwargs(self.model_type, schema_dump(data, exclude_unset=True))
         if item_id is None:
-            item_id = values.get(id_name)
+            item_id = key_of(self.model_type, values, id_attribute=id_attribute, default=default_id)
             if item_id is None:
+                names = key_names(self.model_type, id_attribute, default_id)
                 raise RepositoryError(
-                    f"update needs item_id or a {id_name!r} in the data for {self.model_type.__name__}",
+                    f"update needs item_id or {', '.join(map(repr, names))} in the data for {self.model_type.__name__}",
                     model=self.model_type.__name__,
-                    field=id_name,
+                    field=", ".join(names),
                 )
-        values.pop(id_name, None)
-        existing = self.repository.get(
+        for name in key_fields(self.model_type, item_id, id_attribute=id_attribute, default=default_id):
+            values.pop(name, None)
+        existing = self._repo.get(
             item_id,
             auto_expunge=False,  # the update below detaches it, if asked
             id_attribute=id_attribute,
@@ -397,7 +433,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         )
         for key, value in values.items():
             setattr(existing, key, value)
-        return self.repository.update(
+        return self._repo.update(
             existing,
             attribute_names=attribute_names,
             auto_commit=auto_commit,
@@ -418,12 +454,14 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         rows: builtins.list[Any] = []
         for item in data:
             shaped = self.to_model_on_update(item)
+            if is_dto_data(shaped):
+                shaped = shaped.create_instance()
             rows.append(
                 shaped
                 if isinstance(shaped, self.model_type)
                 else model_kwargs(self.model_type, schema_dump(shaped, exclude_unset=True))
             )
-        return self.repository.update_many(
+        return self._repo.update_many(
             rows, auto_commit=auto_commit, auto_expunge=auto_expunge, load=load, execution_options=execution_options
         )
 
@@ -444,8 +482,8 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         """Update the matching item with the fields ``data`` sets, or create it."""
         model = self.to_model(data, "upsert")
         if item_id is not None:
-            setattr(model, self.repository.id_attribute, item_id)
-        return self.repository.upsert(
+            set_key(self.model_type, model, item_id, id_attribute=None, default=self.repository.id_attribute)
+        return self._repo.upsert(
             model,
             attribute_names=attribute_names,
             with_for_update=with_for_update,
@@ -469,7 +507,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
     ) -> builtins.list[ModelT]:
         """Bulk insert-or-update (``ON CONFLICT`` / ``ON DUPLICATE KEY``) from models, dicts or schemas."""
         models = [self.to_model(item, "upsert") for item in data]
-        return self.repository.upsert_many(
+        return self._repo.upsert_many(
             models,
             auto_expunge=auto_expunge,
             auto_commit=auto_commit,
@@ -493,7 +531,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> tuple[ModelT, bool]:
         """The item matching ``kwargs``, created if missing; returns ``(item, created)``."""
-        return self.repository.get_or_upsert(
+        return self._repo.get_or_upsert(
             *filters,
             match_fields=match_fields if match_fields is not None else self.match_fields,
             upsert=upsert,
@@ -521,7 +559,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> tuple[ModelT, bool]:
         """The item matching ``kwargs`` updated with the rest; returns ``(item, updated)``."""
-        return self.repository.get_and_update(
+        return self._repo.get_and_update(
             *filters,
             match_fields=match_fields if match_fields is not None else self.match_fields,
             attribute_names=attribute_names,
@@ -545,7 +583,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
     ) -> ModelT:
         """Delete the item ``item_id`` and return it."""
-        return self.repository.delete(
+        return self._repo.delete(
             item_id,
             auto_commit=auto_commit,
             auto_expunge=auto_expunge,
@@ -566,7 +604,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         execution_options: dict[str, Any] | None = None,
     ) -> builtins.list[ModelT]:
         """Delete the items with these ids (bulk) and return them."""
-        return self.repository.delete_many(
+        return self._repo.delete_many(
             item_ids,
             auto_commit=auto_commit,
             auto_expunge=auto_expunge,
@@ -586,7 +624,7 @@ class SQLAlchemySyncRepositoryService(Generic[ModelT]):
         **kwargs: Any,
     ) -> builtins.list[ModelT]:
         """Delete the items matching the filters and return them."""
-        return self.repository.delete_where(
+        return self._repo.delete_where(
             *filters,
             auto_commit=auto_commit,
             auto_expunge=auto_expunge,

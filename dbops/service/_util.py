@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -10,7 +11,7 @@ from typing import Any, Generic, TypeVar
 from dbops.errors import FilterError, RepositoryError
 from dbops.filters import LimitOffset
 
-__all__ = ["OffsetPagination", "is_schema_data", "schema_dump", "to_schema_value"]
+__all__ = ["OffsetPagination", "is_dto_data", "is_schema_data", "schema_dump", "to_schema_value"]
 
 T = TypeVar("T")
 
@@ -45,6 +46,16 @@ def _is_pydantic(value: Any) -> bool:
     return hasattr(value, "model_dump") and hasattr(type(value), "model_fields")
 
 
+def is_dto_data(value: Any) -> bool:
+    """Whether ``value`` is Litestar's ``DTOData`` (what a handler with a write DTO receives as ``data``).
+
+    Looked up in ``sys.modules`` rather than imported: dbops doesn't depend on Litestar, and a ``DTOData`` can
+    only exist once Litestar has been imported.
+    """
+    module = sys.modules.get("litestar.dto.data_structures")
+    return module is not None and isinstance(value, module.DTOData)
+
+
 def is_schema_data(value: Any) -> bool:
     """Whether ``value`` is input data the service can turn into model fields (not a model instance)."""
     if isinstance(value, dict) or _is_pydantic(value):
@@ -58,7 +69,7 @@ def is_schema_data(value: Any) -> bool:
     return attrs is not None and attrs.has(type(value))
 
 
-def schema_dump(data: Any, *, exclude_unset: bool) -> dict[str, Any]:
+def schema_dump(data: Any, exclude_unset: bool = True) -> dict[str, Any]:
     """The fields of ``data`` (dict, pydantic model, msgspec Struct, dataclass or attrs instance) as a dict.
 
     With ``exclude_unset``, only what the input set: pydantic's ``model_fields_set``, msgspec fields that are

@@ -21,6 +21,7 @@ __all__ = [
     "SessionTable",
     "TableStats",
     "cleanup",
+    "is_valid_session_id",
     "model_session_tables",
     "stats",
     "storage_key",
@@ -30,12 +31,13 @@ __all__ = [
 _EXPORTS: dict[str, str] = {
     "SessionModelMixin": "dbops.sessions.model",
     "storage_key": "dbops.sessions.model",
+    "is_valid_session_id": "dbops.sessions.model",
     "DateTimeUTC": "dbops.types",
     "uuid7": "dbops.types",
 }
 
 if TYPE_CHECKING:
-    from dbops.sessions.model import SessionModelMixin, storage_key
+    from dbops.sessions.model import SessionModelMixin, is_valid_session_id, storage_key
     from dbops.types import DateTimeUTC, uuid7
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from typing import Any
+import re
+from typing import Any, TypeGuard
 
 from sqlalchemy import LargeBinary, String, UniqueConstraint
+from sqlalchemy.dialects import mysql
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
@@ -22,10 +24,25 @@ from dbops.base import UUIDv7AuditBase
 from dbops.sessions.clock import utc_now
 from dbops.types import DateTimeUTC, utcnow
 
-__all__ = ["MAX_SESSION_ID_LENGTH", "SessionModelMixin", "storage_key"]
+__all__ = ["MAX_SESSION_ID_LENGTH", "SessionModelMixin", "is_valid_session_id", "storage_key"]
 
 MAX_SESSION_ID_LENGTH = 255
 DIGEST_PREFIX = "sha256:"
+MAX_COOKIE_SESSION_ID_LENGTH = 4096
+"""The longest id taken from a cookie (RFC 6265's smallest cookie a browser must keep)."""
+
+# RFC 6265's cookie-octet: printable US-ASCII except space, '"', ',', ';' and backslash. An id made of these can
+# be stored on every dialect and sent back in a Set-Cookie header unchanged.
+_SESSION_ID = re.compile(rf"[!#-+\--:<-\[\]-~]{{1,{MAX_COOKIE_SESSION_ID_LENGTH}}}")
+
+
+def is_valid_session_id(session_id: object) -> TypeGuard[str]:
+    """Whether a session id can be a session: 1 to 4096 cookie characters (``secrets.token_hex`` ids are).
+
+    Anything else a cookie can carry (NUL, spaces, quotes, the U+FFFD of invalid UTF-8, non-ASCII) is treated
+    as no session: storing it would fail on some dialects, or the Set-Cookie header carrying it back would.
+    """
+    return isinstance(session_id, str) and _SESSION_ID.fullmatch(session_id) is not None
 
 
 def storage_key(session_id: str) -> str:
@@ -43,8 +60,8 @@ class SessionModelMixin(UUIDv7AuditBase):
     """The columns of a server-side session table; subclass it with a ``__tablename__``.
 
     - ``id``: UUIDv7 primary key and ``created_at`` / ``updated_at`` (timezone-aware) from ``UUIDv7AuditBase``;
-      ``session_id``: String(255), unique (longer ids are stored as
-      ``sha256:<hex>``, see ``storage_key``); ``data``: the serialised session;
+      ``session_id``: String(255), unique, compared byte for byte (``utf8mb4_bin`` on MariaDB/MySQL; longer ids
+      are stored as ``sha256:<hex>``, see ``storage_key``); ``data``: the serialised session;
     - ``expires_at``: timezone-aware, indexed;
     - ``is_expired``: a hybrid, usable on instances and in queries.
 
@@ -54,7 +71,14 @@ class SessionModelMixin(UUIDv7AuditBase):
 
     __abstract__ = True
 
-    session_id: Mapped[str] = mapped_column(String(MAX_SESSION_ID_LENGTH), nullable=False)
+    # Compared byte for byte on every dialect: MariaDB/MySQL would otherwise fold case (and trailing spaces,
+    # which valid ids never hold) with the table's default collation, so "CaseId" and "caseid" shared one row.
+    session_id: Mapped[str] = mapped_column(
+        String(MAX_SESSION_ID_LENGTH).with_variant(
+            mysql.VARCHAR(MAX_SESSION_ID_LENGTH, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+        ),
+        nullable=False,
+    )
     data: Mapped[bytes] = mapped_column(LargeBinary(), nullable=False)
     expires_at: Mapped[datetime.datetime] = mapped_column(DateTimeUTC(), nullable=False, index=True)
 

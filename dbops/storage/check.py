@@ -12,14 +12,16 @@ from dbops.errors import StorageError
 from dbops.progress import NullReporter, Reporter
 from dbops.storage.file_object import FileObject
 from dbops.storage.registry import storages
-from dbops.storage.scan import StoredColumn, count_rows, files_of, iter_batches, stored_columns
+from dbops.storage.scan import BadValue, StoredColumn, count_rows, files_of, iter_batches, stored_columns
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from dbops.config import AnyConfig
 
-__all__ = ["CheckResult", "FileProblem", "check_files", "file_problem"]
+__all__ = ["BAD_METADATA", "CheckResult", "FileProblem", "check_files", "file_problem"]
+
+BAD_METADATA = "bad metadata"
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,8 @@ class FileProblem:
     backend: str
     path: str
     problem: str
-    """``missing``, ``size mismatch``, ``checksum mismatch`` or ``unreadable``."""
+    """``missing``, ``size mismatch``, ``checksum mismatch``, ``unreadable``, or ``bad metadata`` (the row's
+    value is not file metadata; ``backend`` and ``path`` are empty then)."""
     detail: str = ""
 
     def as_dict(self) -> dict[str, str]:
@@ -64,7 +67,12 @@ class CheckResult:
 
     @property
     def mismatched(self) -> list[FileProblem]:
-        return [problem for problem in self.problems if problem.problem != "missing"]
+        return [problem for problem in self.problems if problem.problem not in ("missing", BAD_METADATA)]
+
+    @property
+    def bad_rows(self) -> list[FileProblem]:
+        """Rows whose value is not file metadata (which files they reference can't be known)."""
+        return [problem for problem in self.problems if problem.problem == BAD_METADATA]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +82,7 @@ class CheckResult:
             "files": self.files,
             "missing": [problem.as_dict() for problem in self.missing],
             "mismatched": [problem.as_dict() for problem in self.mismatched],
+            "bad_rows": [problem.as_dict() for problem in self.bad_rows],
         }
 
 
@@ -137,6 +146,10 @@ def _check_batch(
     work: list[tuple[str, FileObject]] = []
     for row in rows:
         row_id = column.row_id(row)
+        if isinstance(row[-1], BadValue):
+            table, name = column.table.fullname, column.column.name
+            result.problems.append(FileProblem(table, name, row_id, "", "", BAD_METADATA, row[-1].detail))
+            continue
         for item in files_of(row[-1]):
             storages.get_backend(item.backend)  # an unknown key is a config error: say so before any work
             work.append((row_id, item))

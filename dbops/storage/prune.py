@@ -17,7 +17,7 @@ from dbops.errors import StorageError
 from dbops.progress import NullReporter, Reporter
 from dbops.storage.backends.base import ObjectInfo
 from dbops.storage.registry import storages
-from dbops.storage.scan import files_of, iter_batches, stored_columns
+from dbops.storage.scan import BadValue, files_of, iter_batches, stored_columns
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -76,7 +76,14 @@ def find_orphans(
         paths: set[str] = set()
         for column in columns:
             for rows in iter_batches(connection, column, batch_size):
-                paths.update(item.path for row in rows for item in files_of(row[-1]) if item.backend == backend)
+                for row in rows:
+                    if isinstance(row[-1], BadValue):
+                        # Which files it references can't be known: pruning could delete one of them.
+                        raise StorageError(
+                            f"{column.label} row {column.row_id(row)} holds bad metadata ({row[-1].detail}): fix "
+                            f"or clear it before pruning (nothing was deleted)"
+                        )
+                    paths.update(item.path for item in files_of(row[-1]) if item.backend == backend)
         return paths
 
     referenced = run_sync(config, referenced_paths)

@@ -3,6 +3,10 @@
 Batches are read by primary key (``WHERE pk > last ORDER BY pk LIMIT n``) and each read transaction ends
 before the batch is worked on, so the scan holds no cursor or lock while files are copied and rows updated
 (SQLite would otherwise block the writes) and memory stays one batch whatever the table size.
+
+Column values are decoded row by row: a value that is not file metadata (not JSON, or JSON no FileObject can be
+built from, such as ``{"backend": 1}``) comes back as a ``BadValue`` naming what is wrong, so one bad row
+neither stops a scan nor hides which row it is.
 """
 
 from __future__ import annotations
@@ -14,14 +18,22 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Connection, MetaData, Table, func, select, tuple_
+from sqlalchemy import Column, Connection, MetaData, Table, func, select, tuple_, type_coerce
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.types import NullType
 
 from dbops.errors import ConfigError, StorageError
 from dbops.storage.data_type import StoredObject, file_objects_in
 from dbops.storage.file_object import FileObject
 
-__all__ = ["StoredColumn", "iter_batches", "parse_duration", "stored_columns"]
+__all__ = ["BadValue", "StoredColumn", "iter_batches", "parse_duration", "stored_columns"]
+
+
+@dataclass(frozen=True)
+class BadValue:
+    """A column value that is not file metadata; ``detail`` says why (the value is not repeated in full)."""
+
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -109,8 +121,9 @@ def iter_batches(connection: Connection, column: StoredColumn, batch_size: int) 
     primary_key = column.primary_key
     last: Sequence[Any] | None = None
     while True:
+        # The raw value (no StoredObject processing in the driver's fetch): decoded per row below.
         statement = (
-            select(*primary_key, column.column)
+            select(*primary_key, type_coerce(column.column, NullType()))
             .where(column.column.is_not(None))
             .order_by(*primary_key)
             .limit(batch_size)
@@ -121,7 +134,7 @@ def iter_batches(connection: Connection, column: StoredColumn, batch_size: int) 
             else:
                 statement = statement.where(tuple_(*primary_key) > tuple_(*last))
         try:
-            rows = [tuple(row) for row in connection.execute(statement)]
+            rows = [(*row[:-1], decode_value(column, row[-1], connection)) for row in connection.execute(statement)]
         except sa_exc.DBAPIError as exc:
             raise _read_error(column, exc) from exc
         finally:
@@ -132,6 +145,19 @@ def iter_batches(connection: Connection, column: StoredColumn, batch_size: int) 
         last = rows[-1][: len(primary_key)]
         if len(rows) < batch_size:
             return
+
+
+def decode_value(column: StoredColumn, raw: Any, connection: Connection) -> Any:
+    """The column's FileObject (or list) for a raw value, or a ``BadValue``."""
+    stored = column.column.type
+    assert isinstance(stored, StoredObject)  # stored_columns found it so
+    try:
+        return stored.process_result_value(raw, connection.dialect)
+    except StorageError as exc:  # JSON, but no FileObject can be built from it
+        return BadValue(str(exc).strip().splitlines()[0][:200])
+    except (ValueError, TypeError) as exc:  # not JSON (JSONDecodeError is a ValueError)
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return BadValue(f"not JSON ({type(exc).__name__}: {text[:160]})")
 
 
 def files_of(value: Any) -> list[FileObject]:

@@ -23,7 +23,7 @@ from dbops.progress import NullReporter, Reporter
 from dbops.storage.backends.base import CHECKSUM_METADATA_KEY, ObjectInfo, StorageBackend, md5_of_etag
 from dbops.storage.file_object import FileObject
 from dbops.storage.registry import storages
-from dbops.storage.scan import StoredColumn, count_rows, files_of, iter_batches, stored_columns
+from dbops.storage.scan import BadValue, StoredColumn, count_rows, files_of, iter_batches, stored_columns
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -282,6 +282,9 @@ def _submit_batch(
     batch = _Batch(column, rows, {}, set(), {}, listed)
     seen: set[str] = set()
     for row in rows:
+        if isinstance(row[-1], BadValue):  # named and left alone; the other rows go on
+            result.failures.append(f"{column.label} row {column.row_id(row)}: bad metadata, {row[-1].detail}")
+            continue
         for item in files_of(row[-1]):
             if item.backend != source.key or item.path in seen:
                 continue

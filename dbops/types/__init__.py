@@ -21,7 +21,8 @@ from dbops.types.json import JsonB
 from dbops.types.uuid import uuid7
 
 if TYPE_CHECKING:
-    from dbops.storage.data_type import StoredObject
+    from dbops.storage.backends.base import StorageBackend
+    from dbops.storage.data_type import FileObjectList, StoredObject
     from dbops.storage.file_object import FileObject
     from dbops.storage.registry import StorageRegistry, storages
 
@@ -32,7 +33,9 @@ __all__ = [
     "EncryptedText",
     "FernetBackend",
     "FileObject",
+    "FileObjectList",
     "JsonB",
+    "StorageBackend",
     "StorageRegistry",
     "StoredObject",
     "storages",
@@ -42,6 +45,8 @@ __all__ = [
 
 _LAZY = {
     "FileObject": "dbops.storage.file_object",
+    "FileObjectList": "dbops.storage.data_type",
+    "StorageBackend": "dbops.storage.backends.base",
     "StoredObject": "dbops.storage.data_type",
     "StorageRegistry": "dbops.storage.registry",
     "storages": "dbops.storage.registry",

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from dbops.config import SQLAlchemyAsyncConfig, SQLAlchemySyncConfig
 from dbops.connect import run_sync
-from dbops.errors import ConfigError, ConnectionError
+from dbops.errors import ConfigError, DatabaseConnectionError
 from tests.cli_runner import invoke
 from tests.databases import TestDatabase
 
@@ -33,7 +33,7 @@ def test_run_sync_on_every_dialect(db: TestDatabase, is_async: bool) -> None:
 def test_unreachable_server_is_one_masked_line(url: str) -> None:
     config_class = SQLAlchemyAsyncConfig if "async" in url else SQLAlchemySyncConfig
     config = config_class(connection_string=url)
-    with pytest.raises(ConnectionError) as info:
+    with pytest.raises(DatabaseConnectionError) as info:
         run_sync(config, lambda connection: None)
     message = str(info.value)
     assert "s3cret" not in message and "***" in message
@@ -43,7 +43,7 @@ def test_unreachable_server_is_one_masked_line(url: str) -> None:
 
 def test_bad_credentials_are_masked(mariadb_db: TestDatabase) -> None:
     url = mariadb_db.sync_url.replace("root@", "root:wrongpass@")
-    with pytest.raises(ConnectionError) as info:
+    with pytest.raises(DatabaseConnectionError) as info:
         run_sync(SQLAlchemySyncConfig(connection_string=url), lambda connection: None)
     assert "wrongpass" not in str(info.value)
     assert "Access denied" in str(info.value)

@@ -104,6 +104,8 @@ COVERED_TYPES = {"GUID", "DateTimeUTC", "EncryptedString", "EncryptedText", "Jso
 NOT_COLUMN_TYPES = {
     "FernetBackend": "the encryption backend behind EncryptedString",
     "FileObject": "the Python value of a StoredObject column",
+    "FileObjectList": "the Python value of a StoredObject(multiple=True) column",
+    "StorageBackend": "the protocol of storage backends",
     "StorageRegistry": "the registry of storage backends",
     "storages": "the process-wide StorageRegistry",
     "utcnow": "a default function",

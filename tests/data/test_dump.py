@@ -124,7 +124,7 @@ def test_atomic_writer_leaves_nothing_on_failure(tmp_path: Path) -> None:
 
 def test_a_refused_or_failed_dump_leaves_the_previous_dump_as_it_was(sqlite_db: TestDatabase, tmp_path: Path) -> None:
     from dbops.config import SQLAlchemySyncConfig
-    from dbops.errors import ConnectionError
+    from dbops.errors import DatabaseConnectionError
 
     metadata = chain_metadata()
     create_and_fill(sqlite_db, metadata, chain_rows())
@@ -139,7 +139,7 @@ def test_a_refused_or_failed_dump_leaves_the_previous_dump_as_it_was(sqlite_db: 
     unreachable = SQLAlchemySyncConfig(
         connection_string="postgresql+psycopg://nobody@127.0.0.1:1/none", metadata=metadata
     )
-    with pytest.raises(ConnectionError):
+    with pytest.raises(DatabaseConnectionError):
         dump_data(unreachable, directory=out)
     assert {path.name: path.read_bytes() for path in out.iterdir()} == before
     assert sorted(path.name for path in tmp_path.iterdir()) == ["dump", "test.sqlite"]  # no staging left behind

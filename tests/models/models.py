@@ -51,3 +51,39 @@ class RtSecretModel(base.UUIDBase):
 
 
 TABLES = [RtAuthorModel.__table__, RtBookModel.__table__, RtCounterModel.__table__, RtSecretModel.__table__]
+
+
+class RtEnrollmentModel(base.DefaultBase, base.AuditColumns):
+    """A composite primary key (student_id, course), as an association table of a real app has."""
+
+    __tablename__ = "rt_enrollment"
+
+    student_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    course: Mapped[str] = mapped_column(String(20), primary_key=True)
+    grade: Mapped[Optional[str]] = mapped_column(String(2))
+    seat: Mapped[Optional[int]] = mapped_column(unique=True)
+
+
+COMPOSITE_TABLES = [RtEnrollmentModel.__table__]
+
+
+class RtItemModel(base.BigIntAuditBase):
+    """Rows for the filter tests: a nullable boolean, a nullable number, a nullable choice."""
+
+    __tablename__ = "rt_item"
+
+    name: Mapped[str] = mapped_column(String(30), unique=True)
+    active: Mapped[Optional[bool]]
+    score: Mapped[Optional[int]]
+    kind: Mapped[Optional[str]] = mapped_column(String(5))
+    tags: Mapped[list[RtTagModel]] = relationship(lazy="raise")
+
+
+class RtTagModel(base.BigIntBase):
+    __tablename__ = "rt_tag"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("rt_item.id"))
+    label: Mapped[str] = mapped_column(String(10))
+
+
+FILTER_TABLES = [RtItemModel.__table__, RtTagModel.__table__]

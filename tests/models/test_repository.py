@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import selectinload, with_loader_criteria
 
-from dbops.errors import FilterError, NotFoundError, RepositoryError
+from dbops.errors import FilterError, MultipleResultsFoundError, NotFoundError, RepositoryError
 from dbops.filters import (
     BeforeAfter,
     CollectionFilter,
@@ -84,7 +84,7 @@ def test_add_and_single_item_reads(db, is_async):
         with pytest.raises(NotFoundError, match=r"no RtAuthorModel matches name='Bob'"):
             await repo.get_one(name="Bob")
         await repo.add(RtAuthorModel(name="Anna"))
-        with pytest.raises(RepositoryError, match="more than one RtAuthorModel"):
+        with pytest.raises(MultipleResultsFoundError, match="more than one RtAuthorModel"):
             await repo.get_one(SearchFilter("name", "Ann"))
 
     run(db, is_async, TABLES, body)

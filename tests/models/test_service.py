@@ -131,7 +131,7 @@ def test_update_is_partial(db, is_async):
 
         with pytest.raises(NotFoundError):
             await authors.update(AuthorUpdate(name="x"), item_id=uuid.uuid4())
-        with pytest.raises(RepositoryError, match="update needs item_id or a 'id' in the data for RtAuthorModel"):
+        with pytest.raises(RepositoryError, match="update needs item_id or 'id' in the data for RtAuthorModel"):
             await authors.update({"name": "x"})
         with pytest.raises(FilterError, match="RtAuthorModel has no field 'nickname'"):
             await authors.update({"nickname": "x"}, item_id=author_id)

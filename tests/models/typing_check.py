@@ -6,7 +6,7 @@ tests/models/test_typing.py runs ``mypy --strict`` on this file; every ``assert_
 from __future__ import annotations
 
 import datetime
-from typing import Optional
+from typing import Any, Optional
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -43,6 +43,26 @@ class SyncAuthorService(service.SQLAlchemySyncRepositoryService[TypedAuthor]):
     repository_type = Repo
 
 
+# Advanced Alchemy's two-parameter form: the second parameter types ``service.repository``.
+class AuthorRepository(repository.SQLAlchemyAsyncRepository[TypedAuthor]):
+    model_type = TypedAuthor
+
+    async def named(self, name: str) -> TypedAuthor:
+        return await self.get_one(name=name)
+
+
+class TwoParamAuthorService(service.SQLAlchemyAsyncRepositoryService[TypedAuthor, AuthorRepository]):
+    repository_type = AuthorRepository
+
+
+class SyncAuthorRepository(repository.SQLAlchemySyncRepository[TypedAuthor]):
+    model_type = TypedAuthor
+
+
+class TwoParamSyncAuthorService(service.SQLAlchemySyncRepositoryService[TypedAuthor, SyncAuthorRepository]):
+    repository_type = SyncAuthorRepository
+
+
 async def check_async(session: AsyncSession, author_id: UUID, page: list[filters.FilterTypes]) -> None:
     authors = AuthorService(session)
     assert_type(await authors.get(author_id), TypedAuthor)
@@ -66,6 +86,22 @@ async def check_async(session: AsyncSession, author_id: UUID, page: list[filters
     assert_type(await repo.add_many([TypedAuthor(name="x")]), list[TypedAuthor])
     assert_type(await repo.upsert_many([TypedAuthor(name="x")]), list[TypedAuthor])
     assert_type(await repo.exists(name="x"), bool)
+
+
+async def check_two_parameters(session: AsyncSession, author_id: UUID) -> None:
+    authors = TwoParamAuthorService(session)
+    assert_type(await authors.get(author_id), TypedAuthor)
+    assert_type(await authors.get_many(), list[TypedAuthor])
+    assert_type(await authors.get_many_and_count(), tuple[list[TypedAuthor], int])
+    assert_type(await authors.create({"name": "x"}), TypedAuthor)
+    assert_type(authors.repository, AuthorRepository)
+    assert_type(await authors.repository.get_many(filters.NullFilter("dob")), list[TypedAuthor])
+    assert_type(await authors.repository.named("x"), TypedAuthor)
+    assert_type(AuthorService(session).repository, repository.SQLAlchemyAsyncRepository[Any])
+    sync_authors = TwoParamSyncAuthorService(Session())
+    assert_type(sync_authors.get(author_id), TypedAuthor)
+    assert_type(sync_authors.repository, SyncAuthorRepository)
+    assert_type(sync_authors.delete_many([author_id]), list[TypedAuthor])
 
 
 def check_sync(session: Session, author_id: UUID) -> None:

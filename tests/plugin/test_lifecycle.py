@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
 from dbops import SQLAlchemyAsyncConfig as PlainAsyncConfig
-from dbops.errors import ConfigError, ConnectionError, StartupError
+from dbops.errors import ConfigError, DatabaseConnectionError, StartupError
 from tests.databases import TestDatabase
 from tests.plugin.apps import Item, app_for, checked_out, make_config
 
@@ -336,7 +336,7 @@ def test_unreachable_database_with_create_all_fails_startup(
     url = "postgresql+{}://me:hunter2@127.0.0.1:9/nowhere".format("asyncpg" if is_async else "psycopg")
     config = make_config(url, is_async=is_async, create_all=True)
     error = startup_error(app_for(config))
-    assert isinstance(error, ConnectionError)
+    assert isinstance(error, DatabaseConnectionError)
     message = str(error)
     assert message.startswith("cannot connect to default (postgresql+")
     assert "me:***@127.0.0.1:9/nowhere" in message and "hunter2" not in message and "\n" not in message

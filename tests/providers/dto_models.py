@@ -7,7 +7,7 @@ import functools
 import uuid
 from typing import TYPE_CHECKING, Optional
 
-from sqlalchemy import DateTime, ForeignKey, String, select
+from sqlalchemy import ColumnElement, DateTime, ForeignKey, String, func, select
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, MappedAsDataclass, column_property, mapped_column, relationship
 
@@ -55,6 +55,12 @@ class AuthorModel(LabelMixin, Base):
     @upper_name.inplace.setter
     def _upper_name_setter(self, value: str) -> None:
         self.name = value.lower()
+
+    @upper_name.inplace.expression
+    @classmethod
+    def _upper_name_expression(cls) -> ColumnElement[str]:
+        # SQL-safe at class level: the declarative constructor accepts only names the class has
+        return func.upper(cls.name)
 
     @functools.cached_property
     def initials(self) -> str:

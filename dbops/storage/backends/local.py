@@ -6,6 +6,8 @@ process) never sees half a file. Signed URLs are checked by the route ``litestar
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import hmac
 import os
@@ -18,7 +20,15 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from dbops.errors import StorageError, StorageNotFoundError
-from dbops.storage.backends.base import CHUNK_SIZE, Content, HashingIterator, ObjectInfo, StorageBackend, iter_content
+from dbops.storage.backends.base import (
+    CHUNK_SIZE,
+    Content,
+    HashingIterator,
+    ObjectInfo,
+    StorageBackend,
+    iter_content,
+    shown_path,
+)
 
 __all__ = ["LocalBackend", "LocalStorageBackend"]
 
@@ -57,9 +67,20 @@ class LocalBackend(StorageBackend):
 
     def _file(self, path: str) -> Path:
         relative = self.check_path(path)
-        target = (self.root / relative).resolve()
+        # Checked before touching the disk, so a write that can't succeed creates no directories on its way.
+        name_max, path_max = _limits(self.root)
+        full = self.root / relative
+        if len(os.fsencode(full)) >= path_max or any(len(os.fsencode(part)) > name_max for part in full.parts):
+            raise StorageError(
+                f"backend {self.key!r}: file path {shown_path(path)} is too long for {self.root} (names up to "
+                f"{name_max} bytes, paths up to {path_max - 1})"
+            )
+        try:
+            target = full.resolve()
+        except OSError as exc:
+            raise StorageError(f"backend {self.key!r}: file path {shown_path(path)}: {exc.strerror or exc}") from exc
         if target != self.root and self.root not in target.parents:
-            raise StorageError(f"backend {self.key!r}: file path {path!r} resolves outside {self.root}")
+            raise StorageError(f"backend {self.key!r}: file path {shown_path(path)} resolves outside {self.root}")
         return target
 
     def put(
@@ -72,7 +93,8 @@ class LocalBackend(StorageBackend):
         expected_md5: str | None = None,
     ) -> ObjectInfo:
         target = self._file(path)
-        temp = target.with_name(f"{TEMP_MARKER}{uuid.uuid4().hex}-{target.name}"[:255])
+        # Not derived from the target's name: a name of 255 bytes would make it too long.
+        temp = target.with_name(f"{TEMP_MARKER}{uuid.uuid4().hex}")
         chunks = HashingIterator(iter_content(content))
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -81,10 +103,12 @@ class LocalBackend(StorageBackend):
                     handle.write(chunk)
             temp.replace(target)
         except OSError as exc:
-            temp.unlink(missing_ok=True)
-            raise StorageError(f"backend {self.key!r}: cannot write {path!r}: {exc.strerror or exc}") from exc
+            with contextlib.suppress(OSError):
+                temp.unlink(missing_ok=True)
+            raise StorageError(f"backend {self.key!r}: cannot write {shown_path(path)}: {exc.strerror or exc}") from exc
         except BaseException:
-            temp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                temp.unlink(missing_ok=True)
             raise
         stat = target.stat()
         return ObjectInfo(
@@ -101,9 +125,9 @@ class LocalBackend(StorageBackend):
         try:
             handle = target.open("rb")
         except FileNotFoundError as exc:
-            raise StorageNotFoundError(f"backend {self.key!r}: file {path!r} not found") from exc
+            raise StorageNotFoundError(f"backend {self.key!r}: file {shown_path(path)} not found") from exc
         except OSError as exc:
-            raise StorageError(f"backend {self.key!r}: cannot read {path!r}: {exc.strerror or exc}") from exc
+            raise StorageError(f"backend {self.key!r}: cannot read {shown_path(path)}: {exc.strerror or exc}") from exc
         return _read_chunks(handle, chunk_size)
 
     def stat(self, path: str) -> ObjectInfo | None:
@@ -112,7 +136,7 @@ class LocalBackend(StorageBackend):
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise StorageError(f"backend {self.key!r}: cannot stat {path!r}: {exc.strerror or exc}") from exc
+            raise StorageError(f"backend {self.key!r}: cannot stat {shown_path(path)}: {exc.strerror or exc}") from exc
         return ObjectInfo(
             path=path, size=stat.st_size, last_modified=datetime.fromtimestamp(stat.st_mtime, timezone.utc)
         )
@@ -121,7 +145,8 @@ class LocalBackend(StorageBackend):
         try:
             self._file(path).unlink(missing_ok=True)
         except OSError as exc:
-            raise StorageError(f"backend {self.key!r}: cannot delete {path!r}: {exc.strerror or exc}") from exc
+            detail = exc.strerror or exc
+            raise StorageError(f"backend {self.key!r}: cannot delete {shown_path(path)}: {detail}") from exc
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         for folder, dirs, files in os.walk(self.root):
@@ -167,6 +192,15 @@ class LocalBackend(StorageBackend):
         if expires_at < (time.time() if now is None else now):
             return False
         return hmac.compare_digest(self._signature(path, expires_at, for_upload), str(signature))
+
+
+@functools.cache
+def _limits(root: Path) -> tuple[int, int]:
+    """(longest file name, longest path) in bytes on the filesystem holding ``root``."""
+    try:
+        return os.pathconf(root, "PC_NAME_MAX"), os.pathconf(root, "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):  # no pathconf (Windows), or the root is gone
+        return 255, 4096
 
 
 def _read_chunks(handle: object, chunk_size: int) -> Iterator[bytes]:

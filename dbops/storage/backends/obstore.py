@@ -177,7 +177,7 @@ class ObstoreBackend(StorageBackend):
         except Exception as exc:
             raise self._fail("read", path, exc) from exc
 
-    async def get_content_async(self, path: str) -> bytes:
+    async def get_content_async(self, path: str, *, options: dict[str, Any] | None = None) -> bytes:
         return b"".join([chunk async for chunk in self.iter_chunks_async(path)])
 
     def _info(self, path: str, result: Any) -> ObjectInfo:

@@ -30,10 +30,18 @@ _EXPORTS: dict[str, str] = {
     "sync_autocommit_handler_maker": "litestar_dbops.handlers",
     "default_before_send_handler": "litestar_dbops.handlers",
     "get_scope_session": "litestar_dbops.handlers",
+    "async_autocommit_before_send_handler": "litestar_dbops.handlers",
+    "async_default_before_send_handler": "litestar_dbops.handlers",
+    "async_default_handler_maker": "litestar_dbops.handlers",
+    "default_handler_maker": "litestar_dbops.handlers",
+    "sync_autocommit_before_send_handler": "litestar_dbops.handlers",
+    "sync_default_before_send_handler": "litestar_dbops.handlers",
+    "sync_default_handler_maker": "litestar_dbops.handlers",
     "SQLAlchemyInitPlugin": "litestar_dbops.plugin",
     "SQLAlchemyPlugin": "litestar_dbops.plugin",
     "SQLAlchemySerializationPlugin": "litestar_dbops.plugin",
     "SQLAlchemyDTO": "litestar_dbops.dto",
+    "SQLAlchemyDTOConfig": "litestar_dbops.dto",
 }
 
 __all__ = [
@@ -44,18 +52,26 @@ __all__ = [
     "EngineConfig",
     "SQLAlchemyAsyncConfig",
     "SQLAlchemyDTO",
+    "SQLAlchemyDTOConfig",
     "SQLAlchemyInitPlugin",
     "SQLAlchemyPlugin",
     "SQLAlchemySerializationPlugin",
     "SQLAlchemySyncConfig",
     "SessionHandler",
     "SyncSessionConfig",
+    "async_autocommit_before_send_handler",
     "async_autocommit_handler_maker",
+    "async_default_before_send_handler",
+    "async_default_handler_maker",
     "autocommit_before_send_handler",
     "autocommit_handler_maker",
     "default_before_send_handler",
+    "default_handler_maker",
     "get_scope_session",
+    "sync_autocommit_before_send_handler",
     "sync_autocommit_handler_maker",
+    "sync_default_before_send_handler",
+    "sync_default_handler_maker",
 ]
 
 if TYPE_CHECKING:
@@ -68,16 +84,23 @@ if TYPE_CHECKING:
         SQLAlchemySyncConfig,
         SyncSessionConfig,
     )
-    from litestar_dbops.dto import SQLAlchemyDTO
+    from litestar_dbops.dto import SQLAlchemyDTO, SQLAlchemyDTOConfig
     from litestar_dbops.handlers import (
         AutocommitHandler,
         SessionHandler,
+        async_autocommit_before_send_handler,
         async_autocommit_handler_maker,
+        async_default_before_send_handler,
+        async_default_handler_maker,
         autocommit_before_send_handler,
         autocommit_handler_maker,
         default_before_send_handler,
+        default_handler_maker,
         get_scope_session,
+        sync_autocommit_before_send_handler,
         sync_autocommit_handler_maker,
+        sync_default_before_send_handler,
+        sync_default_handler_maker,
     )
     from litestar_dbops.plugin import SQLAlchemyInitPlugin, SQLAlchemyPlugin, SQLAlchemySerializationPlugin
 

@@ -3,18 +3,21 @@
 Fields come from the model's mapper (columns, relationships, hybrid properties, association proxies) and from
 plain ``@property`` / ``@functools.cached_property`` members of the model and its mixins, which are read-only.
 ``DTOConfig`` (``exclude``, ``include``, ``rename_fields``, ``rename_strategy``, ``partial``,
-``max_nested_depth``) works as for Litestar's own DTOs.
+``max_nested_depth``) works as for Litestar's own DTOs, and takes model attributes (``AuthorModel.books``) as
+well as names; ``SQLAlchemyDTOConfig`` adds ``include_implicit_fields``.
 
 How each member becomes a field:
 
 - a column: its ``Mapped[...]`` annotation (or the column's Python type), with the column's scalar or callable
   default; nullable columns and autoincrement integer primary keys default to ``None``; computed columns and
   columns a ``MappedAsDataclass`` model leaves out of ``__init__`` are read-only;
-- a relationship: the related model as a nested DTO (down to ``DTOConfig.max_nested_depth``); collections
-  default to empty, nullable many-to-one to ``None``; ``viewonly`` ones are read-only; write-only and dynamic
-  relationships (which cannot be read as a value) are left out;
-- a hybrid property: read-only (a setter does not make it writable: an absent field would still be passed to
-  the constructor and call it), typed by the getter's return annotation;
+- a relationship (``Mapped[...]``, ``Relationship[...]`` or no annotation): the related model as a nested DTO
+  (down to ``DTOConfig.max_nested_depth``); collections default to empty, nullable many-to-one to ``None``;
+  ``viewonly`` ones are read-only; a dynamic one (``lazy="dynamic"`` / ``DynamicMapped[X]``) is a list of X,
+  read by running its query and written by assigning the list; write-only ones (which only an explicit
+  ``select()`` can read) are left out;
+- a hybrid property: typed by the getter's return annotation; read-only without a setter; with one, writable
+  as in Advanced Alchemy (the constructor calls the setter) and so required on write unless the DTO is partial;
 - a ``@property`` / ``@cached_property`` not starting with ``_`` and not already an SQLAlchemy attribute:
   read-only (a setter does not make it writable), typed by the return annotation (``Any`` without one).
 
@@ -30,10 +33,12 @@ import inspect as pyinspect
 import sys
 import typing
 from collections.abc import Callable, Generator, Mapping
-from typing import Any, Generic, Optional, TypeVar
+from collections.abc import Set as AbstractSet
+from typing import Any, ClassVar, Generic, Literal, Optional, TypeVar, Union
 
 import sqlalchemy.orm
 from litestar.dto.base_dto import AbstractDTO
+from litestar.dto.config import DTOConfig
 from litestar.dto.data_structures import DTOFieldDefinition
 from litestar.dto.field import DTOField, Mark, extract_dto_field
 from litestar.types.empty import Empty
@@ -48,6 +53,7 @@ from sqlalchemy.orm import (
     Mapped,
     Mapper,
     QueryableAttribute,
+    Relationship,
     RelationshipDirection,
     RelationshipProperty,
     WriteOnlyMapped,
@@ -56,9 +62,46 @@ from sqlalchemy.sql.schema import Computed
 
 from dbops.errors import ConfigError
 
-__all__ = ["SQLAlchemyDTO"]
+__all__ = ["SQLAlchemyDTO", "SQLAlchemyDTOConfig"]
 
 T = TypeVar("T")
+
+
+def _attribute_key(name: Any) -> Any:
+    """A model attribute (``AuthorModel.name``) as its field name; anything else as it is."""
+    return name.key if isinstance(name, QueryableAttribute) else name
+
+
+@dataclasses.dataclass(frozen=True)
+class SQLAlchemyDTOConfig(DTOConfig):
+    """``DTOConfig`` with two SQLAlchemy-specific controls (the names Advanced Alchemy uses).
+
+    ``exclude``, ``include`` and ``rename_fields`` take model attributes (``AuthorModel.books``) as well as
+    names; a plain ``DTOConfig`` given to ``SQLAlchemyDTO`` accepts them too. ``include_implicit_fields=False``
+    leaves out every mapped attribute the model does not annotate (``name = mapped_column(String)`` without a
+    ``Mapped[...]`` annotation, imperatively mapped columns); ``"hybrid-only"`` keeps the hybrids among them.
+    An attribute marked with ``dto_field(...)`` is kept either way.
+    """
+
+    exclude: AbstractSet[Any] = dataclasses.field(default_factory=set)
+    include: AbstractSet[Any] = dataclasses.field(default_factory=set)
+    rename_fields: dict[Any, str] = dataclasses.field(default_factory=dict)
+    include_implicit_fields: Union[bool, Literal["hybrid-only"]] = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "exclude", {_attribute_key(name) for name in self.exclude})
+        object.__setattr__(self, "include", {_attribute_key(name) for name in self.include})
+        object.__setattr__(self, "rename_fields", {_attribute_key(k): v for k, v in self.rename_fields.items()})
+        super().__post_init__()
+
+
+def _sqlalchemy_config(config: DTOConfig) -> SQLAlchemyDTOConfig:
+    """``config`` as an ``SQLAlchemyDTOConfig`` (attributes turned into names), field by field: not through
+    ``dataclasses.asdict``, which deep-copies the attributes (and fails on them)."""
+    if isinstance(config, SQLAlchemyDTOConfig):
+        return config
+    values = {f.name: getattr(config, f.name) for f in dataclasses.fields(config) if f.init}
+    return SQLAlchemyDTOConfig(**values)
 
 
 class SQLAlchemyDTO(AbstractDTO[T], Generic[T]):
@@ -70,12 +113,20 @@ class SQLAlchemyDTO(AbstractDTO[T], Generic[T]):
             config = DTOConfig(exclude={"books"}, rename_strategy="camel", max_nested_depth=0)
     """
 
+    config: ClassVar[DTOConfig]
+
+    @classmethod
+    def get_config_for_model_type(cls, config: DTOConfig, model_type: type[Any]) -> DTOConfig:
+        return _sqlalchemy_config(config)
+
     @classmethod
     def generate_field_definitions(cls, model_type: type[Any]) -> Generator[DTOFieldDefinition, None, None]:
         mapper = _mapper_of(model_type)
         if mapper is None:
             raise ConfigError(f"SQLAlchemyDTO[{model_type!r}]: not an SQLAlchemy mapped class")
         model = _ModelInfo(model_type, mapper)
+        config = getattr(cls, "config", None)
+        implicit: bool | str = config.include_implicit_fields if isinstance(config, SQLAlchemyDTOConfig) else True
 
         composite_columns = {
             col.key for composite in mapper.composites for col in composite.columns if isinstance(col, Column)
@@ -84,6 +135,14 @@ class SQLAlchemyDTO(AbstractDTO[T], Generic[T]):
         for key, descriptor in mapper.all_orm_descriptors.items():
             if key == "__mapper__" or key in composite_columns:
                 continue
+            hybrid_kept = implicit == "hybrid-only" and isinstance(descriptor, hybrid_property)
+            if (
+                implicit is not True
+                and not hybrid_kept
+                and key not in model.annotations
+                and not model.marked(descriptor)
+            ):
+                continue  # include_implicit_fields: mapped, but not annotated on the model
             if isinstance(descriptor, hybrid_property):
                 # one hybrid is listed once per name its getter/setter/expression was bound to
                 if id(descriptor) in seen_hybrids:
@@ -139,6 +198,15 @@ class _ModelInfo:
             {f.name: f for f in dataclasses.fields(model_type)} if dataclasses.is_dataclass(model_type) else {}
         )
 
+    def marked(self, descriptor: Any) -> bool:
+        """Whether ``descriptor`` carries a ``dto_field(...)`` mark (on its property, column or itself)."""
+        from litestar.dto.field import DTO_FIELD_META_KEY
+
+        prop = getattr(descriptor, "property", None)
+        holders = [getattr(prop, "info", None), getattr(getattr(prop, "expression", None), "info", None)]
+        holders.append(getattr(descriptor, "info", None))
+        return any(isinstance(info, Mapping) and DTO_FIELD_META_KEY in info for info in holders)
+
     # --- type resolution -----------------------------------------------------------------------------------
 
     def _resolve(self, owner: Any, name: str, annotation: Any) -> Any:
@@ -160,7 +228,7 @@ class _ModelInfo:
                 f"SQLAlchemyDTO[{self.name}]: cannot resolve the annotation of {key!r} ({annotation!r}): {exc}"
             ) from exc
         field = FieldDefinition.from_kwarg(annotation=resolved, name=key)
-        if field.origin in (Mapped, WriteOnlyMapped, DynamicMapped):
+        if field.origin in (Mapped, WriteOnlyMapped, DynamicMapped, Relationship):
             (field,) = field.inner_types
         return field
 
@@ -236,10 +304,14 @@ class _ModelInfo:
         return self._field(key, field, default=default, default_factory=default_factory, info=info, mark=mark)
 
     def relationship_field(self, key: str, prop: RelationshipProperty[Any]) -> DTOFieldDefinition | None:
-        if prop.lazy in ("write_only", "dynamic"):
-            return None  # reading them gives a query object, not a value
+        if prop.lazy == "write_only":
+            return None  # reading one needs an explicit select(); there is no value to serialize
         field = self.hint(key)
         target = prop.mapper.class_
+        if prop.lazy == "dynamic":
+            # ``DynamicMapped[Book]`` names the element, but the attribute is a query over many: a list of them,
+            # read by running the query (in the request's session), written by assigning the list.
+            field = FieldDefinition.from_annotation(list[target])  # type: ignore[valid-type]
         default: Any = Empty
         default_factory: Callable[[], Any] | None = None
         if prop.uselist:
@@ -269,7 +341,10 @@ class _ModelInfo:
         name = hybrid.__name__
         info = hybrid.info
         getter = FieldDefinition.from_annotation(self.return_type(hybrid.fget))
-        return self._field(name, getter, info=info, mark=Mark.READ_ONLY)
+        # With a setter the field is writable, as in Advanced Alchemy: the body's value goes to the constructor,
+        # which calls the setter. It is then required on write (unless the DTO is partial): a non-partial DTO
+        # passes every field to the constructor, so an absent one would reach the setter as a default.
+        return self._field(name, getter, info=info, mark=None if hybrid.fset is not None else Mark.READ_ONLY)
 
     def association_proxy_field(self, key: str, proxy: AssociationProxy[Any]) -> DTOFieldDefinition:
         field = self.hint(key)

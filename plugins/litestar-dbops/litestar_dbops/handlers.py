@@ -27,12 +27,19 @@ if TYPE_CHECKING:
 __all__ = [
     "AutocommitHandler",
     "SessionHandler",
+    "async_autocommit_before_send_handler",
     "async_autocommit_handler_maker",
+    "async_default_before_send_handler",
+    "async_default_handler_maker",
     "autocommit_before_send_handler",
     "autocommit_handler_maker",
     "default_before_send_handler",
+    "default_handler_maker",
     "get_scope_session",
+    "sync_autocommit_before_send_handler",
     "sync_autocommit_handler_maker",
+    "sync_default_before_send_handler",
+    "sync_default_handler_maker",
 ]
 
 logger = logging.getLogger("litestar_dbops")
@@ -218,3 +225,15 @@ default_before_send_handler = SessionHandler()
 
 async_autocommit_handler_maker = autocommit_before_send_handler
 sync_autocommit_handler_maker = autocommit_before_send_handler
+
+
+def default_handler_maker(*, session_scope_key: str | None = None) -> SessionHandler:
+    """A before-send handler that closes the session without committing (Advanced Alchemy's factory name)."""
+    return SessionHandler(session_scope_key=session_scope_key)
+
+
+# Advanced Alchemy's names: one handler class serves sync and async sessions here, so each pair is one object.
+async_default_handler_maker = sync_default_handler_maker = default_handler_maker
+async_default_before_send_handler = sync_default_before_send_handler = default_before_send_handler
+async_autocommit_before_send_handler = sync_autocommit_before_send_handler = AutocommitHandler()
+"""Commit on 2xx, else roll back: the handler itself (``before_send_handler=...``), not a factory."""

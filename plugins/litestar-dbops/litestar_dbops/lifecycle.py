@@ -1,7 +1,7 @@
 """Startup and shutdown of one config inside a Litestar app: engine, session maker, ``create_all``, dispose.
 
 Startup failures surface as dbops errors with one line naming the database (password masked): a bad URL or
-missing driver is a ``ConfigError``, an unreachable server (found by ``create_all``) a ``ConnectionError``; any
+missing driver is a ``ConfigError``, an unreachable server (found by ``create_all``) a ``DatabaseConnectionError``; any
 other failure of ``create_all`` a ``StartupError``. The failure is also logged as one ERROR line on the
 ``litestar_dbops`` logger, and raised without the driver's exception chain (its words are in the message), so
 the server's "startup failed" report ends with the line that matters; ``DBOPS_TRACEBACK=1`` keeps the chain.

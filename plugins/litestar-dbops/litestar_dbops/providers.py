@@ -24,6 +24,8 @@ from typing_extensions import NotRequired
 from dbops.errors import ConfigError
 from dbops.filters import (
     BeforeAfter,
+    BooleanFilter,
+    ChoicesFilter,
     CollectionFilter,
     FilterTypes,
     LimitOffset,
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEPENDENCY_DEFAULTS",
+    "ChoiceField",
     "DependencyDefaults",
     "FieldNameType",
     "FilterConfig",
@@ -77,6 +80,21 @@ class FieldNameType(NamedTuple):
 FieldSpec = Union[str, FieldNameType]
 
 
+@dataclass(frozen=True)
+class ChoiceField:
+    """A field for ``choice_fields`` with the values its parameter accepts (others are a 400)."""
+
+    name: str
+    choices: tuple[Any, ...]
+
+    def __init__(self, name: str, choices: Collection[Any]) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "choices", tuple(choices))
+
+
+ChoiceSpec = Union[str, FieldNameType, ChoiceField, tuple[str, Any]]
+
+
 class FilterConfig(TypedDict):
     """The ``filters`` settings of ``create_service_dependencies``; each key enables query parameters."""
 
@@ -98,6 +116,10 @@ class FilterConfig(TypedDict):
     """Fields that may be sorted on (the first is the default): ``orderBy`` → ``OrderBy``."""
     sort_order: NotRequired[SortOrder]
     """Default of ``sortOrder`` (``"desc"``)."""
+    sort_nulls: NotRequired[Optional[Literal["first", "last"]]]
+    """Where NULLs sort (``OrderBy(nulls=...)``); ``None`` (default) leaves it to the database."""
+    search_escape_wildcards: NotRequired[bool]
+    """Accepted for Advanced Alchemy's settings: ``%`` and ``_`` in a search are always literal here."""
     created_at: NotRequired[bool]
     """``createdBefore`` / ``createdAfter`` (ISO 8601) → ``BeforeAfter("created_at", ...)``."""
     updated_at: NotRequired[bool]
@@ -106,6 +128,11 @@ class FilterConfig(TypedDict):
     """Fields with a ``<field>In`` parameter (repeatable) → ``CollectionFilter``."""
     not_in_fields: NotRequired[Union[FieldSpec, Collection[FieldSpec]]]
     """Fields with a ``<field>NotIn`` parameter (repeatable) → ``NotInCollectionFilter``."""
+    boolean_fields: NotRequired[Union[FieldSpec, Collection[FieldSpec]]]
+    """Fields with a ``<field>`` parameter (camel-cased; ``true``/``false``) → ``BooleanFilter``."""
+    choice_fields: NotRequired[Union[ChoiceSpec, Collection[ChoiceSpec]]]
+    """Fields with a ``<field>`` parameter (camel-cased, repeatable) → ``ChoicesFilter``; a ``ChoiceField`` lists
+    the values accepted (others are a 400, and the schema shows them as an enum)."""
 
 
 _FILTER_KEYS = frozenset(FilterConfig.__annotations__)
@@ -205,6 +232,24 @@ def _field_specs(value: FieldSpec | Collection[FieldSpec]) -> list[FieldNameType
     return [item if isinstance(item, FieldNameType) else FieldNameType(name=item) for item in items]
 
 
+def _choice_specs(value: Any) -> list[tuple[str, Any]]:
+    """``choice_fields`` as ``(field, type of one value)``: a ``Literal`` of the choices for a ``ChoiceField``."""
+    single = isinstance(value, (str, FieldNameType, ChoiceField)) or (
+        isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and not isinstance(value[1], str)
+    )
+    specs: list[tuple[str, Any]] = []
+    for item in [value] if single else list(value):
+        if isinstance(item, ChoiceField):
+            specs.append((item.name, Literal.__getitem__(item.choices)))
+        elif isinstance(item, FieldNameType):
+            specs.append((item.name, item.type_hint))
+        elif isinstance(item, tuple):
+            specs.append((item[0], item[1]))
+        else:
+            specs.append((item, str))
+    return specs
+
+
 @dataclass
 class _Group:
     """One filter dependency: its query parameters and how they become a filter (``None``: not asked for)."""
@@ -233,6 +278,8 @@ def _check_config(config: FilterConfig, defaults: DependencyDefaults, model: typ
         raise ConfigError(f"{owner}: pagination_size {size} is larger than pagination_size_max {size_max}")
     if config.get("sort_order", "desc") not in ("asc", "desc"):
         raise ConfigError(f"{owner}: sort_order must be 'asc' or 'desc', got {config.get('sort_order')!r}")
+    if config.get("sort_nulls") not in (None, "first", "last"):
+        raise ConfigError(f"{owner}: sort_nulls must be 'first', 'last' or None, got {config.get('sort_nulls')!r}")
     if "search" in config and not _names(config["search"]):
         raise ConfigError(f"{owner}: search names no field")
     if "sort_field" in config and not _names(config["sort_field"]):
@@ -250,6 +297,8 @@ def _check_config(config: FilterConfig, defaults: DependencyDefaults, model: typ
         fields.append(("updated_at", "updated_at"))
     fields += [("in_fields", spec.name) for spec in _field_specs(config.get("in_fields", ()))]
     fields += [("not_in_fields", spec.name) for spec in _field_specs(config.get("not_in_fields", ()))]
+    fields += [("boolean_fields", spec.name) for spec in _field_specs(config.get("boolean_fields", ()))]
+    fields += [("choice_fields", name) for name, _ in _choice_specs(config.get("choice_fields", ()))]
     for setting, name in fields:
         try:
             column_for(model, name, filter_name=setting)
@@ -341,8 +390,10 @@ def _order(config: FilterConfig, defaults: DependencyDefaults) -> list[_Group]:
         return []
     fields = _names(config["sort_field"])
 
+    nulls = config.get("sort_nulls")
+
     def order_by(values: dict[str, Any]) -> OrderBy:
-        return OrderBy(field_name=values["orderBy"], sort_order=values["sortOrder"])
+        return OrderBy(field_name=values["orderBy"], sort_order=values["sortOrder"], nulls=nulls)
 
     params = [
         # a Literal of the listed fields: any other value is a 400, and the schema shows them as an enum
@@ -378,11 +429,34 @@ def _collections(config: FilterConfig, defaults: DependencyDefaults) -> list[_Gr
     return groups
 
 
+def _flags_and_choices(config: FilterConfig, defaults: DependencyDefaults) -> list[_Group]:
+    groups: list[_Group] = []
+    for spec in _field_specs(config.get("boolean_fields", ())):
+        param = _camel(spec.name)
+
+        def boolean(values: dict[str, Any], param: str = param, name: str = spec.name) -> BooleanFilter | None:
+            return None if values[param] is None else BooleanFilter(field_name=name, value=values[param])
+
+        query = _query(param, Optional[bool], None, description=f"Only rows whose {spec.name} is true / false.")
+        groups.append(_Group(f"{spec.name}_boolean_filter", [query], boolean, Optional[BooleanFilter]))
+    for name, item_type in _choice_specs(config.get("choice_fields", ())):
+        param = _camel(name)
+
+        def choices(values: dict[str, Any], param: str = param, name: str = name) -> ChoicesFilter[Any] | None:
+            return ChoicesFilter(field_name=name, values=values[param]) if values[param] else None
+
+        query = _query(
+            param, Optional[_list_of(item_type)], None, description=f"Only rows whose {name} is one of these."
+        )
+        groups.append(_Group(f"{name}_choices_filter", [query], choices, Optional[ChoicesFilter[Any]]))
+    return groups
+
+
 def _list_of(item_type: Any) -> Any:
     return list.__class_getitem__(item_type)
 
 
-_GROUP_BUILDERS = (_pagination, _ids, _dates, _search, _order, _collections)
+_GROUP_BUILDERS = (_pagination, _ids, _dates, _search, _order, _collections, _flags_and_choices)
 
 
 def _group_provider(group: _Group) -> Provide:

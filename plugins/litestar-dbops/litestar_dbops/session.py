@@ -16,6 +16,9 @@ Behaviour:
   renews on every read, ``0`` never on reads. Left unset, it is 1 when the config says ``renew_on_access=True``.
 - A response whose session data did not change writes nothing; an empty session nobody stored is not stored.
 - Ids longer than 255 characters are stored as ``sha256:<hex>`` (``dbops.sessions.storage_key``), never truncated.
+- A cookie whose id is not 1 to 4096 cookie characters (``dbops.sessions.is_valid_session_id``: NUL, spaces,
+  quotes, invalid UTF-8, non-ASCII, ...) is no session: nothing is read or stored under it, and a session the
+  request starts gets a fresh id. ``get``/``delete`` of such an id find nothing; ``set`` refuses it.
 - The sync backend runs every query in a worker thread, so it never blocks the event loop.
 """
 
@@ -34,7 +37,7 @@ from litestar.types import Empty
 from litestar.utils.dataclass import extract_dataclass_items
 
 from dbops.connect import dialect_name
-from dbops.sessions import SessionModelMixin, SessionTable, cleanup, storage_key
+from dbops.sessions import SessionModelMixin, SessionTable, cleanup, is_valid_session_id, storage_key
 from dbops.sessions.statements import (
     delete_all_statement,
     delete_statement,
@@ -112,14 +115,20 @@ class SQLAlchemySessionBackendBase(ServerSideSessionBackend, Generic[ConfigT]):
 
     async def get(self, session_id: str, store: Store | None = None) -> bytes | None:
         """The live session's data (``None`` when missing or expired); renews it when half its time is gone."""
+        if not is_valid_session_id(session_id):
+            return None
         return await self._run(lambda connection: self._get(connection, session_id))
 
     async def set(self, session_id: str, data: bytes, store: Store | None = None) -> None:
         """Store ``data`` and push the expiry to ``max_age`` from now (one atomic upsert)."""
+        if not is_valid_session_id(session_id):
+            raise ValueError(f"not a session id (1 to 4096 cookie characters): {session_id[:40]!r}")
         await self._run(lambda connection: self._set(connection, session_id, data))
 
     async def delete(self, session_id: str, store: Store | None = None) -> None:
         """Delete the session; nothing happens when there is none."""
+        if not is_valid_session_id(session_id):
+            return
         await self._run(lambda connection: self._delete(connection, session_id))
 
     async def delete_all(self, store: Store | None = None) -> None:
@@ -160,8 +169,17 @@ class SQLAlchemySessionBackendBase(ServerSideSessionBackend, Generic[ConfigT]):
 
     # -- the middleware's side --------------------------------------------------------------------------
 
+    def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+        """The cookie's id when it is one; else the id this request was given, or a fresh one."""
+        session_id = connection.cookies.get(self.config.key)
+        if session_id != "null" and is_valid_session_id(session_id):
+            return session_id
+        # The middleware stores what this returns at the start of the request; later calls must agree with it.
+        return connection.get_session_id() or self.generate_session_id()
+
     async def load_from_connection(self, connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
-        if session_id := connection.cookies.get(self.config.key):
+        session_id = connection.cookies.get(self.config.key)
+        if is_valid_session_id(session_id):
             data = await self.get(session_id)
             if data is not None:
                 cast("dict[str, Any]", connection.scope)[_LOADED] = (session_id, data)

@@ -1,0 +1,3 @@
+BEGIN;
+CREATE INDEX CONCURRENTLY ix_orders_placed ON orders (placed_at);
+COMMIT;

@@ -1,0 +1,3 @@
+COMMIT;
+DROP INDEX CONCURRENTLY ix_orders_customer;
+BEGIN;

@@ -1,0 +1,2 @@
+SET lock_timeout = '1s';
+ALTER TABLE orders VALIDATE CONSTRAINT fk_orders_customer;

@@ -1,0 +1,1 @@
+ALTER TABLE customers ADD CONSTRAINT uq_customers_email UNIQUE (email);

@@ -1,0 +1,1 @@
+ALTER TABLE orders ALTER COLUMN status TYPE integer USING status::integer;

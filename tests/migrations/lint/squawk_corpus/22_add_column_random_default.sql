@@ -1,0 +1,1 @@
+ALTER TABLE orders ADD COLUMN sample_weight double precision DEFAULT random();

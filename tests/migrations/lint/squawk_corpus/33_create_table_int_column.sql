@@ -1,0 +1,1 @@
+CREATE TABLE ratings (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, stars integer NOT NULL);

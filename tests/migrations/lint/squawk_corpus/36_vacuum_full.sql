@@ -1,0 +1,3 @@
+COMMIT;
+VACUUM FULL orders;
+BEGIN;

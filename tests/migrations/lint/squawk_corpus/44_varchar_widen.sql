@@ -1,0 +1,2 @@
+SET lock_timeout = '1s';
+ALTER TABLE customers ALTER COLUMN email TYPE varchar(320);

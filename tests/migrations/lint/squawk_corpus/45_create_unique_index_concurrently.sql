@@ -1,0 +1,3 @@
+COMMIT;
+CREATE UNIQUE INDEX CONCURRENTLY ix_customers_email ON customers (email);
+BEGIN;
