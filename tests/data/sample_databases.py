@@ -6,9 +6,13 @@ and every counter's state.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from tests.databases import MYSQL_HOST, MYSQL_PORT, PG_HOST, PG_PORT, unique_name
 
@@ -18,6 +22,7 @@ Oracle = dict[str, list[str]]
 
 
 def _run(command: list[str], *, stdin: str | None = None) -> str:
+    require_client(command[0])
     done = subprocess.run(
         command,
         input=stdin,
@@ -30,6 +35,16 @@ def _run(command: list[str], *, stdin: str | None = None) -> str:
     if done.returncode != 0:
         raise AssertionError(f"{command[0]} failed: {done.stderr.strip()[:2000]}")
     return done.stdout
+
+
+def require_client(name: str) -> None:
+    """Skip (or fail under CI=true) when a database client the oracle needs is not installed."""
+    if shutil.which(name) is not None:
+        return
+    message = f"{name} is not installed (the data tests read sample databases with the database's own client)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true: {message}")
+    pytest.skip(message)
 
 
 # -- PostgreSQL -------------------------------------------------------------------------------------------
