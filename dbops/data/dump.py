@@ -148,7 +148,7 @@ def dump_data(
                             file_name=data_file_name(label, file_format, compress=compress, taken=taken),
                             dialect=dialect,
                             catalog=found.catalog,
-                            model_less=table.metadata is not metadata,
+                            model_less=label in found.reflected,
                             compress=compress,
                             batch_size=batch_size,
                             raw=raw_cursor,

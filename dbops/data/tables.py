@@ -81,6 +81,8 @@ class TableSet:
     version_table: str | None = None
     """The Alembic version table, when it exists in the database."""
     catalog: Catalog = field(default_factory=lambda: Catalog(""))
+    reflected: set[str] = field(default_factory=set)
+    """Chosen tables without a model (reflected from the database)."""
 
 
 def find_tables(
@@ -129,6 +131,7 @@ def find_tables(
         missing=missing,
         version_table=version_table if version_table in present else None,
         catalog=catalog,
+        reflected=set(unknown) if reflect_unknown else set(),
     )
 
 
