@@ -182,12 +182,16 @@ def version_rows(db: TestDatabase) -> list[Any]:
     return rows
 
 
-def test_the_alembic_version_table_is_never_loaded(db: TestDatabase, project: Path) -> None:
+def create_version_table(db: TestDatabase, revision: str) -> None:
     engine = sync_engine(db)
     with engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE alembic_versions (version_num VARCHAR(32) PRIMARY KEY)")
-        connection.exec_driver_sql("INSERT INTO alembic_versions VALUES ('real')")
+        connection.exec_driver_sql(f"INSERT INTO alembic_versions VALUES ('{revision}')")
     engine.dispose()
+
+
+def test_the_alembic_version_table_is_never_loaded(db: TestDatabase, project: Path) -> None:
+    create_version_table(db, "real")
     fixtures = project / "fixtures"
     fixtures.mkdir()
     (fixtures / "alembic_versions.json").write_bytes(orjson.dumps([{"version_num": "bogus"}]))
@@ -216,11 +220,7 @@ def test_the_alembic_version_table_is_never_loaded(db: TestDatabase, project: Pa
 
 
 def test_a_dump_of_another_revision_warns_or_is_refused(db: TestDatabase, project: Path) -> None:
-    engine = sync_engine(db)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("CREATE TABLE alembic_versions (version_num VARCHAR(32) PRIMARY KEY)")
-        connection.exec_driver_sql("INSERT INTO alembic_versions VALUES ('bbb222')")
-    engine.dispose()
+    create_version_table(db, "bbb222")
     manifest_path = project / "dump" / "manifest.json"
     manifest = orjson.loads(manifest_path.read_bytes())
     manifest["alembic_revision"] = "aaa111"
