@@ -132,9 +132,7 @@ def dump_data(
                 reporter.warn(f"table {name} (from the models) is not in the database; skipped")
             revision = alembic_revision(connection, found.version_table)
             counters = read_counters(connection, dialect, found.tables, found.catalog.unit)
-            result = DumpResult(
-                staged.target, staged.target / MANIFEST_NAME, skipped=found.unknown, alembic_revision=revision
-            )
+            result = DumpResult(target, target / MANIFEST_NAME, skipped=found.unknown, alembic_revision=revision)
             entries = []
             taken: set[str] = set()
             with staged as folder:
@@ -155,7 +153,7 @@ def dump_data(
                             reporter=reporter,
                         )
                     entries.append(entry)
-                    result.tables.append(DumpedTable(entry.name, staged.target / entry.file, entry.rows))
+                    result.tables.append(DumpedTable(entry.name, target / entry.file, entry.rows))
                 manifest = Manifest(
                     dbops_version=__version__,
                     dialect=dialect,

@@ -91,7 +91,8 @@ def test_round_trip_into_a_schema_only_copy(
 def upsert_changed_rows(tmp_path: Path, copy: str, oracle: Oracle) -> None:
     """An upsert updates the rows that differ, whose BEFORE UPDATE trigger fires; --disable-triggers not."""
     psql(copy, "-c", "UPDATE customer SET email = 'changed' WHERE id IN (5, 6)")
-    run(tmp_path, "load-data", "--dir", "dump", "--mode", "upsert", "-c", "sample_settings.py:target")
+    upsert = ["load-data", "--dir", "dump", "--table", "customer", "--mode", "upsert"]
+    run(tmp_path, *upsert, "-c", "sample_settings.py:target")
     after = pg_oracle(copy)
     changed = sorted(set(after["public.customer"]) - set(oracle["public.customer"]))
     assert [line.split("\t")[0] for line in changed] == ["5", "6"]  # the trigger stamped the two updated rows
@@ -99,8 +100,7 @@ def upsert_changed_rows(tmp_path: Path, copy: str, oracle: Oracle) -> None:
         key: value for key, value in oracle.items() if key != "public.customer"
     }
     psql(copy, "-c", "UPDATE customer SET email = 'changed' WHERE id IN (5, 6)")
-    upsert = ["load-data", "--dir", "dump", "--mode", "upsert", "--disable-triggers"]
-    run(tmp_path, *upsert, "-c", "sample_settings.py:target")
+    run(tmp_path, *upsert, "--disable-triggers", "-c", "sample_settings.py:target")
     assert pg_oracle(copy) == oracle
 
 
