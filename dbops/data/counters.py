@@ -103,10 +103,11 @@ def _quote_pair(preparer: Any, schema: str | None, name: str) -> str:
     return str((preparer.quote_schema(schema) + "." if schema else "") + preparer.quote(name))
 
 
-def read_counters(connection: Connection, dialect: str, tables: Sequence[Table], unit: Any) -> list[Counter]:
+def read_counters(connection: Connection, dialect: str, tables: Sequence[Table], unit: Any, warn: Any) -> list[Counter]:
     """The counters of ``tables`` (and on PostgreSQL every sequence in their schemas), in a stable order.
 
-    ``unit(label)`` maps a partition's label to its root's (``Catalog.unit``).
+    ``unit(label)`` maps a partition's label to its root's (``Catalog.unit``); a sequence the role may not
+    read is left out with ``warn(message)``.
     """
     from dbops.data.tables import table_label
 
@@ -116,12 +117,22 @@ def read_counters(connection: Connection, dialect: str, tables: Sequence[Table],
         schemas = {table.schema or default for table in tables} or {default}
         preparer = connection.dialect.identifier_preparer
         counters = []
+        from sqlalchemy.exc import DBAPIError
+
         for _oid, schema, name, label, _increment, owner, users in _pg_sequences(connection, unit):
             if schema not in schemas:
                 continue
-            last_value, is_called = connection.exec_driver_sql(
-                f"SELECT last_value, is_called FROM {_quote_pair(preparer, schema, name)}"
-            ).one()
+            savepoint = connection.begin_nested()
+            try:
+                last_value, is_called = connection.exec_driver_sql(
+                    f"SELECT last_value, is_called FROM {_quote_pair(preparer, schema, name)}"
+                ).one()
+            except DBAPIError as error:
+                savepoint.rollback()
+                reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else type(error).__name__
+                warn(f"sequence {label}: {reason}; its state is not in the dump")
+                continue
+            savepoint.commit()
             counters.append(
                 Counter(
                     "sequence",

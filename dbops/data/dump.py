@@ -131,7 +131,7 @@ def dump_data(
             for name in found.missing:
                 reporter.warn(f"table {name} (from the models) is not in the database; skipped")
             revision = alembic_revision(connection, found.version_table)
-            counters = read_counters(connection, dialect, found.tables, found.catalog.unit)
+            counters = read_counters(connection, dialect, found.tables, found.catalog.unit, reporter.warn)
             result = DumpResult(target, target / MANIFEST_NAME, skipped=found.unknown, alembic_revision=revision)
             entries = []
             taken: set[str] = set()

@@ -6,10 +6,12 @@ and every counter's state.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -66,6 +68,19 @@ def pg_create(prefix: str) -> str:
 
 def pg_drop(name: str) -> None:
     psql("postgres", "-c", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def pg_role(database: str, *grants: str) -> Iterator[str]:
+    """A login role, not a superuser, allowed to use schema public and ``grants`` (SQL after GRANT)."""
+    role = unique_name("data_role")
+    statements = [f'CREATE ROLE "{role}" LOGIN', f'GRANT USAGE ON SCHEMA public TO "{role}"']
+    statements += [f'GRANT {grant} TO "{role}"' for grant in grants]
+    psql(database, *(item for statement in statements for item in ("-c", statement)))
+    try:
+        yield role
+    finally:
+        psql(database, "-c", f'DROP OWNED BY "{role}"', "-c", f'DROP ROLE "{role}"')
 
 
 def pg_sample() -> str:
