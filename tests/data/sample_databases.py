@@ -85,14 +85,22 @@ def pg_role(database: str, *grants: str) -> Iterator[str]:
 
 def pg_sample() -> str:
     name = pg_create("dbops_sample")
-    psql(name, "-o", "/dev/null", "-f", str(SAMPLES / "postgres.sql"))
+    try:
+        psql(name, "-o", "/dev/null", "-f", str(SAMPLES / "postgres.sql"))
+    except BaseException:
+        pg_drop(name)
+        raise
     return name
 
 
 def pg_schema_copy(source: str) -> str:
-    target = pg_create("dbops_sample_copy")
     schema = _run(["pg_dump", "-h", PG_HOST, "-p", str(PG_PORT), "-U", "postgres", "--schema-only", source])
-    psql(target, "-o", "/dev/null", stdin=schema)
+    target = pg_create("dbops_sample_copy")
+    try:
+        psql(target, "-o", "/dev/null", stdin=schema)
+    except BaseException:
+        pg_drop(target)
+        raise
     return target
 
 
@@ -149,14 +157,22 @@ def mariadb_drop(name: str) -> None:
 
 def mariadb_sample() -> str:
     name = mariadb_create("dbops_sample")
-    mariadb(name, stdin=(SAMPLES / "mariadb.sql").read_text())
+    try:
+        mariadb(name, stdin=(SAMPLES / "mariadb.sql").read_text())
+    except BaseException:
+        mariadb_drop(name)
+        raise
     return name
 
 
 def mariadb_schema_copy(source: str) -> str:
-    target = mariadb_create("dbops_sample_copy")
     schema = _run(["mariadb-dump", *_mariadb_args(), "--no-data", "--triggers", source])
-    mariadb(target, stdin=schema)
+    target = mariadb_create("dbops_sample_copy")
+    try:
+        mariadb(target, stdin=schema)
+    except BaseException:
+        mariadb_drop(target)
+        raise
     return target
 
 

@@ -48,7 +48,11 @@ def sample(request: pytest.FixtureRequest, tmp_path: Path, is_async: bool) -> It
     if request.param == "mariadb":
         require_server("MariaDB", MYSQL_HOST, MYSQL_PORT)
         source = mariadb_sample()
-        target = mariadb_schema_copy(source)
+        try:
+            target = mariadb_schema_copy(source)
+        except BaseException:
+            mariadb_drop(source)
+            raise
         yield Sample(
             "mariadb",
             mariadb_url(source, is_async=is_async),
