@@ -10,9 +10,11 @@ itself under ``uv run --with advanced-alchemy``. Each contender gets its own tab
 
 - add_many: insert ``--rows`` model instances (construction not timed); Core: ``insert()`` executemany of
   ready-made dicts of the same values (construction not timed; Core fills in the id and timestamp defaults).
-  dbops and Core run ``--repeat`` times, interleaved, and the best run counts; Advanced Alchemy runs once.
 - list_and_count: ``--queries`` pages of 20 with a search filter, ordering and limit/offset, plus the total.
 - upsert_many: ``--upsert-rows`` instances, half updating existing rows, half new.
+
+Every contender runs ``--repeat`` times (default 3) in every measurement, interleaved (one run of each per round,
+the order rotating), and each one's best run counts: the same treatment for all.
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ def main() -> None:
     parser.add_argument("--upsert-rows", type=int, default=2_000, help="upsert_many rows (default 2000; issue: 10000)")
     parser.add_argument("--queries", type=int, default=50, help="list_and_count calls (default 50; issue: 200)")
     parser.add_argument(
-        "--repeat", type=int, default=3, help="runs of the cheaper measurements; the best counts (default 3)"
+        "--repeat", type=int, default=3, help="runs of every measurement for every contender; the best counts"
     )
     args = parser.parse_args()
 
@@ -127,43 +129,55 @@ def run(args: argparse.Namespace, url: str) -> None:
         session.execute(insert(core_table), [{"name": "warm-up", "value": 0}])
         session.rollback()
 
+    # Every measurement: --repeat rounds; in each round every contender runs once, the order rotating from round to
+    # round (a loaded machine slows whichever runs at the wrong moment), and each contender's best round counts.
+    def rounds(contenders: dict[str, Callable[[int], Callable[[], Any]]]) -> dict[str, float]:
+        """``contenders[name](round)`` prepares a round (not timed) and returns the timed call."""
+        times: dict[str, list[float]] = {name: [] for name in contenders}
+        names = list(contenders)
+        for index in range(args.repeat):
+            order = names[index % len(names) :] + names[: index % len(names)]
+            for name in order:
+                times[name].append(timed(contenders[name](index)))
+        return {name: min(values) for name, values in times.items()}
+
     # -- add_many --------------------------------------------------------------------------------------
-    # dbops and Core run --repeat times, interleaved, into emptied tables (the best counts); Advanced Alchemy,
-    # several times slower, once. Building the instances and rows is not timed.
-    def ours_add(items: list[OurItem]) -> None:
-        with Session(engine, expire_on_commit=False) as session:
-            OurRepo(session=session).add_many(items)
-            session.commit()
+    # Into emptied tables; building the instances and rows is not timed.
+    last: dict[str, list[Any]] = {}
 
-    def core_add(rows: list[dict[str, Any]]) -> None:
-        with engine.begin() as connection:
-            connection.execute(insert(core_table), rows)
+    def adder(key: str, model: Any, repo_type: Any) -> Callable[[int], Callable[[], None]]:
+        def prepare(_: int) -> Callable[[], None]:
+            with engine.begin() as connection:
+                connection.execute(model.__table__.delete())
+            items = last[key] = [model(name=f"item {i:07d}", value=i) for i in range(n)]
 
-    ours_items: list[OurItem] = []
-    ours_times: list[float] = []
-    core_times: list[float] = []
-    for _ in range(args.repeat):
+            def call() -> None:
+                with Session(engine, expire_on_commit=False) as session:
+                    repo_type(session=session).add_many(items)
+                    session.commit()
+
+            return call
+
+        return prepare
+
+    def add_core(_: int) -> Callable[[], None]:
         with engine.begin() as connection:
-            connection.execute(OurItem.__table__.delete())
             connection.execute(core_table.delete())
-        ours_items = [OurItem(name=f"item {i:07d}", value=i) for i in range(n)]
         # Core fills in the table's Python-side defaults (id, created_at, updated_at) itself, as in an app.
-        core_rows = [{"name": f"item {i:07d}", "value": i} for i in range(n)]
-        ours_times.append(timed(functools.partial(ours_add, ours_items)))
-        core_times.append(timed(functools.partial(core_add, core_rows)))
+        rows = [{"name": f"item {i:07d}", "value": i} for i in range(n)]
 
-    aa_items = [AAItem(name=f"item {i:07d}", value=i) for i in range(n)]
+        def call() -> None:
+            with engine.begin() as connection:
+                connection.execute(insert(core_table), rows)
 
-    def aa_add() -> None:
-        with Session(engine, expire_on_commit=False) as session:
-            AARepo(session=session).add_many(aa_items)
-            session.commit()
+        return call
 
-    results.append((f"add_many {n:,} rows", min(ours_times), timed(aa_add), min(core_times)))
+    best = rounds({"ours": adder("ours", OurItem, OurRepo), "aa": adder("aa", AAItem, AARepo), "core": add_core})
+    results.append((f"add_many {n:,} rows", best["ours"], best["aa"], best["core"]))
 
     # -- list_and_count ------------------------------------------------------------------------------------
-    def lister(repo_type: Any, filter_module: Any) -> Callable[[], None]:
-        def run() -> None:
+    def lister(repo_type: Any, filter_module: Any) -> Callable[[int], Callable[[], None]]:
+        def run(_: int) -> None:
             with Session(engine) as session:
                 repo = repo_type(session=session)
                 for q in range(args.queries):
@@ -174,43 +188,37 @@ def run(args: argparse.Namespace, url: str) -> None:
                     )
                     assert len(items) == 20 and total > 0
 
-        return run
+        return lambda index: functools.partial(run, index)
 
-    # Interleaved runs, the best of each counts: a loaded machine slows whichever runs at the wrong moment.
-    ours_times: list[float] = []
-    aa_times: list[float] = []
-    for _ in range(args.repeat):
-        ours_times.append(timed(lister(OurRepo, filters)))
-        aa_times.append(timed(lister(AARepo, aa_filters)))
-    ours_best, aa_best = min(ours_times), min(aa_times)
-    results.append((f"list_and_count x{args.queries} (search+order+page)", ours_best, aa_best, None))
+    best = rounds({"ours": lister(OurRepo, filters), "aa": lister(AARepo, aa_filters)})
+    results.append((f"list_and_count x{args.queries} (search+order+page)", best["ours"], best["aa"], None))
 
     # -- upsert_many ---------------------------------------------------------------------------------------
+    # Each round: half of the rows rename rows add_many wrote, half are new (so every round is "half new").
     m = min(args.upsert_rows, n * 2)
     half = m // 2
-    ours_ids = [item.id for item in ours_items[:half]]
-    aa_ids = [item.id for item in aa_items[:half]]
-    ours_upserts = [OurItem(id=i, name=f"renamed {k}", value=-k) for k, i in enumerate(ours_ids)]
-    ours_upserts += [OurItem(name=f"new {k}", value=k) for k in range(m - half)]
-    aa_upserts = [AAItem(id=i, name=f"renamed {k}", value=-k) for k, i in enumerate(aa_ids)]
-    aa_upserts += [AAItem(name=f"new {k}", value=k) for k in range(m - half)]
 
-    def ours_upsert() -> None:
-        with Session(engine, expire_on_commit=False) as session:
-            stored = OurRepo(session=session).upsert_many(ours_upserts)
-            session.commit()
-            assert len(stored) == m
+    def upserter(key: str, model: Any, repo_type: Any) -> Callable[[int], Callable[[], None]]:
+        def prepare(index: int) -> Callable[[], None]:
+            existing = [item.id for item in last[key][:half]]
+            batch = [model(id=i, name=f"renamed {index} {k}", value=-k) for k, i in enumerate(existing)]
+            batch += [model(name=f"new {index} {k}", value=k) for k in range(m - half)]
 
-    def aa_upsert() -> None:
-        with Session(engine, expire_on_commit=False) as session:
-            stored = AARepo(session=session).upsert_many(aa_upserts)
-            session.commit()
-            assert len(stored) == m
+            def call() -> None:
+                with Session(engine, expire_on_commit=False) as session:
+                    stored = repo_type(session=session).upsert_many(batch)
+                    session.commit()
+                    assert len(stored) == m
 
-    results.append((f"upsert_many {m:,} rows (half new)", timed(ours_upsert), timed(aa_upsert), None))
+            return call
+
+        return prepare
+
+    best = rounds({"ours": upserter("ours", OurItem, OurRepo), "aa": upserter("aa", AAItem, AARepo)})
+    results.append((f"upsert_many {m:,} rows (half new)", best["ours"], best["aa"], None))
 
     with Session(engine) as session:
-        assert OurRepo(session=session).count() == AARepo(session=session).count() == n + (m - half)
+        assert OurRepo(session=session).count() == AARepo(session=session).count() == n + args.repeat * (m - half)
 
     engine.dispose()
 

@@ -1,26 +1,25 @@
 """Benchmark ``dbops storage sync``: local disk → S3 endpoint (moto in server mode, a separate process).
 
-Measures, in one run:
+Measures, in one run, against the same server and the same files:
 - N files x SIZE KB with --jobs 16 vs --jobs 1 (target: >= 5x faster),
+- the peer doing the same job: a plain boto3 upload loop (``upload_file`` per file, 1 and 16 threads; and
+  ``aws s3 sync`` when the aws CLI is on PATH), so the table says what dbops' bookkeeping (reading rows,
+  SHA-256, verifying each copy, the target listing) costs over uploading alone,
 - a no-op re-run vs the first run (target: < 10%),
-- peak RSS syncing one big file (target: < 200 MB), in a fresh process each,
-and, as the peer, the copy Advanced Alchemy's FileObject API allows (``get_content()`` then ``save()``: the
-whole file in memory, one at a time), on the same files.
+- peak RSS syncing one big file (target: < 200 MB), in a fresh process each, next to a whole-file copy
+  (``get_content()`` then ``save()``) as the memory reference.
 
 The S3 endpoint is moto's S3 app, served by werkzeug in its own process, with a fixed delay per request
 (``--latency-ms``, default 20) standing in for the network round trip to a real S3 endpoint: on localhost a
-request has next to no latency, so without it there is nothing for parallel copies to overlap, and what is
-measured is moto's own CPU. That CPU is still in the figures: moto spends a few ms of (GIL-bound) CPU per
-request on the same cores as dbops, which caps ``--jobs 16`` at ``files x moto's CPU per request``; the
-script prints that bound. moto's S3 app is served directly rather than through moto's all-services
-dispatcher, which scans moto's package directory (~180 ``stat`` calls) under a global lock on every request.
+request has next to no latency, so without it there is nothing for parallel copies to overlap. moto spends a few
+ms of (GIL-bound) CPU per request on the same cores as the client, which caps every client at
+``files x moto's CPU per request`` (printed); the peer pays it too, so the dbops/peer ratio is like with like.
+``--endpoint-url`` runs against another S3 server (MinIO, s3rver) instead. ``--standin`` adds, outside the
+headline table, the same timings against ``bench/servers/s3_standin.py`` (a minimal server that discards bodies),
+which shows the client's own parallel speed-up without moto's CPU.
 
-The same sync timings are then taken against ``bench/servers/s3_standin.py``, a minimal S3 stand-in that answers
-those requests after the same delay at ~1 ms of CPU each (what a real S3 costs the client's cores: nothing),
-showing the client's own parallel speed-up; ``--no-standin`` skips it.
-
-Timings are the best of ``--repeat`` interleaved runs (each first run into a fresh, empty bucket), since the
-machine may be shared; every run is printed, with the load average.
+Every timing is the best of ``--repeat`` rounds (each contender once per round, each first run into a fresh,
+empty bucket), since the machine may be shared; every run is printed, with the load average.
 
     uv run --all-extras python bench/storage.py                         # modest sizes (a few minutes)
     uv run --all-extras python bench/storage.py --files 2000 --big-mb 1024   # the issue's full size
@@ -94,7 +93,7 @@ def start_server(script: str | Path, latency_ms: float) -> tuple[subprocess.Pope
     raise SystemExit(f"{script if isinstance(script, Path) else 'moto'} did not start")
 
 
-def s3_client(endpoint: str):  # type: ignore[no-untyped-def]
+def s3_client(endpoint: str, **options: object):  # type: ignore[no-untyped-def]
     import boto3
 
     return boto3.client(
@@ -103,6 +102,7 @@ def s3_client(endpoint: str):  # type: ignore[no-untyped-def]
         aws_access_key_id=CREDENTIALS["access"],
         aws_secret_access_key=CREDENTIALS["secret"],
         region_name="us-east-1",
+        **options,
     )
 
 
@@ -163,8 +163,48 @@ def timed_sync(config, target: str, jobs: int) -> tuple[float, object]:  # type:
     return time.perf_counter() - start, result
 
 
-def peer_copy(config, table, target: str) -> float:  # type: ignore[no-untyped-def]
-    """Advanced Alchemy's way: load each FileObject, get_content() (whole file), save() to the target."""
+def boto3_upload(files_dir: Path, endpoint: str, bucket: str, jobs: int) -> float:
+    """The peer: a plain boto3 loop uploading the same files to ``bucket``, ``jobs`` at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from botocore.config import Config
+
+    client = s3_client(endpoint, config=Config(max_pool_connections=max(jobs, 10)))  # clients are thread-safe
+    paths = sorted(path for path in files_dir.rglob("*") if path.is_file())
+
+    def upload(path: Path) -> None:
+        client.upload_file(str(path), bucket, path.relative_to(files_dir).as_posix())
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(upload, paths))
+    return time.perf_counter() - start
+
+
+def aws_cli_sync(files_dir: Path, endpoint: str, bucket: str) -> float | None:
+    """``aws s3 sync`` of the same folder to ``bucket`` (its default 10 parallel requests); None without the CLI."""
+    import shutil
+
+    aws = shutil.which("aws")
+    if aws is None:
+        return None
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": CREDENTIALS["access"],
+        "AWS_SECRET_ACCESS_KEY": CREDENTIALS["secret"],
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    start = time.perf_counter()
+    subprocess.run(
+        [aws, "s3", "sync", str(files_dir), f"s3://{bucket}", "--endpoint-url", endpoint, "--only-show-errors"],
+        env=env,
+        check=True,
+    )
+    return time.perf_counter() - start
+
+
+def whole_file_copy(config, table, target: str) -> float:  # type: ignore[no-untyped-def]
+    """The memory reference: load each FileObject, get_content() (the whole file), save() to the target."""
     from sqlalchemy import select
 
     from dbops.storage import FileObject
@@ -198,7 +238,7 @@ def rss_child(args: argparse.Namespace) -> None:
     if args.mode == "dbops":
         timed_sync(config, "s3", 4)
     else:
-        peer_copy(config, table, "s3")
+        whole_file_copy(config, table, "s3")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{before:.0f} {peak:.0f}")
 
@@ -228,7 +268,9 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=400, help="number of files (issue: 2000)")
     parser.add_argument("--size-kb", type=int, default=256, help="size of each file in KB (issue: 256)")
     parser.add_argument("--big-mb", type=int, default=256, help="size of the single big file in MB (issue: 1024)")
-    parser.add_argument("--skip-peer-rss", action="store_true", help="don't measure the peer's RSS (it needs RAM)")
+    parser.add_argument(
+        "--skip-copy-rss", action="store_true", help="don't measure the whole-file copy's RSS (it needs RAM)"
+    )
     parser.add_argument(
         "--latency-ms",
         type=float,
@@ -238,7 +280,7 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=2, help="interleaved runs of each timing; the best counts")
     parser.add_argument(
-        "--no-standin", action="store_true", help="skip the sync timings against the minimal S3 stand-in"
+        "--standin", action="store_true", help="also time the syncs against the minimal S3 stand-in (diagnostics)"
     )
     parser.add_argument("--endpoint-url", help="an S3 endpoint to use instead of moto (e.g. MinIO)")
     parser.add_argument("--access-key", default=None, help="access key for --endpoint-url")
@@ -264,56 +306,62 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as workdir:
             print(f"setting up {args.files} files x {args.size_kb} KB ...", file=sys.stderr)
-            config, table = setup_rows(Path(workdir), args.files, args.size_kb * 1024)
-            timings = time_syncs(config, endpoint, moto, args, label="moto", drop=True)
-            target = fresh_target(endpoint, "s3-peer")
-            tpeer = peer_copy(config, table, target)
-            drop_target(endpoint, target)
-            if not args.endpoint_url and not args.no_standin:
+            config, _ = setup_rows(Path(workdir), args.files, args.size_kb * 1024)
+            files_dir = Path(workdir) / "files"
+            timings = time_syncs(config, endpoint, moto, args, label="moto", drop=True, files_dir=files_dir)
+            if args.standin and not args.endpoint_url:
                 server, standin_endpoint = start_server(STANDIN, args.latency_ms)
                 try:
-                    standin = time_syncs(config, standin_endpoint, server, args, label="stand-in", drop=False)
+                    standin = time_syncs(
+                        config, standin_endpoint, server, args, label="stand-in", drop=False, files_dir=None
+                    )
                 finally:
                     server.terminate()
                     server.wait()
             config.dispose()
         base_rss, rss = measure_rss(endpoint, "dbops", args.big_mb)
-        peer_rss = None if args.skip_peer_rss else measure_rss(endpoint, "peer", args.big_mb)[1]
+        copy_rss = None if args.skip_copy_rss else measure_rss(endpoint, "copy", args.big_mb)[1]
     finally:
         if moto is not None:
             moto.terminate()
             moto.wait()
 
     t1, t16, tnoop = timings.best()
+    p1, p16 = min(timings.peer1), min(timings.peer16)
     rows = [
-        ("sync --jobs 1", f"{t1:.2f} s", f"{tpeer / t1:.2f}x faster than peer"),
+        ("sync --jobs 1", f"{t1:.2f} s", f"{t1 / p1:.2f}x the peer's time"),
+        ("peer: boto3 upload_file loop, 1 at a time", f"{p1:.2f} s", ""),
         (
             "sync --jobs 16",
             f"{t16:.2f} s",
-            f"{t1 / t16:.2f}x faster than --jobs 1 (target >= 5x); {tpeer / t16:.2f}x faster than peer",
+            f"{t1 / t16:.2f}x faster than --jobs 1 (target >= 5x); {t16 / p16:.2f}x the peer's time",
         ),
+        ("peer: boto3 upload_file loop, 16 threads", f"{p16:.2f} s", f"{p1 / p16:.2f}x faster than 1 at a time"),
+    ]
+    if timings.aws_cli:
+        cli = min(timings.aws_cli)
+        rows.append(("peer: aws s3 sync (10 parallel requests)", f"{cli:.2f} s", f"dbops --jobs 16: {t16 / cli:.2f}x"))
+    rows += [
         (
             "no-op re-run (--jobs 16)",
             f"{tnoop:.2f} s",
             f"{100 * tnoop / t16:.1f}% of the first run (target < 10%); listing the bucket alone "
             f"{min(timings.listing):.2f} s",
         ),
-        ("peer: get_content()+save(), sequential", f"{tpeer:.2f} s", "1.00x"),
         (
             f"peak RSS, one {args.big_mb} MB file",
             f"{rss:.0f} MB",
             f"{base_rss:.0f} MB before the sync started (target < 200 MB)",
         ),
     ]
-    if peer_rss is not None:
-        rows.append((f"peer peak RSS, one {args.big_mb} MB file", f"{peer_rss:.0f} MB", f"{peer_rss / rss:.1f}x dbops"))
-    if standin is not None:
-        s1, s16, snoop = standin.best()
-        rows += [
-            ("stand-in: sync --jobs 1", f"{s1:.2f} s", ""),
-            ("stand-in: sync --jobs 16", f"{s16:.2f} s", f"{s1 / s16:.2f}x faster than --jobs 1 (target >= 5x)"),
-            ("stand-in: no-op re-run", f"{snoop:.2f} s", f"{100 * snoop / s16:.1f}% of the first run (target < 10%)"),
-        ]
+    if copy_rss is not None:
+        rows.append(
+            (
+                f"whole-file copy peak RSS, one {args.big_mb} MB file",
+                f"{copy_rss:.0f} MB",
+                f"{copy_rss / rss:.1f}x dbops",
+            )
+        )
     where = args.endpoint_url or f"moto server, {args.latency_ms:g} ms added per request"
     print(
         f"storage sync: {args.files} files x {args.size_kb} KB, local disk -> S3 ({where}); "
@@ -322,14 +370,19 @@ def main() -> None:
     width = max(len(row[0]) for row in rows)
     for name, value, ratio in rows:
         print(f"{name:<{width}}  {value:>10}  {ratio}")
-    for label, measured in (("moto", timings), ("the stand-in", standin)):
-        if measured is not None and measured.server_cpu:
-            per_request = min(measured.server_cpu)
-            bound = per_request * args.files
-            print(
-                f"{label} used {1000 * per_request:.1f} ms CPU per file during --jobs 16 (one core at most), "
-                f"so --jobs 16 cannot beat {bound:.2f} s there, i.e. {measured.best()[0] / bound:.1f}x"
-            )
+    if timings.server_cpu:
+        per_request = min(timings.server_cpu)
+        bound = per_request * args.files
+        print(
+            f"the server used {1000 * per_request:.1f} ms CPU per file during --jobs 16 (one core at most), "
+            f"so no client can beat {bound:.2f} s there (dbops --jobs 16: {t16 / bound:.1f}x that)"
+        )
+    if standin is not None:
+        s1, s16, snoop = standin.best()
+        print(
+            f"diagnostics, against the minimal stand-in (not an S3 implementation; it discards bodies): --jobs 1 "
+            f"{s1:.2f} s, --jobs 16 {s16:.2f} s ({s1 / s16:.2f}x), no-op {snoop:.2f} s"
+        )
     print(f"load average at the end: {load_average()} (2 cores shared with other work make the figures noisy)")
 
 
@@ -341,6 +394,9 @@ class Timings:
     server_cpu: list[float] = field(default_factory=list)
     """The S3 server's CPU seconds per file during each --jobs 16 run."""
     listing: list[float] = field(default_factory=list)
+    peer1: list[float] = field(default_factory=list)
+    peer16: list[float] = field(default_factory=list)
+    aws_cli: list[float] = field(default_factory=list)
 
     def best(self) -> tuple[float, float, float]:
         return min(self.jobs1), min(self.jobs16), min(self.noop)
@@ -368,11 +424,31 @@ def drop_target(endpoint: str, name: str) -> None:
 
 
 def time_syncs(  # type: ignore[no-untyped-def]
-    config, endpoint: str, server: subprocess.Popen[bytes] | None, args: argparse.Namespace, *, label: str, drop: bool
+    config,
+    endpoint: str,
+    server: subprocess.Popen[bytes] | None,
+    args: argparse.Namespace,
+    *,
+    label: str,
+    drop: bool,
+    files_dir: Path | None,
 ) -> Timings:
-    """``--repeat`` rounds of: --jobs 1 into a fresh bucket, --jobs 16 into another, then a no-op re-run."""
+    """``--repeat`` rounds of: --jobs 1 into a fresh bucket, --jobs 16 into another, then a no-op re-run; and,
+    with ``files_dir``, the peers uploading the same files into fresh buckets of their own."""
     timings = Timings()
     for repeat in range(args.repeat):
+        if files_dir is not None:
+            for jobs, times in ((1, timings.peer1), (16, timings.peer16)):
+                bucket = f"dbops-bench-boto3-{jobs}-{repeat}-{int(time.time() * 1000) % 10**8}"
+                make_bucket(endpoint, bucket)
+                times.append(boto3_upload(files_dir, endpoint, bucket, jobs))
+                drop_bucket(endpoint, bucket)
+            bucket = f"dbops-bench-awscli-{repeat}-{int(time.time() * 1000) % 10**8}"
+            make_bucket(endpoint, bucket)
+            cli = aws_cli_sync(files_dir, endpoint, bucket)
+            drop_bucket(endpoint, bucket)
+            if cli is not None:
+                timings.aws_cli.append(cli)
         target = fresh_target(endpoint, f"{label}-jobs1-{repeat}")
         t1, _ = timed_sync(config, target, 1)
         if drop:
@@ -391,8 +467,9 @@ def time_syncs(  # type: ignore[no-untyped-def]
         timings.jobs1.append(t1)
         timings.jobs16.append(t16)
         timings.noop.append(tnoop)
+        peers = f"boto3 x1 {timings.peer1[-1]:.2f} s, x16 {timings.peer16[-1]:.2f} s; " if files_dir else ""
         print(
-            f"{label} run {repeat + 1}: --jobs 1 {t1:.2f} s, --jobs 16 {t16:.2f} s ({t1 / t16:.2f}x), "
+            f"{label} run {repeat + 1}: {peers}--jobs 1 {t1:.2f} s, --jobs 16 {t16:.2f} s ({t1 / t16:.2f}x), "
             f"no-op {tnoop:.2f} s ({100 * tnoop / t16:.1f}%, listing the bucket alone {timings.listing[-1]:.2f} s); "
             f"load average {load_average()}",
             file=sys.stderr,

@@ -27,7 +27,7 @@ import re
 import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import BigInteger, Date, Integer, MetaData, String, event, inspect
+from sqlalchemy import BigInteger, Date, Integer, MetaData, String, Table, event, inspect
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, registry
 
@@ -118,6 +118,10 @@ class DefaultBase(CommonTableAttributes, AsyncAttrs, DeclarativeBase):
 
     registry = orm_registry
     metadata: ClassVar[MetaData] = orm_registry.metadata
+    if TYPE_CHECKING:
+        # What a dbops model's __table__ always is (SQLAlchemy types it as any FromClause), so
+        # `Model.__table__.insert()` and `.c`, `.name`, `.indexes` type-check in user code.
+        __table__: ClassVar[Table]
     __abstract__ = True
     __bind_key__: ClassVar[str | None] = None
 

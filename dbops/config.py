@@ -9,7 +9,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 
 import orjson
 
@@ -18,8 +19,11 @@ from dbops.urls import backend_name, mask_url, parse_url, remember
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine, MetaData
+    from sqlalchemy.engine.interfaces import IsolationLevel
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
     from sqlalchemy.orm import Session, sessionmaker
+    from sqlalchemy.orm.session import JoinTransactionMode
+    from sqlalchemy.pool import Pool
 
 __all__ = [
     "AlembicAsyncConfig",
@@ -28,6 +32,8 @@ __all__ = [
     "AnyConfig",
     "AsyncSessionConfig",
     "DatabaseConfig",
+    "Empty",
+    "EmptyType",
     "EngineConfig",
     "SQLAlchemyAsyncConfig",
     "SQLAlchemySyncConfig",
@@ -35,12 +41,12 @@ __all__ = [
 ]
 
 
-class _EmptyType:
-    """Marks a field the user did not set, so SQLAlchemy's own default applies."""
+class EmptyType:
+    """Marks a field the user did not set, so SQLAlchemy's own default applies (the one instance is ``Empty``)."""
 
-    _instance: ClassVar[_EmptyType | None] = None
+    _instance: ClassVar[EmptyType | None] = None
 
-    def __new__(cls) -> _EmptyType:
+    def __new__(cls) -> EmptyType:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -52,7 +58,7 @@ class _EmptyType:
         return False
 
 
-Empty: Any = _EmptyType()
+Empty: Final[EmptyType] = EmptyType()
 
 
 def _set_fields(obj: object, *, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
@@ -77,34 +83,34 @@ def deserialize_json(value: str | bytes) -> Any:
 class EngineConfig:
     """Keyword arguments for ``create_engine`` / ``create_async_engine``; unset fields keep SQLAlchemy's defaults."""
 
-    connect_args: dict[Any, Any] | Any = Empty
-    echo: bool | Literal["debug"] | Any = Empty
-    echo_pool: bool | Literal["debug"] | Any = Empty
-    enable_from_linting: bool | Any = Empty
-    execution_options: dict[str, Any] | Any = Empty
-    hide_parameters: bool | Any = Empty
-    insertmanyvalues_page_size: int | Any = Empty
-    isolation_level: str | Any = Empty
+    connect_args: dict[Any, Any] | EmptyType = Empty
+    echo: bool | Literal["debug"] | EmptyType = Empty
+    echo_pool: bool | Literal["debug"] | EmptyType = Empty
+    enable_from_linting: bool | EmptyType = Empty
+    execution_options: dict[str, Any] | EmptyType = Empty
+    hide_parameters: bool | EmptyType = Empty
+    insertmanyvalues_page_size: int | EmptyType = Empty
+    isolation_level: IsolationLevel | EmptyType = Empty
     json_deserializer: Callable[[str], Any] = deserialize_json
     json_serializer: Callable[[Any], str] = serialize_json
-    label_length: int | Any | None = Empty
-    logging_name: str | Any = Empty
-    max_identifier_length: int | Any | None = Empty
-    max_overflow: int | Any = Empty
-    module: Any = Empty
-    paramstyle: str | Any | None = Empty
-    pool: Any = Empty
-    poolclass: Any = Empty
-    pool_logging_name: str | Any = Empty
-    pool_pre_ping: bool | Any = Empty
-    pool_size: int | Any = Empty
-    pool_recycle: int | Any = Empty
-    pool_reset_on_return: Any = Empty
-    pool_timeout: float | Any = Empty
-    pool_use_lifo: bool | Any = Empty
-    plugins: list[str] | Any = Empty
-    query_cache_size: int | Any = Empty
-    use_insertmanyvalues: bool | Any = Empty
+    label_length: int | EmptyType | None = Empty
+    logging_name: str | EmptyType = Empty
+    max_identifier_length: int | EmptyType | None = Empty
+    max_overflow: int | EmptyType = Empty
+    module: ModuleType | EmptyType = Empty
+    paramstyle: Literal["qmark", "numeric", "named", "format", "pyformat", "numeric_dollar"] | EmptyType | None = Empty
+    pool: Pool | EmptyType = Empty
+    poolclass: type[Pool] | EmptyType = Empty
+    pool_logging_name: str | EmptyType = Empty
+    pool_pre_ping: bool | EmptyType = Empty
+    pool_size: int | EmptyType = Empty
+    pool_recycle: int | EmptyType = Empty
+    pool_reset_on_return: Literal["rollback", "commit"] | EmptyType | None = Empty
+    pool_timeout: float | EmptyType = Empty
+    pool_use_lifo: bool | EmptyType = Empty
+    plugins: list[str] | EmptyType = Empty
+    query_cache_size: int | EmptyType = Empty
+    use_insertmanyvalues: bool | EmptyType = Empty
 
     def to_kwargs(self) -> dict[str, Any]:
         return _set_fields(self)
@@ -112,16 +118,16 @@ class EngineConfig:
 
 @dataclass
 class _SessionConfig:
-    autobegin: bool | Any = Empty
-    autoflush: bool | Any = Empty
-    bind: Any = Empty
-    binds: dict[Any, Any] | Any = Empty
-    class_: Any = Empty
-    expire_on_commit: bool | Any = Empty
-    info: dict[str, Any] | Any = Empty
-    join_transaction_mode: str | Any = Empty
-    query_cls: Any = Empty
-    twophase: bool | Any = Empty
+    autobegin: bool | EmptyType = Empty
+    autoflush: bool | EmptyType = Empty
+    bind: Any = Empty  # an Engine or Connection (sync) or their async twins: whatever the session maker takes
+    binds: dict[Any, Any] | EmptyType = Empty
+    class_: type[Any] | EmptyType = Empty
+    expire_on_commit: bool | EmptyType = Empty
+    info: dict[str, Any] | EmptyType = Empty
+    join_transaction_mode: JoinTransactionMode | EmptyType = Empty
+    query_cls: type[Any] | EmptyType | None = Empty
+    twophase: bool | EmptyType = Empty
 
     def to_kwargs(self) -> dict[str, Any]:
         return _set_fields(self)
@@ -136,11 +142,17 @@ class SyncSessionConfig(_SessionConfig):
 class AsyncSessionConfig(_SessionConfig):
     """Keyword arguments for ``async_sessionmaker``."""
 
-    sync_session_class: Any = Empty
+    sync_session_class: type[Session] | EmptyType | None = Empty
 
 
 # The extra that installs each driver module a URL may name (``No module named 'asyncpg'`` → dbops[postgres]).
 _DRIVER_EXTRAS = {"psycopg": "postgres", "asyncpg": "postgres", "pymysql": "mysql", "asyncmy": "mysql"}
+# SQLAlchemy's default drivers for URLs that name none (mysql://, postgresql://), which no extra installs: the
+# hint names the URL form that uses the driver the extra does install.
+_DEFAULT_DRIVER_HINTS = {
+    "MySQLdb": "a URL without a driver uses mysqlclient; use mysql+pymysql:// (pip install 'dbops[mysql]')",
+    "psycopg2": "a URL without a driver uses psycopg2; use postgresql+psycopg:// (pip install 'dbops[postgres]')",
+}
 
 IncludeObject = Callable[[Any, str | None, str, bool, Any], bool]
 
@@ -252,6 +264,8 @@ class DatabaseConfig:
         except ModuleNotFoundError as exc:
             hint = _DRIVER_EXTRAS.get(exc.name or "")
             extra = f" (install it with: pip install 'dbops[{hint}]')" if hint else ""
+            if exc.name in _DEFAULT_DRIVER_HINTS:
+                extra = f" ({_DEFAULT_DRIVER_HINTS[exc.name]})"
             raise ConfigError(f"cannot create an engine for {self.url}: {exc}{extra}") from exc
         except Exception as exc:
             raise ConfigError(f"cannot create an engine for {self.url}: {exc}") from exc

@@ -13,8 +13,8 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from dbops.errors import DatabaseConnectionError, DbopsError
-from dbops.urls import backend_name, parse_url, redact
+from dbops.errors import DatabaseConnectionError, DbopsError, first_line
+from dbops.urls import backend_name, parse_url
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -69,10 +69,7 @@ def translate_connect_errors(config: AnyConfig) -> Iterator[None]:
 
 
 def _cannot_connect(config: AnyConfig, error: BaseException) -> DatabaseConnectionError:
-    # Scrubbed before the cut to one line: a password holding a line break must not leave its first line behind.
-    text = redact(str(error)).strip()
-    detail = text.splitlines()[0] if text else type(error).__name__
-    return DatabaseConnectionError(f"cannot connect to {config.describe()}: {detail}")
+    return DatabaseConnectionError(f"cannot connect to {config.describe()}: {first_line(error)}")
 
 
 _DRIVER_PACKAGES = frozenset({"asyncpg", "asyncmy", "aiosqlite", "aiomysql", "psycopg", "psycopg2", "pymysql"})

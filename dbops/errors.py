@@ -32,6 +32,7 @@ __all__ = [
     "SessionsError",
     "StorageError",
     "StorageNotFoundError",
+    "first_line",
     "redact",
 ]
 
@@ -206,3 +207,21 @@ class StorageNotFoundError(StorageError):
     """A stored file does not exist in its backend."""
 
     exit_code = 2
+
+
+def first_line(error: BaseException | str) -> str:
+    """The first line of an error's message, passwords masked, for one-line reports (drivers add the SQL and
+    hints below it).
+
+    For a SQLAlchemy error wrapping a driver error (``.orig``) the driver's own message is used, without
+    SQLAlchemy's ``(module.Class)`` prefix and trailing SQL; an exception without a message gives its type name.
+    Masked before the cut, so a password holding a line break leaves no piece of itself on the first line.
+    """
+    if isinstance(error, str):
+        text = redact(error).strip()
+    else:
+        orig = getattr(error, "orig", None)
+        text = redact(str(orig if orig is not None else error)).strip()
+        if not text:
+            return type(error).__name__
+    return text.splitlines()[0].rstrip() if text else text

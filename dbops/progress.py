@@ -1,17 +1,16 @@
 """How engines report progress and messages without knowing about terminals.
 
-Engines take a ``Reporter``; the CLI passes a Rich one (``dbops.cli.render``), tests a ``RecordingReporter``
-and library callers get ``NullReporter`` by default.
+Engines take a ``Reporter``; the CLI passes a Rich one (``dbops.cli.render``), the tests a recording
+one (``tests/reporter.py``) and library callers get ``NullReporter`` by default.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["NullReporter", "ProgressTask", "RecordingReporter", "Reporter"]
+__all__ = ["NullReporter", "ProgressTask", "Reporter"]
 
 
 class ProgressTask(Protocol):
@@ -46,34 +45,3 @@ class NullReporter:
     @contextmanager
     def progress(self, description: str, total: int | None) -> Iterator[ProgressTask]:
         yield _NullTask()
-
-
-@dataclass
-class _RecordedTask:
-    description: str
-    total: int | None
-    done: int = 0
-
-    def advance(self, amount: int = 1) -> None:
-        self.done += amount
-
-
-@dataclass
-class RecordingReporter:
-    """Keeps every message and progress task, for tests."""
-
-    infos: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    tasks: list[_RecordedTask] = field(default_factory=list)
-
-    def info(self, message: str) -> None:
-        self.infos.append(message)
-
-    def warn(self, message: str) -> None:
-        self.warnings.append(message)
-
-    @contextmanager
-    def progress(self, description: str, total: int | None) -> Iterator[ProgressTask]:
-        task = _RecordedTask(description, total)
-        self.tasks.append(task)
-        yield task

@@ -35,7 +35,7 @@ def require_server(name: str, host: str, port: int) -> None:
     """Skip (or fail under CI=true) when a database server is unreachable."""
     if server_up(host, port):
         return
-    message = f"{name} is not reachable on {host}:{port} (start it with ../shared/bin/services-up)"
+    message = f"{name} is not reachable on {host}:{port} (start it with tools/test-servers; see README, Testing)"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI=true: {message}")
     pytest.skip(message)
@@ -74,7 +74,7 @@ class TestDatabase:
                 conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
                 conn.execute("CREATE SCHEMA public")
         else:
-            import pymysql
+            import pymysql  # type: ignore[import-untyped]
 
             conn = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user="root", password="", autocommit=True)
             try:

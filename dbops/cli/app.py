@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from dbops.cli.state import CliState, get_state
 
-__all__ = ["ROOT_VALUE_OPTIONS", "create_app", "main", "run"]
+__all__ = ["ROOT_VALUE_OPTIONS", "create_app", "main", "run", "show_help_without_command"]
 
 ROOT_VALUE_OPTIONS = ("--config", "-c", "--app", "--bind-key", "-k")
 # Root flags; hoisted from after the subcommand unless that subcommand has an option of the same name.
@@ -53,14 +54,34 @@ def _root(
     state.bind_key = bind_key or state.bind_key
     state.verbose = verbose or state.verbose
     state.quiet = quiet or state.quiet
+    show_help_without_command(ctx)
+
+
+class _RootGroup(TyperGroup):
+    """Lets Ctrl-C reach dbops' error edge ("Interrupted.", exit 130) under every typer version.
+
+    typer's main loop turns ``KeyboardInterrupt`` into a silent exit (or, on older versions, ``Aborted!`` and 1);
+    raised from here as an ordinary exception, it passes through untouched.
+    """
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as error:
+            raise _Interrupted from error
+
+
+class _Interrupted(Exception):
+    """A KeyboardInterrupt on its way out of click (see ``_RootGroup``)."""
 
 
 def create_app() -> typer.Typer:
     """Build the command tree. Command modules import their engines lazily, so this stays cheap."""
     app = typer.Typer(
         name="dbops",
+        cls=_RootGroup,
         help=HELP,
-        no_args_is_help=True,
+        invoke_without_command=True,
         rich_markup_mode=None,
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
@@ -140,34 +161,36 @@ def _subcommand_options(argv: Sequence[str], group: Any) -> set[str]:
 
 
 def run(argv: Sequence[str], *, prog_name: str = "dbops", state: CliState | None = None) -> int:
-    """Run the CLI on ``argv`` and return the exit code (no ``sys.exit``), for tests and host CLIs."""
-    from typer import _click
+    """Run the CLI on ``argv`` and return the exit code (no ``sys.exit``), for tests and host CLIs.
 
+    Click's standalone mode reports its own errors (usage errors, exit 2; ``Aborted!``, exit 1) and ends with
+    ``SystemExit``, which carries the code; everything else is dbops' to report. Only public typer/click API is
+    used, so this works whether typer runs on click itself or on its vendored copy.
+    """
     state = state or CliState()
     command = _click_app()
     try:
-        result: Any = command.main(
-            args=hoist_root_options(argv, command), prog_name=prog_name, standalone_mode=False, obj=state
-        )
-    except _click.exceptions.NoArgsIsHelpError as error:
-        # A bare ``dbops`` (or ``litestar database``) is how people ask for the command list: show it, exit 0.
-        sys.stdout.write(error.ctx.get_help() + "\n")
-        return 0
-    except _click.exceptions.ClickException as error:
-        error.show()
-        return error.exit_code
-    except typer.Exit as error:
-        return int(error.exit_code)
-    except typer.Abort:
-        sys.stderr.write("Aborted.\n")
-        return 1
+        command.main(args=hoist_root_options(argv, command), prog_name=prog_name, standalone_mode=True, obj=state)
+    except SystemExit as exit_:
+        code = exit_.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except BaseException as error:
-        if isinstance(error, SystemExit):
-            return int(error.code or 0) if not isinstance(error.code, str) else 1
         from dbops.cli.errors import report_exception
 
-        return report_exception(error, verbose=state.verbose)
-    return result if isinstance(result, int) else 0
+        interrupted = isinstance(error, _Interrupted)
+        return report_exception(KeyboardInterrupt() if interrupted else error, verbose=state.verbose)
+    return 0
+
+
+def show_help_without_command(ctx: typer.Context) -> None:
+    """A bare ``dbops`` (or ``dbops sessions``, ``litestar database``) is how people ask for the command list.
+
+    Groups use this as their callback (``invoke_without_command=True``) instead of ``no_args_is_help``, whose
+    error exits 2 and prints to stderr: the list goes to stdout with exit 0.
+    """
+    if ctx.invoked_subcommand is None:
+        sys.stdout.write(ctx.get_help() + "\n")
+        raise typer.Exit(0)
 
 
 def main() -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from dbops.cli.options import YesOption
 from dbops.cli.state import get_state
 
 if TYPE_CHECKING:
@@ -20,20 +22,37 @@ if TYPE_CHECKING:
 app = typer.Typer()
 
 
+class DumpFormat(str, Enum):
+    json = "json"
+    jsonl = "jsonl"
+
+
+class LoadMode(str, Enum):
+    insert = "insert"
+    truncate = "truncate"
+    upsert = "upsert"
+
+
 @app.command("dump-data")
 def dump_data_command(
     ctx: typer.Context,
-    table: Annotated[Optional[list[str]], typer.Option("--table", "-t", help="Dump only this table (repeat).")] = None,
-    exclude: Annotated[
-        Optional[list[str]], typer.Option("--exclude", "-x", help="Leave out this table (repeat).")
+    table: Annotated[
+        Optional[list[str]], typer.Option("--table", "-t", help="Dump only this table (repeat).", metavar="TABLE")
     ] = None,
-    directory: Annotated[Path, typer.Option("--dir", "-d", help="Directory to write the dump to.")] = Path("fixtures"),
-    file_format: Annotated[str, typer.Option("--format", help="json (a JSON list per file) or jsonl.")] = "json",
+    exclude: Annotated[
+        Optional[list[str]], typer.Option("--exclude", "-x", help="Leave out this table (repeat).", metavar="TABLE")
+    ] = None,
+    directory: Annotated[
+        Path, typer.Option("--dir", "-d", help="Directory to write the dump to.", metavar="DIR")
+    ] = Path("fixtures"),
+    file_format: Annotated[
+        DumpFormat, typer.Option("--format", help="json (a JSON list per file) or jsonl.", case_sensitive=False)
+    ] = DumpFormat.json,
     gzip: Annotated[bool, typer.Option("--gzip", help="Compress each table file (.gz).")] = False,
     all_tables: Annotated[
         bool, typer.Option("--all-tables", help="Also dump tables that have no model (reflect the database).")
     ] = False,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Rows fetched per round trip.")] = 2000,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Rows fetched per round trip.", metavar="N")] = 2000,
 ) -> None:
     """Dump tables to one file each plus manifest.json, streaming, from one consistent snapshot.
 
@@ -43,7 +62,7 @@ def dump_data_command(
 
     Example: dbops dump-data --dir backup/2024-06-01 --gzip
     """
-    from dbops.cli.render import RichReporter
+    from dbops.cli.render import RichReporter, count
     from dbops.data.dump import dump_data
 
     state = get_state(ctx)
@@ -54,27 +73,33 @@ def dump_data_command(
         tables=table or (),
         exclude=exclude or (),
         all_tables=all_tables,
-        file_format=file_format,
+        file_format=file_format.value,
         compress=gzip,
         batch_size=batch_size,
         reporter=reporter,
     )
     _print_tables(result.tables)
-    reporter.info(f"Dumped {result.rows} rows from {len(result.tables)} tables to {result.directory}")
+    reporter.info(f"Dumped {count(result.rows, 'row')} from {count(len(result.tables), 'table')} to {result.directory}")
 
 
 @app.command("load-data")
 def load_data_command(
     ctx: typer.Context,
     files: Annotated[
-        Optional[list[Path]], typer.Argument(help="Data files (<table>.json[.gz], .jsonl) or a manifest.json.")
+        Optional[list[Path]],
+        typer.Argument(help="Data files (<table>.json[.gz], .jsonl) or a manifest.json.", metavar="FILE..."),
     ] = None,
     directory: Annotated[
-        Optional[Path], typer.Option("--dir", "-d", help="A dump directory or a folder of fixture files.")
+        Optional[Path],
+        typer.Option("--dir", "-d", help="A dump directory or a folder of fixture files.", metavar="DIR"),
     ] = None,
-    table: Annotated[Optional[list[str]], typer.Option("--table", "-t", help="Load only this table (repeat).")] = None,
-    mode: Annotated[str, typer.Option("--mode", help="insert, truncate (empty tables first) or upsert.")] = "insert",
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Rows written per batch.")] = 5000,
+    table: Annotated[
+        Optional[list[str]], typer.Option("--table", "-t", help="Load only this table (repeat).", metavar="TABLE")
+    ] = None,
+    mode: Annotated[
+        LoadMode, typer.Option("--mode", help="insert, truncate (empty tables first) or upsert.", case_sensitive=False)
+    ] = LoadMode.insert,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Rows written per batch.", metavar="N")] = 5000,
     batch_commit: Annotated[
         bool, typer.Option("--batch-commit", help="Commit after every batch (faster for huge loads; NOT atomic).")
     ] = False,
@@ -102,7 +127,7 @@ def load_data_command(
 
     Example: dbops load-data --dir backup/2024-06-01 --mode truncate
     """
-    from dbops.cli.render import RichReporter
+    from dbops.cli.render import RichReporter, count
     from dbops.data.load import load_data
 
     state = get_state(ctx)
@@ -112,7 +137,7 @@ def load_data_command(
         directory=directory,
         files=files or (),
         tables=table or (),
-        mode=mode,
+        mode=mode.value,
         batch_size=batch_size,
         batch_commit=batch_commit,
         disable_triggers=disable_triggers,
@@ -121,14 +146,14 @@ def load_data_command(
         reporter=reporter,
     )
     _print_tables(result.tables)
-    reporter.info(f"Loaded {result.rows} rows into {len(result.tables)} tables ({result.mode})")
+    reporter.info(f"Loaded {count(result.rows, 'row')} into {count(len(result.tables), 'table')} ({result.mode})")
 
 
 @app.command("drop-all")
 def drop_all_command(
     ctx: typer.Context,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be dropped; change nothing.")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", "--no-prompt", help="Don't ask for confirmation.")] = False,
+    yes: YesOption = False,
     include_unknown: Annotated[
         bool, typer.Option("--include-unknown", help="Also drop tables the models don't know.")
     ] = False,
@@ -140,18 +165,18 @@ def drop_all_command(
 
     Example: dbops --bind-key analytics drop-all --dry-run
     """
-    from dbops.cli.render import RichReporter, confirm
+    from dbops.cli.render import RichReporter, confirm_or_refuse, count
     from dbops.data.drop import drop_all
-    from dbops.errors import ConfirmationRequiredError
 
     state = get_state(ctx)
     reporter = RichReporter(quiet=state.quiet)
 
     def ask(plan: DropPlan) -> bool:
         _show_plan(plan)
-        if not yes and not sys.stdin.isatty():
-            raise ConfirmationRequiredError("drop-all needs --yes when stdin is not a terminal; nothing was dropped")
-        return confirm(f"Drop {len(plan.tables)} tables from {plan.database}?", assume_yes=yes)
+        tables = count(len(plan.tables), "table")
+        return confirm_or_refuse(
+            f"Drop {tables} from {plan.database}?", yes=yes, refusal=f"drop-all drops {tables} from {plan.database}"
+        )
 
     plan = drop_all(state.config(), dry_run=dry_run, include_unknown=include_unknown, confirm=ask, reporter=reporter)
     if dry_run or plan.empty:
@@ -162,8 +187,8 @@ def drop_all_command(
     if not plan.dropped:
         raise typer.Abort()
     reporter.info(
-        f"Dropped {len(plan.tables)} tables"
-        + (f" and {len(plan.enum_types)} enum types" if plan.enum_types else "")
+        f"Dropped {count(len(plan.tables), 'table')}"
+        + (f" and {count(len(plan.enum_types), 'enum type')}" if plan.enum_types else "")
         + f" from {plan.database}."
     )
 

@@ -11,7 +11,7 @@ import os
 import sys
 import traceback
 
-from dbops.errors import DbopsError, redact
+from dbops.errors import DbopsError, first_line, redact
 
 __all__ = ["report_exception"]
 
@@ -33,7 +33,7 @@ def report_exception(error: BaseException, *, verbose: bool) -> int:
     if isinstance(error, KeyboardInterrupt):
         _line("Interrupted.")
         return EXIT_INTERRUPTED
-    detail = redact(str(error).strip().splitlines()[0]) if str(error).strip() else ""
+    detail = redact(first_line(str(error)))
     hint = "" if _show_traceback(verbose) else " (run with --verbose for the traceback)"
     _line(f"Error: unexpected {type(error).__name__}: {detail}{hint}")
     return 1

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
+from dbops.cli.options import FormatOption, OutputFormat
 from dbops.cli.state import get_state
 
 app = typer.Typer()
@@ -14,7 +13,7 @@ app = typer.Typer()
 @app.command("configs")
 def configs_command(
     ctx: typer.Context,
-    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """List the database configs dbops found (bind key, kind, URL with the password masked).
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from dbops.cli.options import FormatOption, OutputFormat
 from dbops.cli.state import get_state
 
 if TYPE_CHECKING:
@@ -14,7 +16,13 @@ if TYPE_CHECKING:
 
 app = typer.Typer()
 
-_FORMATS = ("text", "json", "sarif")
+
+class LintFormat(str, Enum):
+    """``lint --format``: text, json, or SARIF for code-scanning tools."""
+
+    text = "text"
+    json = "json"
+    sarif = "sarif"
 
 
 def _out(text: str) -> None:
@@ -72,7 +80,9 @@ def lint_command(
         str | None,
         typer.Option("--since", help="Only revisions added since this git ref (e.g. origin/main).", metavar="GIT_REF"),
     ] = None,
-    output_format: Annotated[str, typer.Option("--format", help="text, json or sarif.", metavar="FORMAT")] = "text",
+    output_format: Annotated[
+        LintFormat, typer.Option("--format", help="text, json or sarif.", case_sensitive=False)
+    ] = LintFormat.text,
     shadow_url: Annotated[
         str | None,
         typer.Option(
@@ -90,8 +100,6 @@ def lint_command(
 
     Example: dbops --config examples/app.py:db lint --since origin/main --format sarif > lint.sarif
     """
-    if output_format not in _FORMATS:
-        raise typer.BadParameter(f"--format must be one of {', '.join(_FORMATS)}, not {output_format!r}")
     if list_rules:
         from dbops.migrations.lint.rules import RULES
 
@@ -123,7 +131,7 @@ def verify_command(
             "--since", help="Also check revisions added since this git ref build on its head.", metavar="GIT_REF"
         ),
     ] = None,
-    output_format: Annotated[str, typer.Option("--format", help="text or json.", metavar="FORMAT")] = "text",
+    output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """Check the migration history: one head, no dangling or duplicate revisions, a message each.
 
@@ -131,8 +139,6 @@ def verify_command(
 
     Example: dbops --config examples/app.py:db verify --since origin/main
     """
-    if output_format not in ("text", "json"):
-        raise typer.BadParameter(f"--format must be text or json, not {output_format!r}")
     from dbops.errors import CheckFailedError
     from dbops.migrations.verify import verify
 

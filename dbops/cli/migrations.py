@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperCommand
 
+from dbops.cli.options import FormatOption, OutputFormat, YesOption
 from dbops.cli.state import get_state
 
 if TYPE_CHECKING:
@@ -89,14 +90,15 @@ Retries = Annotated[
     ),
 ]
 Sql = Annotated[bool, typer.Option("--sql", help="Print the SQL instead of running it (offline mode).")]
-Yes = Annotated[bool, typer.Option("--yes", "--no-prompt", "-y", help="Don't ask for confirmation.")]
+Yes = YesOption
 # Advanced Alchemy asks before upgrade, init, make-migrations and merge, so its users' scripts pass --no-prompt;
 # these commands never ask, and accept the flag so such scripts run unchanged.
 NothingToConfirm = Annotated[
     bool, typer.Option("--yes", "--no-prompt", "-y", help="Accepted for compatibility; this command never asks.")
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would change, change nothing.")]
-Format = Annotated[str, typer.Option("--format", help="text or json.", metavar="FORMAT")]
+RevId = Annotated[str | None, typer.Option("--rev-id", help="Revision id (default: random).", metavar="REV")]
+Format = FormatOption
 
 
 class _LazyReporter:
@@ -136,22 +138,10 @@ def _out(text: str) -> None:
     sys.stdout.flush()
 
 
-def _check_format(output_format: str) -> None:
-    if output_format not in ("text", "json"):
-        raise typer.BadParameter(f"--format must be text or json, not {output_format!r}")
-
-
 def _confirm(question: str, *, yes: bool, command: str) -> None:
-    from dbops.cli.render import confirm
-    from dbops.errors import ConfirmationRequiredError
+    from dbops.cli.render import confirm_or_refuse
 
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise ConfirmationRequiredError(
-            f"{command} changes the database: pass --yes to confirm (stdin is not a terminal)"
-        )
-    if not confirm(question, assume_yes=False):
+    if not confirm_or_refuse(question, yes=yes, refusal=f"{command} changes the database"):
         raise typer.Abort()
 
 
@@ -211,7 +201,9 @@ def init_command(
     multidb: Annotated[
         bool, typer.Option("--multidb", help="Initialise every config, each at its own script_location.")
     ] = False,
-    template: Annotated[str, typer.Option("--template", "-t", help="Template name (see list-templates).")] = "dbops",
+    template: Annotated[
+        str, typer.Option("--template", "-t", help="Template name (see list-templates).", metavar="NAME")
+    ] = "dbops",
     package: Annotated[bool, typer.Option("--package", help="Also write __init__.py files.")] = False,
     _yes: NothingToConfirm = False,
 ) -> None:
@@ -238,7 +230,9 @@ def init_command(
 @app.command("make-migrations")
 def make_migrations_command(
     ctx: typer.Context,
-    message: Annotated[str | None, typer.Option("--message", "-m", help="What the revision does.")] = None,
+    message: Annotated[
+        str | None, typer.Option("--message", "-m", help="What the revision does.", metavar="TEXT")
+    ] = None,
     autogenerate: Annotated[
         bool,
         typer.Option(
@@ -247,12 +241,18 @@ def make_migrations_command(
         ),
     ] = True,
     empty: Annotated[bool, typer.Option("--empty", help="Write a revision without operations, to fill in.")] = False,
-    head: Annotated[str, typer.Option("--head", help="Revision to base the new one on.")] = "head",
+    head: Annotated[str, typer.Option("--head", help="Revision to base the new one on.", metavar="REV")] = "head",
     splice: Annotated[bool, typer.Option("--splice", help="Allow a non-head --head (start a branch).")] = False,
-    branch_label: Annotated[str | None, typer.Option("--branch-label", help="Label a new branch.")] = None,
-    version_path: Annotated[str | None, typer.Option("--version-path", help="Directory for the file.")] = None,
-    rev_id: Annotated[str | None, typer.Option("--rev-id", help="Revision id (default: random).")] = None,
-    depends_on: Annotated[str | None, typer.Option("--depends-on", help="Revisions it depends on.")] = None,
+    branch_label: Annotated[
+        str | None, typer.Option("--branch-label", help="Label a new branch.", metavar="LABEL")
+    ] = None,
+    version_path: Annotated[
+        str | None, typer.Option("--version-path", help="Directory for the file.", metavar="DIR")
+    ] = None,
+    rev_id: RevId = None,
+    depends_on: Annotated[
+        str | None, typer.Option("--depends-on", help="Revisions it depends on.", metavar="REV")
+    ] = None,
     _yes: NothingToConfirm = False,
 ) -> None:
     """Write a new revision from the differences between the models and the database.
@@ -292,7 +292,7 @@ def upgrade_command(
     lock_timeout: LockTimeout = None,
     ddl_lock_timeout: DdlLockTimeout = None,
     retries: Retries = None,
-    output_format: Format = "text",
+    output_format: Format = OutputFormat.text,
     _yes: NothingToConfirm = False,
 ) -> None:
     """Upgrade the database to a revision (default: head), under the migration lock.
@@ -301,7 +301,6 @@ def upgrade_command(
     """
     from dbops.migrations import commands
 
-    _check_format(output_format)
     state = get_state(ctx)
     result = commands.upgrade(
         state.config(),
@@ -327,7 +326,7 @@ def downgrade_command(
     lock_timeout: LockTimeout = None,
     ddl_lock_timeout: DdlLockTimeout = None,
     retries: Retries = None,
-    output_format: Format = "text",
+    output_format: Format = OutputFormat.text,
 ) -> None:
     """Downgrade the database to a revision, under the migration lock (asks first unless --yes).
 
@@ -335,7 +334,6 @@ def downgrade_command(
     """
     from dbops.migrations import commands
 
-    _check_format(output_format)
     state = get_state(ctx)
     config = state.config()
     if not (sql or dry_run):
@@ -365,7 +363,6 @@ def _stamp(
 ) -> None:
     from dbops.migrations import commands
 
-    _check_format(output_format)
     state = get_state(ctx)
     config = state.config()
     if not (sql or dry_run):
@@ -397,7 +394,7 @@ def stamp_migration_command(
     yes: Yes = False,
     dry_run: DryRun = False,
     lock_timeout: LockTimeout = None,
-    output_format: Format = "text",
+    output_format: Format = OutputFormat.text,
 ) -> None:
     """Mark a revision as current without running migrations (alias: stamp; asks first unless --yes).
 
@@ -415,7 +412,7 @@ def stamp_command(
     yes: Yes = False,
     dry_run: DryRun = False,
     lock_timeout: LockTimeout = None,
-    output_format: Format = "text",
+    output_format: Format = OutputFormat.text,
 ) -> None:
     """Mark a revision as current without running migrations (alias of stamp-migration).
 
@@ -430,9 +427,13 @@ def merge_command(
     revisions: Annotated[
         list[str] | None, typer.Argument(help="Revisions to merge (default: all heads).", metavar="REV")
     ] = None,
-    message: Annotated[str | None, typer.Option("--message", "-m", help="Message of the merge revision.")] = None,
-    branch_label: Annotated[str | None, typer.Option("--branch-label", help="Label for the merge.")] = None,
-    rev_id: Annotated[str | None, typer.Option("--rev-id", help="Revision id (default: random).")] = None,
+    message: Annotated[
+        str | None, typer.Option("--message", "-m", help="Message of the merge revision.", metavar="TEXT")
+    ] = None,
+    branch_label: Annotated[
+        str | None, typer.Option("--branch-label", help="Label for the merge.", metavar="LABEL")
+    ] = None,
+    rev_id: RevId = None,
     _yes: NothingToConfirm = False,
 ) -> None:
     """Write a revision that merges several heads into one.
@@ -451,7 +452,6 @@ def merge_command(
 def _current(ctx: typer.Context, output_format: str, verbose: bool) -> None:
     from dbops.migrations import commands
 
-    _check_format(output_format)
     state = get_state(ctx)
     result = commands.current(state.config())
     if output_format == "json":
@@ -476,13 +476,12 @@ def _current(ctx: typer.Context, output_format: str, verbose: bool) -> None:
         _note(state, f"Not at head: heads are {', '.join(result.heads) or '<none>'}.")
 
 
-CurrentFormat = Annotated[str, typer.Option("--format", help="text or json.", metavar="FORMAT")]
 VerboseLines = Annotated[bool, typer.Option("--verbose", "-v", help="Show paths and full messages.")]
 
 
 @app.command("show-current-revision")
 def show_current_revision_command(
-    ctx: typer.Context, output_format: CurrentFormat = "text", verbose: VerboseLines = False
+    ctx: typer.Context, output_format: Format = OutputFormat.text, verbose: VerboseLines = False
 ) -> None:
     """Show the revision the database is at (alias: current).
 
@@ -492,7 +491,9 @@ def show_current_revision_command(
 
 
 @app.command("current")
-def current_command(ctx: typer.Context, output_format: CurrentFormat = "text", verbose: VerboseLines = False) -> None:
+def current_command(
+    ctx: typer.Context, output_format: Format = OutputFormat.text, verbose: VerboseLines = False
+) -> None:
     """Show the revision the database is at (alias of show-current-revision).
 
     Example: dbops --config examples/app.py:db current --format json
@@ -503,9 +504,11 @@ def current_command(ctx: typer.Context, output_format: CurrentFormat = "text", v
 @app.command("history")
 def history_command(
     ctx: typer.Context,
-    rev_range: Annotated[str | None, typer.Option("--rev-range", "-r", help="FROM:TO, e.g. base:head.")] = None,
+    rev_range: Annotated[
+        str | None, typer.Option("--rev-range", "-r", help="FROM:TO, e.g. base:head.", metavar="RANGE")
+    ] = None,
     verbose: VerboseLines = False,
-    output_format: Format = "text",
+    output_format: Format = OutputFormat.text,
 ) -> None:
     """List the revisions, newest first.
 
@@ -513,33 +516,32 @@ def history_command(
     """
     from dbops.migrations import commands
 
-    _check_format(output_format)
     revisions = commands.history(get_state(ctx).config(), rev_range)
     _print_revisions(revisions, output_format, verbose=verbose)
 
 
 @app.command("heads")
-def heads_command(ctx: typer.Context, verbose: VerboseLines = False, output_format: Format = "text") -> None:
+def heads_command(ctx: typer.Context, verbose: VerboseLines = False, output_format: Format = OutputFormat.text) -> None:
     """List the head revisions.
 
     Example: dbops --config examples/app.py:db heads
     """
     from dbops.migrations import commands
 
-    _check_format(output_format)
     revisions = commands.heads(get_state(ctx).config())
     _print_revisions(revisions, output_format, verbose=verbose)
 
 
 @app.command("branches")
-def branches_command(ctx: typer.Context, verbose: VerboseLines = False, output_format: Format = "text") -> None:
+def branches_command(
+    ctx: typer.Context, verbose: VerboseLines = False, output_format: Format = OutputFormat.text
+) -> None:
     """List the revisions where history branches.
 
     Example: dbops --config examples/app.py:db branches
     """
     from dbops.migrations import commands
 
-    _check_format(output_format)
     revisions = commands.branches(get_state(ctx).config())
     _print_revisions(revisions, output_format, verbose=verbose)
 
@@ -550,7 +552,7 @@ def show_command(
     revision: Annotated[
         str, typer.Argument(help="A revision id (or prefix), head, heads, branch@head.", metavar="REV")
     ],
-    output_format: Format = "text",
+    output_format: Format = OutputFormat.text,
 ) -> None:
     """Show a revision: id, parents, message, file.
 
@@ -558,7 +560,6 @@ def show_command(
     """
     from dbops.migrations import commands
 
-    _check_format(output_format)
     revisions = commands.show(get_state(ctx).config(), revision)
     _print_revisions(revisions, output_format, verbose=True)
 
@@ -610,7 +611,7 @@ def list_templates_command(ctx: typer.Context) -> None:
 @app.command("check")
 def check_command(
     ctx: typer.Context,
-    output_format: Format = "text",
+    output_format: Format = OutputFormat.text,
     with_lint: Annotated[
         bool, typer.Option("--lint", help="Also lint the unapplied revisions (see `dbops lint`).")
     ] = False,
@@ -622,7 +623,6 @@ def check_command(
     from dbops.errors import CheckFailedError
     from dbops.migrations import commands
 
-    _check_format(output_format)
     state = get_state(ctx)
     config = state.config()
     result = commands.check(config)

@@ -8,14 +8,16 @@ from typing import Annotated
 
 import typer
 
+from dbops.cli.options import YesOption
+
 app = typer.Typer()
 
 
 @app.command("port")
 def port_command(
-    path: Annotated[Path, typer.Argument(help="A .py file or a directory (searched recursively).")],
+    path: Annotated[Path, typer.Argument(help="A .py file or a directory (searched recursively).", metavar="PATH")],
     write: Annotated[bool, typer.Option("--write", help="Rewrite the files (default: show the diff only).")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", "--no-prompt", help="Don't ask before --write.")] = False,
+    yes: YesOption = False,
 ) -> None:
     """Rewrite Advanced Alchemy imports (advanced_alchemy.*, litestar.plugins.sqlalchemy) to dbops' modules.
 
@@ -25,8 +27,7 @@ def port_command(
 
     Example: dbops port src/ --write --yes
     """
-    from dbops.cli.render import confirm
-    from dbops.errors import ConfirmationRequiredError
+    from dbops.cli.render import confirm_or_refuse
     from dbops.porting import port_path
 
     result = port_path(path)
@@ -37,11 +38,8 @@ def port_command(
         sys.stderr.write(f"warning: {entry} has no dbops counterpart\n")
     changed = len(result.changed)
     if write and changed:
-        if not yes and not sys.stdin.isatty():
-            raise ConfirmationRequiredError(
-                "port --write needs --yes when stdin is not a terminal; nothing was written"
-            )
-        if not confirm(f"Rewrite the imports of {changed} file(s)?", assume_yes=yes):
+        question = f"Rewrite the imports of {changed} file(s)?"
+        if not confirm_or_refuse(question, yes=yes, refusal=f"port --write rewrites {changed} file(s)"):
             raise typer.Abort()
         result.write()
     verb = "rewrote" if write else "would rewrite"

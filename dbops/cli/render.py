@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from dbops.progress import ProgressTask
 
-__all__ = ["RichReporter", "confirm", "print_json", "stderr", "stdout"]
+__all__ = ["RichReporter", "confirm_or_refuse", "count", "print_json", "stderr", "stdout"]
 
 
 @cache
@@ -30,6 +30,11 @@ def stderr() -> Console:
     return Console(stderr=True, soft_wrap=True)
 
 
+def count(number: int, noun: str, plural: str | None = None) -> str:
+    """``1 table``, ``2 tables``, ``0 tables`` (``plural`` for nouns that don't just take an s)."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
 def print_json(data: Any) -> None:
     """Machine-readable output on stdout, plain (no colour codes), one document."""
     import json
@@ -38,12 +43,20 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def confirm(question: str, *, assume_yes: bool) -> bool:
-    """Ask before destructive work; ``--yes``/``--no-prompt`` answers yes, no terminal answers no."""
-    if assume_yes:
+def confirm_or_refuse(question: str, *, yes: bool, refusal: str) -> bool:
+    """Whether destructive work may go ahead: ``--yes`` says so, else the user's answer to ``question``.
+
+    Without a terminal to ask on (cron, CI) and without ``--yes`` it refuses: ``ConfirmationRequiredError``
+    (exit 2) with ``refusal`` saying what would have happened. A "no" returns False (the caller aborts).
+    """
+    if yes:
         return True
     if not sys.stdin.isatty():
-        return False
+        from dbops.errors import ConfirmationRequiredError
+
+        raise ConfirmationRequiredError(
+            f"{refusal}: pass --yes to confirm (stdin is not a terminal); nothing was changed"
+        )
     from rich.prompt import Confirm
 
     return Confirm.ask(question, console=stderr(), default=False)

@@ -2,40 +2,27 @@
 
 from __future__ import annotations
 
-import re
+import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from dbops.cli.app import show_help_without_command
+from dbops.cli.options import FormatOption, OutputFormat, duration
 from dbops.cli.state import get_state
 
 if TYPE_CHECKING:
-    import datetime
-
     from dbops.config import AnyConfig
     from dbops.sessions.cleanup import SessionTable
 
-app = typer.Typer(no_args_is_help=True, help="Server-side sessions: clean up expired ones, show counts.")
+app = typer.Typer(
+    help="Server-side sessions: clean up expired ones, show counts.",
+    invoke_without_command=True,
+    callback=show_help_without_command,
+)
 
 EXIT_INCOMPLETE = 75
 """``--max-seconds`` ran out with expired rows left (sysexits' EX_TEMPFAIL: the next run continues)."""
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|s)", re.I)
-_UNIT_SECONDS = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
-
-
-def parse_duration(text: str) -> datetime.timedelta:
-    """``90s``, ``30m``, ``1h``, ``2d``, ``1w`` or combinations (``1h30m``) as a timedelta."""
-    import datetime
-
-    cleaned = text.strip().replace(" ", "")
-    if cleaned.isdigit():
-        return datetime.timedelta(seconds=int(cleaned))
-    parts = _DURATION.findall(cleaned)
-    if not parts or "".join(number + unit for number, unit in parts).lower() != cleaned.lower():
-        raise typer.BadParameter(f"{text!r} is not a duration (examples: 90s, 30m, 1h, 2d, 1h30m)")
-    return datetime.timedelta(seconds=sum(float(number) * _UNIT_SECONDS[unit.lower()] for number, unit in parts))
-
 
 TableOption = Annotated[
     list[str] | None,
@@ -49,7 +36,6 @@ UrlOption = Annotated[
         metavar="URL",
     ),
 ]
-FormatOption = Annotated[str, typer.Option("--format", help="text or json.", metavar="FORMAT")]
 
 
 def _targets(
@@ -77,6 +63,11 @@ def _targets(
     return pairs
 
 
+# A URL without a driver (mysql://, postgresql://) means SQLAlchemy's default driver, which dbops' extras don't
+# install (mysqlclient, psycopg2): an ops box typing a plain URL gets the driver the extra did install.
+_DEFAULT_DRIVERS = {"mysql": "pymysql", "mariadb": "pymysql", "postgresql": "psycopg"}
+
+
 def _config_from_url(url: str) -> AnyConfig:
     from sqlalchemy.exc import NoSuchModuleError
 
@@ -85,17 +76,17 @@ def _config_from_url(url: str) -> AnyConfig:
     from dbops.urls import mask_url, parse_url
 
     try:
-        is_async = bool(parse_url(url).get_dialect().is_async)
+        parsed = parse_url(url)
+        driver = _DEFAULT_DRIVERS.get(parsed.drivername)
+        if driver is not None:
+            parsed = parsed.set(drivername=f"{parsed.drivername}+{driver}")
+            url = parsed.render_as_string(hide_password=False)
+        is_async = bool(parsed.get_dialect().is_async)
     except ConfigError as error:
         raise ConfigError(f"bad --url: {error}") from error
     except NoSuchModuleError as error:
         raise ConfigError(f"bad --url {mask_url(url)}: {error}") from error
     return SQLAlchemyAsyncConfig(connection_string=url) if is_async else SQLAlchemySyncConfig(connection_string=url)
-
-
-def _check_format(output_format: str) -> None:
-    if output_format not in ("text", "json"):
-        raise typer.BadParameter(f"{output_format!r} is not one of text, json", param_hint="'--format'")
 
 
 @app.command("cleanup")
@@ -104,20 +95,26 @@ def cleanup_command(
     table: TableOption = None,
     url: UrlOption = None,
     batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, help="Rows per delete; each batch is its own transaction.")
+        int,
+        typer.Option("--batch-size", min=1, help="Rows per delete; each batch is its own transaction.", metavar="N"),
     ] = 5000,
     max_seconds: Annotated[
         float | None,
-        typer.Option("--max-seconds", min=0.001, help="Stop cleanly after this long; the next run continues."),
+        typer.Option(
+            "--max-seconds", min=0.001, help="Stop cleanly after this long; the next run continues.", metavar="SECONDS"
+        ),
     ] = None,
     older_than: Annotated[
-        str | None,
+        datetime.timedelta | None,
         typer.Option(
-            "--older-than", help="Keep sessions expired less than this long ago (30m, 1h, 2d).", metavar="DURATION"
+            "--older-than",
+            parser=duration,
+            help="Keep sessions expired less than this long ago (90s, 30m, 1.5h, 2d, 1h30m).",
+            metavar="DURATION",
         ),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Count the expired sessions, delete nothing.")] = False,
-    output_format: FormatOption = "text",
+    output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """Delete expired server-side sessions in short batches (safe to run from cron on several hosts).
 
@@ -128,15 +125,13 @@ def cleanup_command(
 
     Example: dbops sessions cleanup --max-seconds 240 --older-than 1h --format json
     """
-    import datetime
     import json
     import sys
 
     from dbops.cli.render import RichReporter
     from dbops.sessions.cleanup import CleanupResult, cleanup
 
-    _check_format(output_format)
-    grace = parse_duration(older_than) if older_than else datetime.timedelta(0)
+    grace = older_than or datetime.timedelta(0)
     state = get_state(ctx)
     results: list[CleanupResult] = []
     for config, tables in _targets(ctx, url, table):
@@ -172,7 +167,7 @@ def stats_command(
     ctx: typer.Context,
     table: TableOption = None,
     url: UrlOption = None,
-    output_format: FormatOption = "text",
+    output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """Show live and expired session counts and the oldest expiry of each session table.
 
@@ -183,7 +178,6 @@ def stats_command(
     from dbops.cli.render import RichReporter, print_json
     from dbops.sessions.cleanup import stats
 
-    _check_format(output_format)
     reporter = RichReporter(quiet=get_state(ctx).quiet)
     from_models = not table and url is None
     rows = [

@@ -6,16 +6,20 @@ Backends come from the ``storages`` registry: the module ``--config`` points at 
 
 from __future__ import annotations
 
+import datetime
 from typing import Annotated
 
 import typer
 
+from dbops.cli.app import show_help_without_command
+from dbops.cli.options import FormatOption, OutputFormat, YesOption, duration
 from dbops.cli.state import get_state
 
 app = typer.Typer(
     name="storage",
     help="Check, sync and prune stored files (StoredObject columns).",
-    no_args_is_help=True,
+    invoke_without_command=True,
+    callback=show_help_without_command,
 )
 
 ModelOption = Annotated[
@@ -27,21 +31,13 @@ ModelOption = Annotated[
         metavar="MODEL",
     ),
 ]
-FormatOption = Annotated[str, typer.Option("--format", help="text or json.", metavar="FORMAT")]
-
-
-def _check_format(output_format: str) -> None:
-    if output_format not in ("text", "json"):
-        from dbops.errors import ConfigError
-
-        raise ConfigError(f"--format must be text or json, got {output_format!r}")
 
 
 @app.command("check")
 def check_command(
     ctx: typer.Context,
     model: ModelOption = None,
-    output_format: FormatOption = "text",
+    output_format: FormatOption = OutputFormat.text,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Files checked in parallel.", min=1, metavar="N")] = 8,
 ) -> None:
     """Check that every file rows reference exists with its recorded size and checksum (exit 1 if not).
@@ -52,7 +48,6 @@ def check_command(
     from dbops.errors import CheckFailedError
     from dbops.storage.check import check_files
 
-    _check_format(output_format)
     state = get_state(ctx)
     config = state.config()
     result = check_files(config, models=model, jobs=jobs, reporter=RichReporter(quiet=state.quiet))
@@ -92,7 +87,7 @@ def sync_command(
     batch_size: Annotated[
         int, typer.Option("--batch-size", help="Rows per batch (and per row-update transaction).", min=1, metavar="N")
     ] = 200,
-    output_format: FormatOption = "text",
+    output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """Copy every file rows reference from one backend to another, verified, resumable and in parallel.
 
@@ -102,7 +97,6 @@ def sync_command(
     from dbops.errors import StorageError
     from dbops.storage.sync import sync_files
 
-    _check_format(output_format)
     state = get_state(ctx)
     result = sync_files(
         state.config(),
@@ -137,16 +131,17 @@ def prune_orphans_command(
     ctx: typer.Context,
     backend: Annotated[str, typer.Option("--backend", "-b", help="Backend key to prune.", metavar="KEY")],
     older_than: Annotated[
-        str,
+        datetime.timedelta,
         typer.Option(
             "--older-than",
-            help="Keep files younger than this (grace for in-flight uploads): 30m, 2h, 7d.",
+            parser=duration,
+            help="Keep files younger than this (grace for in-flight uploads): 30m, 2h, 7d, 1h30m.",
             metavar="DURATION",
         ),
-    ] = "1h",
+    ] = "1h",  # type: ignore[assignment]  # parsed by duration() like a typed value, and shown as typed in --help
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List the orphans; delete nothing.")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "--no-prompt", "-y", help="Delete without asking.")] = False,
-    output_format: FormatOption = "text",
+    yes: YesOption = False,
+    output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """Delete stored files that no row references and that are older than --older-than.
 
@@ -154,31 +149,23 @@ def prune_orphans_command(
     """
     import sys
 
-    from dbops.cli.render import RichReporter, confirm, print_json
+    from dbops.cli.render import RichReporter, confirm_or_refuse, print_json
     from dbops.storage.prune import delete_orphans, find_orphans
-    from dbops.storage.scan import parse_duration
 
-    _check_format(output_format)
-    grace = parse_duration(older_than)
     state = get_state(ctx)
     reporter = RichReporter(quiet=state.quiet)
-    scan = find_orphans(state.config(), backend=backend, older_than=grace, reporter=reporter)
+    scan = find_orphans(state.config(), backend=backend, older_than=older_than, reporter=reporter)
     if output_format == "text":
         for info in scan.orphans:
             sys.stdout.write(f"{'would delete' if dry_run else 'orphan'}\t{backend}:{info.path}\t{info.size}\n")
     summary = (
         f"{len(scan.orphans)} orphan(s) ({scan.orphan_bytes} bytes) of {scan.stored} stored file(s) in {backend}; "
-        f"{scan.recent} unreferenced file(s) younger than {older_than} kept"
+        f"{scan.recent} unreferenced file(s) younger than {_since(older_than)} kept"
     )
     if scan.orphans and not dry_run:
-        if not yes and not sys.stdin.isatty():
-            from dbops.errors import ConfirmationRequiredError
-
-            raise ConfirmationRequiredError(
-                f"prune-orphans deletes {len(scan.orphans)} file(s) from {backend}: pass --yes to confirm "
-                f"(stdin is not a terminal)"
-            )
-        if not confirm(f"Delete {len(scan.orphans)} orphaned file(s) from {backend}?", assume_yes=yes):
+        question = f"Delete {len(scan.orphans)} orphaned file(s) from {backend}?"
+        refusal = f"prune-orphans deletes {len(scan.orphans)} file(s) from {backend}"
+        if not confirm_or_refuse(question, yes=yes, refusal=refusal):
             raise typer.Abort()
         delete_orphans(scan, reporter=reporter)
         summary += f"; deleted {scan.deleted}"
@@ -186,3 +173,12 @@ def prune_orphans_command(
         print_json(scan.as_dict())
     else:
         sys.stdout.write(summary + "\n")
+
+
+def _since(grace: datetime.timedelta) -> str:
+    """``1h``, ``90m``, ``36h``: the grace period in one unit, for the summary line."""
+    seconds = int(grace.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dbops.data.tables import dependency_order, table_label, version_table_name, write_transaction
-from dbops.errors import DataError
+from dbops.errors import DataError, first_line
 from dbops.progress import NullReporter, Reporter
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def drop_all(
                 for name in plan.enum_types:
                     connection.exec_driver_sql(f"DROP TYPE IF EXISTS {preparer.quote(name)}")
         except DBAPIError as error:
-            detail = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+            detail = first_line(error)
             hint = "" if include_unknown or not plan.unknown else " (tables outside the models depend on them?)"
             raise DataError(f"cannot drop the tables of {config.describe()}: {detail}{hint}") from error
         plan.dropped = True

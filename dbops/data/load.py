@@ -44,7 +44,7 @@ from dbops.data.tables import (
     version_table_name,
     write_transaction,
 )
-from dbops.errors import DataError
+from dbops.errors import DataError, first_line
 from dbops.progress import NullReporter, Reporter
 
 if TYPE_CHECKING:
@@ -394,8 +394,8 @@ def _run(connection: Connection, statement: Any, what: str) -> None:
 def _db_message(error: DBAPIError) -> str:
     from dbops.violations import driver_message
 
-    text = driver_message(error.orig if error.orig is not None else error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    # MySQL drivers' (errno, message) read as the message, then dbops' one-line rule (passwords masked)
+    return first_line(driver_message(error.orig if error.orig is not None else error)) or type(error).__name__
 
 
 def _bind_table(table: Table, as_stored: frozenset[str] = frozenset()) -> Table:

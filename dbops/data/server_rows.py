@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from dbops.data.codec import ColumnCodec, encode_json_value, is_plain
+from dbops.errors import first_line
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -111,7 +112,7 @@ def _drain(pgconn: Any) -> list[Any]:
 
 def _message(result: Any, pgconn: Any) -> str:
     raw = (result.error_message if result is not None else b"") or pgconn.error_message or b"no result"
-    return bytes(raw).decode(errors="replace").strip().splitlines()[0]
+    return first_line(bytes(raw).decode(errors="replace"))
 
 
 def server_rows(

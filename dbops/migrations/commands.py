@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from dbops.errors import DbopsError, MigrationError, redact
+from dbops.errors import DbopsError, MigrationError, first_line, redact
 from dbops.migrations.results import (
     CheckResult,
     CurrentResult,
@@ -112,12 +112,6 @@ def _alembic_config(
     return DbopsAlembicConfig(config, output_buffer=output_buffer, stdout=io.StringIO(), attributes=attributes)
 
 
-def _first_line(error: BaseException) -> str:
-    orig = getattr(error, "orig", None)
-    text = str(orig if orig is not None else error).strip()
-    return redact(text.splitlines()[0] if text else type(error).__name__)
-
-
 @contextlib.contextmanager
 def _translate_errors(config: AnyConfig, action: str) -> Iterator[None]:
     """Alembic's CommandError and database errors become one-line MigrationErrors naming the config."""
@@ -132,9 +126,9 @@ def _translate_errors(config: AnyConfig, action: str) -> Iterator[None]:
     except DbopsError:
         raise
     except CommandError as error:
-        raise MigrationError(f"{action} failed for {config.describe()}: {_first_line(error)}") from error
+        raise MigrationError(f"{action} failed for {config.describe()}: {first_line(error)}") from error
     except SQLAlchemyError as error:
-        raise MigrationError(f"{action} failed for {config.describe()}: {_first_line(error)}") from error
+        raise MigrationError(f"{action} failed for {config.describe()}: {first_line(error)}") from error
 
 
 @contextlib.contextmanager
@@ -184,7 +178,7 @@ def _script_directory(config: AnyConfig, alembic_config: DbopsAlembicConfig) -> 
     except CommandError as error:
         if "doesn't exist" in str(error) or "not a directory" in str(error).lower():
             raise _missing_directory(config) from error
-        raise MigrationError(f"cannot read the migrations of {config.describe()}: {_first_line(error)}") from error
+        raise MigrationError(f"cannot read the migrations of {config.describe()}: {first_line(error)}") from error
 
 
 def _uses_dbops_env(script: ScriptDirectory) -> bool:

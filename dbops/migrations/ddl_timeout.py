@@ -40,18 +40,17 @@ T = TypeVar("T")
 BACKOFF_SECONDS = 0.25
 BACKOFF_MAX_SECONDS = 5.0
 
-_DURATION = re.compile(r"^\s*(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>ms|s|m)?\s*$", re.I)
-
 
 def parse_duration(value: float | str | None) -> float | None:
-    """Seconds from ``0.5``, ``"500ms"``, ``"2s"``, ``"1m"`` (``None`` stays ``None``)."""
+    """Seconds from a number (``0.5``) or a duration (``"500ms"``, ``"2s"``, ``"1m"``); ``None`` stays ``None``."""
     if value is None or isinstance(value, (int, float)):
         return None if value is None else float(value)
-    match = _DURATION.match(value)
-    if match is None:
-        raise MigrationError(f"bad duration {value!r}: use seconds (0.5) or 500ms / 2s / 1m")
-    number = float(match["number"])
-    return {"ms": number / 1000, "s": number, "m": number * 60, None: number}[(match["unit"] or "s").lower()]
+    from dbops.durations import parse_duration as parse_text
+
+    try:
+        return parse_text(value).total_seconds()
+    except ValueError as error:
+        raise MigrationError(f"bad duration: {error}") from None
 
 
 @dataclass(frozen=True)

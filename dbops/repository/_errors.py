@@ -21,6 +21,7 @@ from dbops.errors import (
     MultipleResultsFoundError,
     NotFoundError,
     RepositoryError,
+    first_line,
     redact,
 )
 from dbops.violations import PG_KEY, SQLITE_COLUMNS, driver_message, key_columns, named_constraint, pg_details
@@ -108,10 +109,6 @@ def _too_long_field(error: Exception, table: Table | None, text: str) -> str | N
     return candidates[0].name if len(candidates) == 1 else None
 
 
-def _first_line(text: str) -> str:
-    return redact(text.strip().splitlines()[0] if text.strip() else text)
-
-
 def translate_error(error: Exception, model: type[Any]) -> DbopsError:
     """The dbops error for a SQLAlchemy error raised while working on ``model``."""
     from sqlalchemy import exc as sa_exc
@@ -134,7 +131,7 @@ def translate_error(error: Exception, model: type[Any]) -> DbopsError:
         # MariaDB reports CHECK failures (4025) as OperationalError.
         return _integrity_error(model_name, table, _coded_kind(orig), text, details)
     if isinstance(error, sa_exc.StatementError) and isinstance(orig, (ValueError, TypeError)):
-        return RepositoryError(f"{model_name}: {_first_line(str(orig))}", model=model_name)
+        return RepositoryError(f"{model_name}: {redact(first_line(str(orig)))}", model=model_name)
     column = _MYSQL_COLUMN.search(text)
     field = column.group("col") if column else pg_column or _too_long_field(error, table, text)
     where = f"{model_name}.{field}" if field else model_name
@@ -142,7 +139,7 @@ def translate_error(error: Exception, model: type[Any]) -> DbopsError:
     # SQLSTATE class 22 is "data exception"; asyncpg's adapter doesn't raise those as DataError.
     invalid = isinstance(error, sa_exc.DataError) or (isinstance(sqlstate, str) and sqlstate.startswith("22"))
     kind = "invalid value" if invalid else "database error"
-    return RepositoryError(f"{where}: {kind}: {_first_line(text)}", model=model_name, field=field)
+    return RepositoryError(f"{where}: {kind}: {redact(first_line(text))}", model=model_name, field=field)
 
 
 def _integrity_error(
@@ -194,7 +191,7 @@ def _integrity_error(
     if kind == "check":
         check = constraint or (text.split("failed:", 1)[1].strip() if "failed:" in text else "(unnamed)")
         return IntegrityError(f"{model_name} violates check constraint {check}", model=model_name)
-    return IntegrityError(f"{model_name}: integrity error: {_first_line(text)}", model=model_name)
+    return IntegrityError(f"{model_name}: integrity error: {redact(first_line(text))}", model=model_name)
 
 
 @contextlib.contextmanager

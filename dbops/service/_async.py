@@ -1,4 +1,4 @@
-"""The async service; tools/generate_async_repository.py derives the sync service (_sync.py) from this file.
+"""The async service, source of the sync one: tools/generate.py derives dbops/service/_sync.py from this file.
 
 A service wraps a repository (``repository_type``) and adds what an API layer needs: ``create``/``update``/
 ``upsert`` from dicts, pydantic models, msgspec Structs, dataclasses or attrs instances (partial updates write

@@ -1,4 +1,4 @@
-"""The async service; tools/generate_async_repository.py derives the sync service (_sync.py) from this file.
+"""GENERATED from dbops/service/_async.py by tools/generate.py; do not edit (edit the source and run it again).
 
 A service wraps a repository (``repository_type``) and adds what an API layer needs: ``create``/``update``/
 ``upsert`` from dicts, pydantic models, msgspec Structs, dataclasses or attrs instances (partial updates write

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dbops.errors import SessionsError
+from dbops.errors import SessionsError, first_line
 from dbops.progress import NullReporter, ProgressTask, Reporter
 
 if TYPE_CHECKING:
@@ -501,7 +501,7 @@ def _translated(session_table: SessionTable) -> Iterator[None]:
 
 
 def _failed(session_table: SessionTable, error: DBAPIError) -> SessionsError:
-    detail = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+    detail = first_line(error)
     return SessionsError(f"cleaning up {session_table} failed: {detail}")
 
 

@@ -11,10 +11,8 @@ neither stops a scan nor hides which row it is.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +20,11 @@ from sqlalchemy import Column, Connection, MetaData, Table, func, select, tuple_
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.types import NullType
 
-from dbops.errors import ConfigError, StorageError
+from dbops.errors import ConfigError, StorageError, first_line
 from dbops.storage.data_type import StoredObject, file_objects_in
 from dbops.storage.file_object import FileObject
 
-__all__ = ["BadValue", "StoredColumn", "iter_batches", "parse_duration", "stored_columns"]
+__all__ = ["BadValue", "StoredColumn", "iter_batches", "stored_columns"]
 
 
 @dataclass(frozen=True)
@@ -165,20 +163,5 @@ def files_of(value: Any) -> list[FileObject]:
 
 
 def _read_error(column: StoredColumn, exc: sa_exc.DBAPIError) -> StorageError:
-    detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    detail = first_line(exc)
     return StorageError(f"cannot read {column.label}: {detail}")
-
-
-_DURATION = re.compile(r"(\d+)\s*(w|d|h|m|s)")
-_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
-
-
-def parse_duration(text: str) -> timedelta:
-    """``90s``, ``15m``, ``2h``, ``7d``, ``1w``, ``1h30m`` → timedelta (``StorageError`` otherwise)."""
-    cleaned = text.strip().lower().replace(" ", "")
-    if cleaned == "0":
-        return timedelta(0)
-    matches = list(_DURATION.finditer(cleaned))
-    if not cleaned or not matches or "".join(match.group(0) for match in matches) != cleaned:
-        raise StorageError(f"bad duration {text!r}: use e.g. 30m, 2h, 7d or 1h30m")
-    return timedelta(seconds=sum(int(match.group(1)) * _UNITS[match.group(2)] for match in matches))

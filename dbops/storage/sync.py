@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from dbops.connect import run_sync
-from dbops.errors import StorageError
+from dbops.errors import StorageError, first_line
 from dbops.progress import NullReporter, Reporter
 from dbops.storage.backends.base import CHECKSUM_METADATA_KEY, ObjectInfo, StorageBackend, md5_of_etag
 from dbops.storage.file_object import FileObject
@@ -379,7 +379,7 @@ def _repoint_rows(
                 )
                 connection.execute(statement, params)
     except sa_exc.DBAPIError as exc:
-        detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        detail = first_line(exc)
         raise StorageError(f"cannot update {column.label}: {detail}") from exc
     return len(params)
 

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -149,3 +150,60 @@ def test_no_dbops_module_imports_litestar() -> None:
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     count, imported = completed.stdout.split(" ", 1)
     assert int(count) > 50 and imported.strip() == "[]"
+
+
+def test_ctrl_c_is_one_line_and_exit_130(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever typer version runs the CLI, an interrupt ends the same way (typer alone would exit silently)."""
+    from dbops.cli.state import CliState
+
+    def interrupted(self: CliState) -> list[object]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(CliState, "configs", interrupted)
+    result = invoke(["--config", "settings.py:db", "configs"], cwd=project)
+    assert (result.exit_code, result.stdout, result.stderr) == (130, "", "Interrupted.\n")
+
+
+def _commands_with_format() -> list[tuple[str, ...]]:
+    from typer.main import get_command
+
+    from dbops.cli.app import create_app
+
+    found: list[tuple[str, ...]] = []
+
+    def walk(command: Any, path: tuple[str, ...]) -> None:
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, (*path, name))
+        if any("--format" in param.opts for param in getattr(command, "params", [])):
+            found.append(path)
+
+    walk(get_command(create_app()), ())
+    return sorted(found)
+
+
+@pytest.mark.parametrize("path", _commands_with_format(), ids=" ".join)
+def test_every_format_option_refuses_an_unknown_format(path: tuple[str, ...]) -> None:
+    """Checked while parsing, the same way everywhere: exit 2 before any config is read (none is given)."""
+    result = invoke([*path, "--format", "xml"])
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--format'" in result.stderr and "'xml'" in result.stderr
+
+
+def test_answering_no_at_a_prompt_exits_1_and_changes_nothing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exit-code table's "you answered no": `Aborted!`, exit 1, the table still there."""
+    import io
+    import sqlite3
+
+    with sqlite3.connect(project / "app.sqlite") as connection:
+        connection.execute("CREATE TABLE keepme (id INTEGER PRIMARY KEY)")
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal("n\n"))
+    result = invoke(["--config", "settings.py:db", "drop-all", "--include-unknown"], cwd=project)
+    assert result.exit_code == 1, result.output
+    assert "Drop 1 table from" in result.stderr and result.stderr.endswith("Aborted!\n")
+    with sqlite3.connect(project / "app.sqlite") as connection:
+        assert connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall() == [("keepme",)]

@@ -125,8 +125,8 @@ def test_disable_triggers_needs_a_superuser(pg_db: TestDatabase, dumped: Path) -
 
 
 def test_a_sequence_the_role_cannot_read_is_a_warning(pg_db: TestDatabase, tmp_path: Path) -> None:
-    from dbops.progress import RecordingReporter
     from tests.data.sample_databases import pg_role
+    from tests.reporter import RecordingReporter
 
     create_and_fill(pg_db, chain_metadata(), chain_rows())
     with pg_role(pg_db.name, "SELECT ON ALL TABLES IN SCHEMA public") as role:

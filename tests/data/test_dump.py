@@ -18,9 +18,10 @@ from dbops.data.dump import dump_data
 from dbops.data.files import AtomicWriter
 from dbops.data.load import load_data
 from dbops.errors import DataError
-from dbops.progress import ProgressTask, RecordingReporter
+from dbops.progress import ProgressTask
 from tests.data.models import chain_metadata, chain_rows, create_and_fill, dispose, make_config, sync_engine
 from tests.databases import TestDatabase
+from tests.reporter import RecordingReporter
 
 
 def execute(db: TestDatabase, *statements: str) -> None:

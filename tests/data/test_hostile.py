@@ -336,7 +336,7 @@ def test_a_huge_value_into_a_short_column_is_one_line(
 # -- generated hostile input -----------------------------------------------------------------------------
 
 PIECES = st.sampled_from(NASTY) | st.text(
-    st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1, max_size=12
+    st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), min_size=1, max_size=12
 )
 HYPOTHESIS = settings(
     max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], derandomize=True

@@ -101,8 +101,9 @@ def next_author_id(db: TestDatabase) -> int:
     engine = sync_engine(db)
     try:
         with engine.begin() as connection:
-            inserted = connection.execute(sa.insert(authors).values(name="New"))
-            return int(inserted.inserted_primary_key[0])
+            key = connection.execute(sa.insert(authors).values(name="New")).inserted_primary_key
+            assert key is not None
+            return int(key[0])
     finally:
         engine.dispose()
 
@@ -261,12 +262,20 @@ def test_loads_advanced_alchemy_fixtures(db: TestDatabase, tmp_path: Path, is_as
 
 
 def test_fixture_files_given_one_by_one(db: TestDatabase, tmp_path: Path) -> None:
+    """Files named one by one, children first and in two formats: each goes to its table, parents first."""
     metadata = chain_metadata()
     create_tables(db, metadata)
-    write_fixture(tmp_path / "authors.jsonl", [])
     (tmp_path / "authors.jsonl").write_bytes(b'{"id": 5, "name": "E"}\n{"id": 6, "name": "F"}\n')
-    result = load_data(make_config(db, metadata), files=[tmp_path / "authors.jsonl"])
-    assert result.rows == 2
+    write_fixture(tmp_path / "books.json", [{"id": str(BOOK_IDS[1]), "author_id": 6, "title": "G"}])
+    result = load_data(make_config(db, metadata), files=[tmp_path / "books.json", tmp_path / "authors.jsonl"])
+    assert result.rows == 3 and [table.name for table in result.tables] == ["authors", "books"]
+    engine = sync_engine(db)
+    with engine.connect() as connection:
+        authors = connection.execute(sa.text("SELECT id, name FROM authors ORDER BY id")).all()
+        books = connection.execute(sa.text("SELECT author_id, title FROM books")).all()
+    engine.dispose()
+    assert [tuple(row) for row in authors] == [(5, "E"), (6, "F")]
+    assert [tuple(row) for row in books] == [(6, "G")]
 
 
 def test_fixture_malformed_json_names_line(db: TestDatabase, tmp_path: Path) -> None:

@@ -122,7 +122,8 @@ def test_orm_reads_loaded_rows(db: TestDatabase, tmp_path: Path) -> None:
             assert row.moment == dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) and row.moment.tzinfo is not None
             assert row.files == []
             first = session.get(own_types.DtEveryType, own_types.rows()["dt_every_type"][0]["id"])
-            assert first is not None and [item.filename for item in first.files] == ["c.txt", "d.txt"]
+            assert first is not None and first.files is not None
+            assert [item.filename for item in first.files] == ["c.txt", "d.txt"]
     finally:
         engine.dispose()
 

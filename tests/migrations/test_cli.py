@@ -200,7 +200,7 @@ def test_bad_input_one_line_exit_2(db: TestDatabase, tmp_path: Path) -> None:
     assert code == 2
     one_line_error(err, "already exists")
     code, _, err = dbops(folder, "current", "--format", "yaml")
-    assert code == 2 and "text or json" in err
+    assert code == 2 and "Invalid value for '--format'" in err and "'yaml' is not one of 'text', 'json'" in err
     assert table_names(db) == set()
 
 

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from dbops.errors import MigrationError
 from dbops.migrations import commands
-from dbops.progress import RecordingReporter
 from tests.databases import TestDatabase
 from tests.migrations.conftest import ConfigFactory, add_author, add_book, table_names, versions, write_revision
+from tests.reporter import RecordingReporter
 
 
 def test_full_cycle(db: TestDatabase, config_factory: ConfigFactory, metadata: sa.MetaData, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,27 +59,63 @@ def runs(db: TestDatabase) -> list[str]:
 
 
 def test_two_concurrent_upgrades_apply_each_migration_once(db: TestDatabase, is_async: bool, tmp_path: Path) -> None:
+    """Both processes start while the lock is held elsewhere, so they truly overlap: each is seen waiting at the
+    lock before it is released. Then one applies every migration and the other, having waited for it, none."""
+    from dbops.config import AlembicSyncConfig, SQLAlchemySyncConfig
+
     write_project(tmp_path, db, is_async)
+    config = SQLAlchemySyncConfig(
+        connection_string=db.sync_url, alembic_config=AlembicSyncConfig(script_location="migrations")
+    )
+    if db.path is not None:
+        sqlite3.connect(db.path).close()  # the file the lock is taken on
     env = {**os.environ}
     env.pop("DBOPS_TRACEBACK", None)
     argv = [sys.executable, "-m", "dbops", "--config", "settings.py:db", "upgrade"]
-    processes = [
-        subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(2)
-    ]
-    outputs = [process.communicate(timeout=120) for process in processes]
-    for process, (_, stderr) in zip(processes, outputs, strict=True):
+    logs = [tmp_path / f"upgrade-{index}.log" for index in range(2)]
+    with lock_held_elsewhere(db, config):
+        processes = [
+            subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
+            for log in logs
+        ]
+        for process, log in zip(processes, logs, strict=True):
+            _wait_until_waiting_for_the_lock(process, log, db)
+    for process in processes:
+        process.wait(timeout=120)
+    outputs = [log.read_text() for log in logs]
+    for process, stderr in zip(processes, outputs, strict=True):
         assert process.returncode == 0, stderr
         assert "Traceback" not in stderr
     assert runs(db) == ["r1", "r2", "r3"]
     assert versions(db) == {"r3"}
-    # Between them the two processes ran each migration once.
-    running = [line for _, stderr in outputs for line in stderr.splitlines() if line.startswith("Running upgrade")]
-    assert sorted(running) == [
-        "Running upgrade  -> r1, r1",
-        "Running upgrade r1 -> r2, r2",
-        "Running upgrade r2 -> r3, r3",
+    running = [[line for line in stderr.splitlines() if line.startswith("Running upgrade")] for stderr in outputs]
+    assert sorted(running, key=len) == [
+        [],  # the one that waited for the other found nothing to do
+        ["Running upgrade  -> r1, r1", "Running upgrade r1 -> r2, r2", "Running upgrade r2 -> r3, r3"],
     ]
+
+
+def _wait_until_waiting_for_the_lock(process: subprocess.Popen[bytes], log: Path, db: TestDatabase) -> None:
+    """Until ``process`` waits at the migration lock: it says so on servers; on SQLite it blocks in ``BEGIN
+    IMMEDIATE`` with the database file open (seen in /proc), since SQLite's busy wait says nothing."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"finished while the lock was held elsewhere: {log.read_text()}"
+        if db.path is None:
+            if "Waiting for the migration lock" in log.read_text():
+                return
+        elif any(Path(fd).resolve() == db.path.resolve() for fd in _open_files(process.pid)):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"never waited at the lock: {log.read_text()}")
+
+
+def _open_files(pid: int) -> list[str]:
+    folder = Path(f"/proc/{pid}/fd")
+    try:
+        return [os.readlink(folder / name) for name in os.listdir(folder)]
+    except OSError:  # the process is gone, or a descriptor closed while we looked
+        return []
 
 
 @contextlib.contextmanager
@@ -101,15 +138,15 @@ def lock_held_elsewhere(db: TestDatabase, config: object) -> Iterator[None]:
     if db.dialect != "postgresql":
         sql = ("SELECT GET_LOCK(:key, 5)", "SELECT RELEASE_LOCK(:key)")
     try:
-        with engine.connect() as connection:
-            acquired = connection.execute(sa.text(sql[0]), {"key": key}).scalar()
+        with engine.connect() as server:
+            acquired = server.execute(sa.text(sql[0]), {"key": key}).scalar()
             assert acquired in ("", 1)  # pg_advisory_lock returns void, GET_LOCK 1
-            connection.commit()
+            server.commit()
             try:
                 yield
             finally:
-                connection.execute(sa.text(sql[1]), {"key": key})
-                connection.commit()
+                server.execute(sa.text(sql[1]), {"key": key})
+                server.commit()
     finally:
         engine.dispose()
 

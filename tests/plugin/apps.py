@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Litestar, Response, post
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
+from litestar.params import FromPath, FromQuery
 from litestar_dbops import SQLAlchemyAsyncConfig, SQLAlchemyPlugin, SQLAlchemySyncConfig
 from sqlalchemy import MetaData, String, create_engine, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,7 +47,11 @@ def _respond(name: str, status: int, fail: str | None, pad: int) -> Response[Any
 
 @post("/items/{name:str}", sync_to_thread=True)
 def add_item_sync(
-    name: str, db_session: Session, status: int = 201, fail: str | None = None, pad: int = 0
+    name: FromPath[str],
+    db_session: NamedDependency[Session],
+    status: FromQuery[int] = 201,
+    fail: FromQuery[str | None] = None,
+    pad: FromQuery[int] = 0,
 ) -> Response[Any]:
     """Add an item without flushing (a unique violation shows only at commit), then answer (``pad``: a longer
     body) or fail."""
@@ -55,7 +61,11 @@ def add_item_sync(
 
 @post("/items/{name:str}")
 async def add_item_async(
-    name: str, db_session: AsyncSession, status: int = 201, fail: str | None = None, pad: int = 0
+    name: FromPath[str],
+    db_session: NamedDependency[AsyncSession],
+    status: FromQuery[int] = 201,
+    fail: FromQuery[str | None] = None,
+    pad: FromQuery[int] = 0,
 ) -> Response[Any]:
     db_session.add(Item(name=name))
     return _respond(name, status, fail, pad)

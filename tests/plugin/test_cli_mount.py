@@ -53,11 +53,60 @@ def test_litestar_app_env_var_works_too(tmp_path: Path, app_ref: str) -> None:
 
 @pytest.mark.parametrize("name", ["database", "db"])
 def test_help_lists_dbops_commands_under_the_litestar_name(tmp_path: Path, app_ref: str, name: str) -> None:
+    """Litestar's own help of the group: every dbops command and group, and dbops' root options."""
+    from typer.main import get_command
+
+    from dbops.cli.app import create_app
+
     result = run_litestar(["--app", app_ref, name, "--help"], app_dir=tmp_path)
     assert result.exit_code == 0, result.output
-    assert f"Usage: litestar {name} [OPTIONS] COMMAND [ARGS]..." in result.stdout
-    assert "configs" in result.stdout
-    assert "--bind-key" in result.stdout
+    assert f"Usage: litestar {name} [OPTIONS] [COMMAND] [ARGS]..." in result.stdout
+    listed = {line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line[:3].strip()}
+    assert listed == set(get_command(create_app()).commands)  # type: ignore[attr-defined]
+    assert "--bind-key" in result.stdout and "--install-completion" not in result.stdout
+
+
+def test_subcommand_groups_and_commands_are_real_click_commands(tmp_path: Path, app_ref: str) -> None:
+    group = run_litestar(["--app", app_ref, "database", "sessions", "--help"], app_dir=tmp_path)
+    assert group.exit_code == 0, group.output
+    assert "Usage: litestar database sessions" in group.stdout and "cleanup" in group.stdout
+    command = run_litestar(["--app", app_ref, "db", "upgrade", "--help"], app_dir=tmp_path)
+    assert command.exit_code == 0, command.output
+    # A command's own help is dbops' (its options and example), under the name the user typed.
+    assert command.stdout.startswith("Usage: litestar db upgrade [OPTIONS] [REV]")
+    assert "--ddl-lock-timeout" in command.stdout and "Example:" in command.stdout
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("litestar database up", ["upgrade"]),
+        ("litestar database sessions ", ["cleanup", "stats"]),
+        ("litestar db storage pr", ["prune-orphans"]),
+        ("litestar database upgrade --f", ["--format"]),
+        ("litestar database dump-data --gz", ["--gzip"]),
+    ],
+)
+def test_litestar_completion_sees_commands_and_options(
+    tmp_path: Path, app_ref: str, words: str, expected: list[str]
+) -> None:
+    """Litestar's shell completion (bash protocol), in a real `litestar` process."""
+    import os
+    import subprocess
+    import sys
+
+    litestar = Path(sys.executable).parent / "litestar"
+    cword = len(words.split()) - (0 if words.endswith(" ") else 1)
+    env = {
+        **os.environ,
+        "LITESTAR_APP": app_ref,
+        "_LITESTAR_COMPLETE": "bash_complete",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(cword),
+    }
+    completed = subprocess.run([str(litestar)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    assert [line.split(",", 1)[1] for line in completed.stdout.splitlines()] == expected
 
 
 def test_litestar_help_shows_the_database_group(tmp_path: Path, app_ref: str) -> None:

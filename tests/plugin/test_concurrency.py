@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+import sqlalchemy as sa
 from litestar.testing import AsyncTestClient
 from sqlalchemy import create_engine
 
@@ -35,7 +36,7 @@ def test_concurrent_requests_commit_exactly_the_successful_half(db: TestDatabase
     engine = create_engine(db.sync_url)
     Base.metadata.create_all(engine)
     with engine.begin() as connection:
-        connection.execute(Item.__table__.insert(), [{"name": name} for name in seeds])
+        connection.execute(sa.insert(Item), [{"name": name} for name in seeds])
     engine.dispose()
 
     config = make_config(db.url(is_async=is_async), is_async=is_async, before_send_handler="autocommit")

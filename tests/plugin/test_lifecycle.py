@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from litestar import Litestar, Response, get
 from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.testing import TestClient
 from litestar_dbops import SQLAlchemyPlugin
 from sqlalchemy import Engine, inspect, text
@@ -79,7 +81,9 @@ def test_handlers_receive_session_and_engine(db: TestDatabase) -> None:
     config = make_config(db.async_url, is_async=True)
 
     @get("/probe")
-    async def probe(db_session: AsyncSession, db_engine: AsyncEngine) -> dict[str, Any]:
+    async def probe(
+        db_session: NamedDependency[AsyncSession], db_engine: NamedDependency[AsyncEngine]
+    ) -> dict[str, Any]:
         one = (await db_session.execute(text("SELECT 1"))).scalar_one()
         return {"one": one, "dialect": db_engine.dialect.name, "same_engine": db_session.bind is db_engine}
 
@@ -100,11 +104,11 @@ def test_one_session_per_request_shared_by_providers(db: TestDatabase, is_async:
     config = make_config(db.url(is_async=is_async), is_async=is_async)
     seen: list[Any] = []
 
-    def provide_repo(db_session: Any) -> Any:
+    def provide_repo(db_session: NamedDependency[Any]) -> Any:
         return db_session
 
     @get("/same", dependencies={"repo": Provide(provide_repo, sync_to_thread=False)}, sync_to_thread=False)
-    def same(db_session: Any, repo: Any, request: Request[Any, Any, Any]) -> bool:
+    def same(db_session: NamedDependency[Any], repo: NamedDependency[Any], request: Request[Any, Any, Any]) -> bool:
         seen.append(db_session)
         return db_session is repo is config.provide_session(request.app.state, request.scope)
 
@@ -149,7 +153,7 @@ def test_the_plugin_is_the_init_and_the_serialization_plugin(sqlite_db: TestData
         return Item(id=3, name="c")
 
     @get("/engine")
-    async def engine(db_engine: AsyncEngine) -> str:
+    async def engine(db_engine: NamedDependency[AsyncEngine]) -> str:
         return db_engine.dialect.name
 
     # the two halves used on their own, together: the same app
@@ -199,11 +203,11 @@ def test_get_session_in_a_startup_hook_and_a_background_task(db: TestDatabase, i
         await add("from-startup")
 
     @post("/later/{name:str}")
-    async def later(name: str) -> Response[None]:
+    async def later(name: FromPath[str]) -> Response[None]:
         return Response(None, status_code=202, background=BackgroundTask(add, f"background-{name}"))
 
     @get("/count")
-    async def count(db_session: Any) -> int:
+    async def count(db_session: NamedDependency[Any]) -> int:
         statement = select(func.count()).select_from(Item)
         result = (await db_session.execute(statement)) if is_async else db_session.execute(statement)
         return int(result.scalar_one())
@@ -239,7 +243,7 @@ def test_a_websocket_session_ends_with_its_handler(db: TestDatabase, is_async: b
     finished: list[bool] = []
 
     @websocket("/ws")
-    async def ws(socket: WebSocket[Any, Any, Any], db_session: Any) -> None:
+    async def ws(socket: WebSocket[Any, Any, Any], db_session: NamedDependency[Any]) -> None:
         await socket.accept()
         sessions.append(db_session)
         statement = text("SELECT 1")
@@ -278,7 +282,7 @@ def test_a_cancelled_request_gives_its_connection_back(db: TestDatabase, is_asyn
         started = asyncio.Event()
 
         @get("/hang")
-        async def hang(db_session: Any) -> None:
+        async def hang(db_session: NamedDependency[Any]) -> None:
             statement = text("SELECT 1")
             (await db_session.execute(statement)) if is_async else db_session.execute(statement)
             started.set()
@@ -398,7 +402,7 @@ def test_integrity_error_escaping_a_handler_is_409(sqlite_db: TestDatabase) -> N
     config = make_config(sqlite_db.async_url, is_async=True, before_send_handler="autocommit")
 
     @post("/twice")
-    async def twice(db_session: AsyncSession) -> None:
+    async def twice(db_session: NamedDependency[AsyncSession]) -> None:
         db_session.add_all([Item(name="x"), Item(name="x")])
         await db_session.flush()
 

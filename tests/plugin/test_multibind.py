@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from litestar.testing import TestClient
 from litestar_dbops import SQLAlchemyAsyncConfig, SQLAlchemyPlugin, SQLAlchemySyncConfig
 from sqlalchemy import Engine, MetaData, String, create_engine, select
@@ -28,14 +30,19 @@ class Event(AnalyticsBase):
 
 
 @post("/record/{name:str}")
-async def record(name: str, db_session: AsyncSession, analytics_session: Session, status: int = 201) -> Response[Any]:
+async def record(
+    name: FromPath[str],
+    db_session: NamedDependency[AsyncSession],
+    analytics_session: NamedDependency[Session],
+    status: FromQuery[int] = 201,
+) -> Response[Any]:
     db_session.add(Item(name=name))
     analytics_session.add(Event(what=f"created {name}"))
     return Response({"name": name}, status_code=status)
 
 
 @get("/engines")
-async def engines(db_engine: AsyncEngine, analytics_engine: Engine) -> dict[str, str]:
+async def engines(db_engine: NamedDependency[AsyncEngine], analytics_engine: NamedDependency[Engine]) -> dict[str, str]:
     return {"db": db_engine.dialect.name, "analytics": analytics_engine.dialect.name}
 
 

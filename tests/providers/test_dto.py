@@ -11,6 +11,7 @@ from typing import Any, Optional
 import pytest
 from litestar import Litestar, get, patch, post
 from litestar.dto import DTOConfig, DTOData, dto_field
+from litestar.params import FromPath, JSONBody
 from litestar.testing import TestClient
 from litestar_dbops.dto import SQLAlchemyDTO
 from sqlalchemy import Computed, Engine, ForeignKey, String, create_engine, select
@@ -135,7 +136,7 @@ def test_properties_and_hybrids_without_setter_are_read_only() -> None:
     received: list[AuthorModel] = []
 
     @post("/author", dto=SQLAlchemyDTO[AuthorModel], signature_namespace={"AuthorModel": AuthorModel})
-    async def create(data: AuthorModel) -> None:
+    async def create(data: JSONBody[AuthorModel]) -> None:
         received.append(data)
 
     app = Litestar([create])
@@ -172,11 +173,11 @@ def test_hybrid_with_a_setter_is_written_through_the_setter() -> None:
         config = DTOConfig(partial=True, exclude={"books"})
 
     @post("/author", dto=SQLAlchemyDTO[AuthorModel], signature_namespace={"AuthorModel": AuthorModel})
-    async def create(data: AuthorModel) -> None:
+    async def create(data: JSONBody[AuthorModel]) -> None:
         received.append(data)
 
     @patch("/author", dto=Partial, signature_namespace={"AuthorModel": AuthorModel}, sync_to_thread=False)
-    def update(data: DTOData[AuthorModel]) -> None:
+    def update(data: JSONBody[DTOData[AuthorModel]]) -> None:
         received.append(data.update_instance(AuthorModel(name="kept")))
 
     with TestClient(Litestar([create, update])) as client:
@@ -191,7 +192,7 @@ def test_hybrid_with_a_setter_is_written_through_the_setter() -> None:
 
 def test_viewonly_relationship_and_column_property_are_read_only() -> None:
     @post("/book", dto=SQLAlchemyDTO[BookModel], signature_namespace={"BookModel": BookModel})
-    async def create(data: BookModel) -> None:
+    async def create(data: JSONBody[BookModel]) -> None:
         pass
 
     request = schema_for(Litestar([create]), "BookModelRequestBody")
@@ -204,7 +205,7 @@ def test_viewonly_relationship_and_column_property_are_read_only() -> None:
 
 def test_dataclass_model_like_the_seed_user_model() -> None:
     @post("/users", dto=SQLAlchemyDTO[UserModel], signature_namespace={"UserModel": UserModel}, sync_to_thread=False)
-    def create(data: UserModel) -> UserModel:
+    def create(data: JSONBody[UserModel]) -> UserModel:
         return data
 
     app = Litestar([create])
@@ -243,7 +244,7 @@ def test_exclude_and_rename_strategy_on_read_and_write() -> None:
     received: list[AuthorModel] = []
 
     @post("/author", dto=WriteDTO, return_dto=ReadDTO, signature_namespace={"AuthorModel": AuthorModel})
-    async def create(data: AuthorModel) -> AuthorModel:
+    async def create(data: JSONBody[AuthorModel]) -> AuthorModel:
         data.id = AUTHOR_ID
         received.append(data)
         return data
@@ -301,14 +302,14 @@ def crud_app(engine: Engine) -> Litestar:
         config = DTOConfig(exclude={"price", "untyped", "books.0.author_id"}, rename_strategy="camel")
 
     @post("/authors", dto=CreateDTO, return_dto=ReadDTO, sync_to_thread=False)
-    def create(data: AuthorModel) -> AuthorModel:
+    def create(data: JSONBody[AuthorModel]) -> AuthorModel:
         with Session(engine, expire_on_commit=False) as session:
             session.add(data)
             session.commit()
             return session.scalars(select(AuthorModel).where(AuthorModel.id == data.id)).one()
 
     @patch("/authors/{author_id:uuid}", dto=PatchDTO, return_dto=ReadDTO, sync_to_thread=False)
-    def update(author_id: uuid.UUID, data: DTOData[AuthorModel]) -> AuthorModel:
+    def update(author_id: FromPath[uuid.UUID], data: JSONBody[DTOData[AuthorModel]]) -> AuthorModel:
         with Session(engine, expire_on_commit=False) as session:
             author = session.get_one(AuthorModel, author_id)
             data.update_instance(author)
@@ -351,14 +352,14 @@ def test_dataclass_model_round_trip(engine: Engine) -> None:
         config = DTOConfig(partial=True)
 
     @post("/users", dto=SQLAlchemyDTO[UserModel], sync_to_thread=False)
-    def create(data: UserModel) -> UserModel:
+    def create(data: JSONBody[UserModel]) -> UserModel:
         with Session(engine, expire_on_commit=False) as session:
             session.add(data)
             session.commit()
             return data
 
     @patch("/users/{user_id:uuid}", dto=PatchDTO, return_dto=SQLAlchemyDTO[UserModel], sync_to_thread=False)
-    def update(user_id: uuid.UUID, data: DTOData[UserModel]) -> UserModel:
+    def update(user_id: FromPath[uuid.UUID], data: JSONBody[DTOData[UserModel]]) -> UserModel:
         with Session(engine, expire_on_commit=False) as session:
             user = data.update_instance(session.get_one(UserModel, user_id))
             session.commit()
@@ -411,7 +412,7 @@ class Tag(OtherBase):
 
 def test_computed_columns_proxies_write_only_and_private_fields() -> None:
     @post("/shelves", dto=SQLAlchemyDTO[Shelf], signature_namespace={"Shelf": Shelf}, sync_to_thread=False)
-    def create(data: Shelf) -> Shelf:
+    def create(data: JSONBody[Shelf]) -> Shelf:
         data.area = data.width * data.depth
         data.tags = [Tag(id=1, name="oak")]
         return data
@@ -456,7 +457,7 @@ class Gizmo(SlugMixin, OtherBase):
 
 def test_mixin_cached_property_and_setter_property_are_read_only_fields() -> None:
     @post("/gizmos", dto=SQLAlchemyDTO[Gizmo], signature_namespace={"Gizmo": Gizmo}, sync_to_thread=False)
-    def create(data: Gizmo) -> Gizmo:
+    def create(data: JSONBody[Gizmo]) -> Gizmo:
         return data
 
     app = Litestar([create])

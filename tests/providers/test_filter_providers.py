@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Any
 
 import pytest
 from litestar import Litestar, get
-from litestar.params import Dependency
+from litestar.di import NamedDependency
+from litestar.params import SkipValidation
 from litestar.testing import TestClient
 from litestar_dbops.providers import DependencyDefaults, FieldNameType, FilterConfig, create_filter_dependencies
 from sqlalchemy import Engine, create_engine, event, select
@@ -75,7 +76,7 @@ def engine(db: TestDatabase) -> Iterator[Engine]:
 
 def users_app(engine: Engine, config: FilterConfig = FULL) -> Litestar:
     @get("/users", dependencies=create_filter_dependencies(config, model_type=UserModel), sync_to_thread=False)
-    def list_users(filters: Annotated[list[FilterTypes], Dependency(skip_validation=True)]) -> list[str]:
+    def list_users(filters: NamedDependency[SkipValidation[list[FilterTypes]]]) -> list[str]:
         statement = select(UserModel)
         for item in filters:
             statement = item.append_to_statement(statement, UserModel)
@@ -164,7 +165,7 @@ def test_bad_values_in_typed_collection_filters(sqlite_db: TestDatabase) -> None
     config: FilterConfig = {"id_filter": int, "in_fields": [FieldNameType("age", int)]}
 
     @get("/things", dependencies=create_filter_dependencies(config), sync_to_thread=False)
-    def things(filters: Annotated[list[FilterTypes], Dependency(skip_validation=True)]) -> list[str]:
+    def things(filters: NamedDependency[SkipValidation[list[FilterTypes]]]) -> list[str]:
         return [repr(item) for item in filters]
 
     with TestClient(Litestar([things])) as client:
@@ -180,7 +181,7 @@ def test_bad_values_in_typed_collection_filters(sqlite_db: TestDatabase) -> None
 
 def test_page_size_is_capped_at_100_by_default() -> None:
     @get("/x", dependencies=create_filter_dependencies({"pagination_type": "limit_offset"}), sync_to_thread=False)
-    def handler(filters: Annotated[list[FilterTypes], Dependency(skip_validation=True)]) -> list[str]:
+    def handler(filters: NamedDependency[SkipValidation[list[FilterTypes]]]) -> list[str]:
         return [repr(item) for item in filters]
 
     with TestClient(Litestar([handler])) as client:
@@ -279,7 +280,7 @@ def test_dependency_defaults_rename_keys_and_change_page_sizes() -> None:
     assert set(dependencies) == {"query_filters", "limit_offset_filter", "search_filter"}
 
     @get("/x", dependencies=dependencies, sync_to_thread=False)
-    def handler(query_filters: Annotated[list[FilterTypes], Dependency(skip_validation=True)]) -> list[str]:
+    def handler(query_filters: NamedDependency[SkipValidation[list[FilterTypes]]]) -> list[str]:
         return [repr(item) for item in query_filters]
 
     with TestClient(Litestar([handler])) as client:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from typing import Annotated, Any
+from typing import Any
 
 import pytest
 from litestar import Litestar, get
-from litestar.di import Provide
-from litestar.params import Dependency
+from litestar.di import NamedDependency, Provide
+from litestar.params import SkipValidation
 from litestar.testing import TestClient
 from litestar_dbops.providers import FieldNameType, FilterConfig, create_service_dependencies
 from sqlalchemy import select
@@ -59,7 +59,7 @@ def users_app(db: TestDatabase, is_async: bool, **options: Any) -> Litestar:
 
         @get("/users", dependencies=create_service_dependencies(UserService, "users_service", **options))
         async def list_users(
-            users_service: UserService, filters: Annotated[list[FilterTypes], Dependency(skip_validation=True)]
+            users_service: NamedDependency[UserService], filters: NamedDependency[SkipValidation[list[FilterTypes]]]
         ) -> dict[str, Any]:
             results, total = await users_service.list_and_count(*filters)
             return {"names": [user.first_name for user in results], "total": total}
@@ -73,7 +73,7 @@ def users_app(db: TestDatabase, is_async: bool, **options: Any) -> Litestar:
             sync_to_thread=False,
         )
         def list_users(
-            users_service: UserSyncService, filters: Annotated[list[FilterTypes], Dependency(skip_validation=True)]
+            users_service: NamedDependency[UserSyncService], filters: NamedDependency[SkipValidation[list[FilterTypes]]]
         ) -> dict[str, Any]:
             results, total = users_service.list_and_count(*filters)
             return {"names": [user.first_name for user in results], "total": total}
@@ -117,7 +117,7 @@ def test_statement_option_scopes_the_service(seeded: TestDatabase, is_async: boo
 def test_load_option_reaches_the_repository(seeded: TestDatabase) -> None:
     def app_with(load: Any) -> Litestar:
         @get("/authors", dependencies=create_service_dependencies(AuthorService, "authors_service", load=load))
-        async def list_authors(authors_service: AuthorService) -> list[int]:
+        async def list_authors(authors_service: NamedDependency[AuthorService]) -> list[int]:
             return [len(author.books) for author in await authors_service.list()]
 
         config = SQLAlchemyAsyncConfig(connection_string=seeded.async_url)
@@ -135,7 +135,7 @@ def test_service_uses_the_session_key_of_the_given_config(seeded: TestDatabase) 
         session_dependency_key = "library_session"
 
     @get("/users", dependencies=create_service_dependencies(UserService, "users_service", config=Keyed()))
-    async def list_users(users_service: UserService) -> int:
+    async def list_users(users_service: NamedDependency[UserService]) -> int:
         return await users_service.count()
 
     config = SQLAlchemyAsyncConfig(connection_string=seeded.async_url)
@@ -148,7 +148,7 @@ def test_missing_session_dependency_fails_at_startup() -> None:
     from litestar.exceptions import ImproperlyConfiguredException
 
     @get("/users", dependencies=create_service_dependencies(UserService, "users_service"))
-    async def list_users(users_service: UserService) -> int:
+    async def list_users(users_service: NamedDependency[UserService]) -> int:
         return 0
 
     with pytest.raises(ImproperlyConfiguredException, match="db_session"):

@@ -9,9 +9,9 @@ import time
 import pytest
 
 from dbops.errors import SessionsError
-from dbops.progress import RecordingReporter
 from dbops.sessions import CleanupResult, SessionTable, cleanup, model_session_tables, stats
 from tests.databases import TestDatabase
+from tests.reporter import RecordingReporter
 from tests.sessions.helpers import config, counts, create_table, seed
 from tests.sessions.models import BIND_KEY
 
@@ -92,18 +92,31 @@ def test_a_batch_waiting_on_a_lock_has_committed_the_ones_before(request: pytest
 
 
 def test_two_cleanups_at_once_split_the_work(db: TestDatabase) -> None:
-    """Two cleanups really running side by side (a barrier holds both until each has started; every batch
-    yields to the other): no deadlock or error, every row counted once, and both finish."""
+    """Two cleanups really running side by side: a barrier holds both until each has started, and their clocks
+    (read once per batch) keep them in step, neither more than a batch ahead of the other. No deadlock or error,
+    every row counted once, both finish, and each deleted some of the rows."""
     import threading
 
-    expired = 400
+    expired = 2000
     seed(db, expired=expired, live=5)
     barrier = threading.Barrier(2, timeout=30)
     results: list[list[CleanupResult]] = []
     errors: list[BaseException] = []
+    steps: dict[int, int] = {}
+    done: set[int] = set()
+    turn = threading.Condition()
 
     def clock() -> float:
-        time.sleep(0.002)  # let the other cleanup take its turn between batches
+        me = threading.get_ident()
+        with turn:
+            steps[me] = steps.get(me, 0) + 1
+            turn.notify_all()
+
+            def others_caught_up() -> bool:
+                others = [count for ident, count in steps.items() if ident != me and ident not in done]
+                return len(steps) == 2 and all(count >= steps[me] - 1 for count in others)
+
+            turn.wait_for(others_caught_up, timeout=5)  # the timeout only matters once the other has finished
         return 0.0
 
     def worker() -> None:
@@ -112,6 +125,10 @@ def test_two_cleanups_at_once_split_the_work(db: TestDatabase) -> None:
             results.append(cleanup(config(db), tables=USER_SESSIONS, batch_size=10, max_seconds=3600, clock=clock))
         except BaseException as error:  # the main thread reports it
             errors.append(error)
+        finally:
+            with turn:
+                done.add(threading.get_ident())
+                turn.notify_all()
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
     for thread in threads:
@@ -122,6 +139,7 @@ def test_two_cleanups_at_once_split_the_work(db: TestDatabase) -> None:
     assert len(results) == 2
     deleted = [result.deleted for [result] in results]
     assert sum(deleted) == expired
+    assert all(count > 0 for count in deleted), f"one cleanup did all the work: {deleted}"
     assert all(result.complete and result.remaining_expired == 0 for [result] in results)
     assert counts(db) == (0, 5)
 

@@ -113,7 +113,7 @@ def test_stats(db: TestDatabase, tmp_path: Path) -> None:
         (["--older-than", "5x"], "is not a duration"),
         (["--batch-size", "0"], "--batch-size"),
         (["--max-seconds", "0"], "--max-seconds"),
-        (["--format", "xml"], "'xml' is not one of text, json"),
+        (["--format", "xml"], "'xml' is not one of 'text', 'json'"),
     ],
 )
 def test_bad_input_is_one_line_and_changes_nothing(
@@ -196,3 +196,26 @@ def test_two_cleanups_at_once(db: TestDatabase, tmp_path: Path) -> None:
     deleted = [json.loads(out)["deleted"] for out, _ in outputs]
     assert sum(deleted) == expired
     assert counts(db) == (0, 25)
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mariadb"])
+def test_a_url_without_a_driver_uses_the_driver_the_extra_installs(
+    request: pytest.FixtureRequest, tmp_path: Path, dialect: str
+) -> None:
+    """``--url mysql://...`` would need mysqlclient (``No module named 'MySQLdb'``): dbops uses PyMySQL instead."""
+    db: TestDatabase = request.getfixturevalue("pg_db" if dialect == "postgresql" else "mariadb_db")
+    scheme = "postgresql" if dialect == "postgresql" else "mysql"
+    plain = scheme + "://" + db.sync_url.split("://", 1)[1]
+    result = invoke(["sessions", "stats", "--url", plain, "--format", "json"], cwd=tmp_path)
+    assert result.exit_code == 2, result.output  # the database has no session table: dbops got that far
+    assert "no session table" in result.stderr and "No module named" not in result.stderr
+
+
+def test_a_config_naming_a_driver_no_extra_installs_says_which_url_to_use(tmp_path: Path) -> None:
+    (tmp_path / "settings.py").write_text(
+        "from dbops import SQLAlchemySyncConfig\n"
+        "db = SQLAlchemySyncConfig(connection_string='mysql://root:secret@127.0.0.1/x')\n"
+    )
+    result = invoke(["--config", "settings.py:db", "sessions", "stats", "--table", "t"], cwd=tmp_path)
+    assert result.exit_code == 2 and "secret" not in result.stderr
+    assert "No module named 'MySQLdb'" in result.stderr and "use mysql+pymysql://" in result.stderr

@@ -13,14 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import litestar_dbops
 import pytest
 
 from tests.conftest import REPO_ROOT
 from tests.databases import TestDatabase
-
-if not hasattr(litestar_dbops, "SQLAlchemyPlugin"):  # until the plugin branch is merged
-    pytest.skip("litestar_dbops.SQLAlchemyPlugin has not landed yet", allow_module_level=True)
 
 QUICK_SETUP = (
     """

@@ -1,12 +1,17 @@
-"""Storage fixtures: an S3-compatible server (moto in server mode, like a user's MinIO), buckets, backends.
+"""Storage fixtures: S3-compatible servers, buckets, backends.
 
-The server runs as a separate process on 127.0.0.1 and a free port for the whole pytest session (one per
+``s3_server`` is moto in server mode (like a user's MinIO); ``s3rver_server`` is a second, independent S3
+implementation (s3rver, from the npm registry: ``npm install --prefix .cache/s3rver s3rver@3``, which .ci/run
+does), since servers differ in what they put in ETags (MD5, multipart) and the backend and sync tests run on
+both. Each server runs as a separate process on 127.0.0.1 and a free port for the whole pytest session (one per
 xdist worker); every test gets its own bucket and its own registered backend keys, unregistered afterwards.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -19,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from dbops.storage import LocalBackend, ObstoreBackend, storages
+from tests.conftest import REPO_ROOT
 
 ACCESS_KEY = "dbops-test"
 SECRET_KEY = "dbops-test-secret"
@@ -33,6 +39,8 @@ def free_port() -> int:
 @dataclass
 class S3Server:
     endpoint: str
+    access_key: str = ACCESS_KEY
+    secret_key: str = SECRET_KEY
 
     def client(self):  # type: ignore[no-untyped-def]
         import boto3
@@ -40,8 +48,8 @@ class S3Server:
         return boto3.client(
             "s3",
             endpoint_url=self.endpoint,
-            aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
             region_name="us-east-1",
         )
 
@@ -55,18 +63,30 @@ class S3Server:
             key,
             fs=f"s3://{bucket}/",
             aws_endpoint=self.endpoint,
-            aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
         )
 
 
 def start_moto(port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
+    return _start(
+        "moto server",
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        port,
         env={**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY},
     )
+
+
+S3RVER = REPO_ROOT / ".cache" / "s3rver" / "node_modules" / ".bin" / "s3rver"
+
+
+def start_s3rver(port: int, directory: Path) -> subprocess.Popen[bytes]:
+    command = [str(S3RVER), "-d", str(directory), "-a", "127.0.0.1", "-p", str(port), "--silent"]
+    return _start("s3rver", [*command, "--no-vhost-buckets"], port, env=None)
+
+
+def _start(name: str, command: list[str], port: int, *, env: dict[str, str] | None) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -74,24 +94,43 @@ def start_moto(port: int) -> subprocess.Popen[bytes]:
                 return process
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError("moto server exited at start") from None
+                raise RuntimeError(f"{name} exited at start") from None
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError("moto server did not start within 30 s")
+    raise RuntimeError(f"{name} did not start within 30 s")
 
 
-@pytest.fixture(scope="session")
-def s3_server() -> Iterator[S3Server]:
-    port = free_port()
-    process = start_moto(port)
+@contextlib.contextmanager
+def _serving(process: subprocess.Popen[bytes], port: int, **keys: str) -> Iterator[S3Server]:
     try:
-        yield S3Server(f"http://127.0.0.1:{port}")
+        yield S3Server(f"http://127.0.0.1:{port}", **keys)
     finally:
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    port = free_port()
+    with _serving(start_moto(port), port) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def s3rver_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    if not S3RVER.exists() or shutil.which("node") is None:
+        message = "s3rver is not installed (npm install --prefix .cache/s3rver s3rver@3; .ci/run does)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true: {message}")
+        pytest.skip(message)
+    port = free_port()
+    # s3rver knows one key pair, its own.
+    keys = {"access_key": "S3RVER", "secret_key": "S3RVER"}
+    with _serving(start_s3rver(port, tmp_path_factory.mktemp("s3rver")), port, **keys) as server:
+        yield server
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from dbops.errors import StorageError, StorageNotFoundError
 from dbops.storage import FsspecBackend, LocalBackend, MemoryBackend, ObstoreBackend, StorageBackend, storages
 from tests.storage.conftest import S3Server
 
-KINDS = ["local", "memory", "s3", "obstore-file", "fsspec-local"]
+KINDS = ["local", "memory", "s3", "s3rver", "obstore-file", "fsspec-local"]
 
 
 @pytest.fixture(params=KINDS)
@@ -26,8 +26,8 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StorageB
         yield LocalBackend("b", tmp_path / "root", secret="s")
     elif kind == "memory":
         yield MemoryBackend("b")
-    elif kind == "s3":
-        server: S3Server = request.getfixturevalue("s3_server")
+    elif kind in ("s3", "s3rver"):
+        server: S3Server = request.getfixturevalue("s3_server" if kind == "s3" else "s3rver_server")
         yield server.backend("b", server.create_bucket())
     elif kind == "obstore-file":
         (tmp_path / "ob").mkdir()

@@ -12,13 +12,12 @@ from sqlalchemy.pool import NullPool
 
 from dbops.config import SQLAlchemySyncConfig
 from dbops.errors import ConfigError, StorageError
-from dbops.progress import RecordingReporter
 from dbops.storage import FileObject, LocalBackend, MemoryBackend, ObjectInfo, ObstoreBackend, StoredObject, storages
 from dbops.storage.check import check_files
 from dbops.storage.prune import delete_orphans, find_orphans
-from dbops.storage.scan import parse_duration
 from dbops.storage.sync import sync_files
 from tests.databases import TestDatabase
+from tests.reporter import RecordingReporter
 
 
 def composite(db: TestDatabase, rows: int) -> tuple[SQLAlchemySyncConfig, Table, MemoryBackend, MemoryBackend]:
@@ -102,20 +101,6 @@ def test_prune_grace_period(sqlite_db: TestDatabase) -> None:
     assert [info.path for info in later.orphans] == ["orphan.txt"] and later.referenced == 2 and later.stored == 3
     delete_orphans(later)
     assert not source.exists("orphan.txt") and len(list(source.list())) == 2
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("90s", 90), ("15m", 900), ("2h", 7200), ("7d", 604800), ("1w", 604800), ("1h30m", 5400), ("0", 0)],
-)
-def test_parse_duration(text: str, seconds: int) -> None:
-    assert parse_duration(text) == timedelta(seconds=seconds)
-
-
-@pytest.mark.parametrize("text", ["", "soon", "5", "1h30", "-1h", "1y"])
-def test_parse_duration_rejects(text: str) -> None:
-    with pytest.raises(StorageError, match="bad duration"):
-        parse_duration(text)
 
 
 def shared_file_rows(db: TestDatabase, source: MemoryBackend) -> tuple[SQLAlchemySyncConfig, Table, FileObject]:
@@ -224,7 +209,7 @@ class GeneratedBackend(MemoryBackend):
         return ObjectInfo(path=path, size=self.CHUNK * self.chunks)
 
 
-@pytest.mark.parametrize("target_kind", ["local", "s3"])
+@pytest.mark.parametrize("target_kind", ["local", "s3", "s3rver"])
 def test_sync_streams_a_large_file(
     sqlite_db: TestDatabase, tmp_path: Path, target_kind: str, request: pytest.FixtureRequest
 ) -> None:
@@ -236,7 +221,7 @@ def test_sync_streams_a_large_file(
     if target_kind == "local":
         target = storages.register_backend(LocalBackend("big-target", tmp_path / "target"))
     else:
-        server = request.getfixturevalue("s3_server")  # a multipart upload
+        server = request.getfixturevalue("s3_server" if target_kind == "s3" else "s3rver_server")  # multipart
         target = storages.register_backend(server.backend("big-target", server.create_bucket()))
     digest = hashlib.sha256()
     for chunk in source.iter_chunks("big.bin"):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dbops.errors import MigrationError
+from dbops.errors import MigrationError, first_line
 
 if TYPE_CHECKING:
     from alembic.script import Script, ScriptDirectory
@@ -183,5 +183,5 @@ def render_offline(
 
 
 def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
+    text = first_line(str(error))
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__

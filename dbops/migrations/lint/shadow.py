@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dbops.errors import MigrationError, redact
+from dbops.errors import MigrationError, first_line, redact
 from dbops.migrations.lint.render import Chunk
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ def shadow_database(config: AnyConfig, dialect: str, shadow_url: str | None) -> 
     except Exception as error:
         raise MigrationError(
             f"cannot create a shadow database on the server of {config.describe()} to run revisions that read "
-            f"the database ({_first_line(error)}): pass --shadow-url with an empty database"
+            f"the database ({redact(first_line(error))}): pass --shadow-url with an empty database"
         ) from error
     shadow = _with_database(config, name)
     try:
@@ -134,12 +134,6 @@ def _dispose(config: AnyConfig) -> None:
     engine = config.engine_instance
     if engine is not None and not config.is_async:
         engine.dispose()
-
-
-def _first_line(error: BaseException) -> str:
-    orig = getattr(error, "orig", None)
-    text = str(orig if orig is not None else error).strip()
-    return redact(text.splitlines()[0] if text else type(error).__name__)
 
 
 _PYFORMAT = re.compile(r"%\((\w+)\)s|%s")
@@ -191,7 +185,7 @@ def run_on_shadow(
             try:
                 commands.upgrade(shadow, revision.revision)
             except Exception as error:
-                detail = str(error) if isinstance(error, MigrationError) else _first_line(error)
+                detail = str(error) if isinstance(error, MigrationError) else redact(first_line(error))
                 raise MigrationError(
                     f"revision {revision.revision} failed on the shadow database {shadow.url}: {detail}"
                 ) from error

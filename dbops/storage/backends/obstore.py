@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 
-from dbops.errors import StorageError, StorageNotFoundError
+from dbops.errors import StorageError, StorageNotFoundError, first_line
 from dbops.storage.backends.base import (
     CHECKSUM_METADATA_KEY,
     CHUNK_SIZE,
@@ -61,7 +61,7 @@ class ObstoreBackend(StorageBackend):
             try:
                 self.store: Any = from_url(fs, **options)
             except Exception as exc:
-                raise StorageError(f"backend {key!r}: cannot open {fs}: {_first_line(exc)}") from exc
+                raise StorageError(f"backend {key!r}: cannot open {fs}: {first_line(exc)}") from exc
             self.url = fs
         else:
             self.store = fs
@@ -81,7 +81,7 @@ class ObstoreBackend(StorageBackend):
             return StorageError(f"backend {self.key!r}: cannot write {path!r}: the bucket or container was not found")
         if isinstance(exc, FileNotFoundError):
             return StorageNotFoundError(f"backend {self.key!r}: file {path!r} not found")
-        return StorageError(f"backend {self.key!r}: cannot {action} {path!r}: {_first_line(exc)}")
+        return StorageError(f"backend {self.key!r}: cannot {action} {path!r}: {first_line(exc)}")
 
     def put(
         self,
@@ -286,8 +286,3 @@ def _take(chunks: Iterator[bytes], limit: int) -> tuple[list[bytes], bool]:
         if size > limit:
             return buffered, False
     return buffered, True
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

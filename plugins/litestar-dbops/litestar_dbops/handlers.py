@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
-from dbops.errors import ConfigError
+from dbops.errors import ConfigError, first_line
 
 if TYPE_CHECKING:
     from litestar.types import Message, Scope
@@ -149,7 +149,7 @@ class SessionHandler:
             scope.get("path", ""),
             status,
             message.get("status"),
-            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__,
+            first_line(str(error)) or type(error).__name__,
             exc_info=error,
         )
         body = orjson.dumps({"status_code": status, "detail": detail})

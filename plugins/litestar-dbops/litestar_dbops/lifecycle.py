@@ -14,7 +14,7 @@ import os
 from typing import TYPE_CHECKING
 
 from dbops.connect import translate_connect_errors
-from dbops.errors import DbopsError, StartupError
+from dbops.errors import DbopsError, StartupError, first_line
 
 if TYPE_CHECKING:
     from litestar.datastructures import State
@@ -75,5 +75,5 @@ async def create_all(config: AnyLitestarConfig) -> None:
     except DbopsError:
         raise
     except (SQLAlchemyError, OSError) as error:
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        detail = first_line(str(error)) or type(error).__name__
         raise StartupError(f"create_all failed on {config.describe()}: {detail}") from error

@@ -91,7 +91,7 @@ class SQLAlchemySessionBackendBase(ServerSideSessionBackend, Generic[ConfigT]):
         self.alchemy_config: ConfigT = alchemy_config
         self.model = model
         self.renew_fraction = renew_fraction
-        self.table: Table = cast("Table", model.__table__)
+        self.table: Table = model.__table__
         self.dialect = dialect_name(alchemy_config)
         # ``ServerSideSessionConfig.middleware`` builds ``self._backend_class(config=self)``; shadowing the class
         # attribute on this config instance makes it hand out this backend instead of an in-memory store one.

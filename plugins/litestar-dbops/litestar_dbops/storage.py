@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from litestar import Request, Router, get, put
 from litestar.exceptions import ClientException, NotAuthorizedException, NotFoundException
+from litestar.params import FromPath
 from litestar.response import Stream
 
 from dbops.errors import StorageError, StorageNotFoundError
@@ -69,7 +70,7 @@ def create_storage_router(
     allowed = frozenset(backends) if backends is not None else None
 
     @get("/{backend_key:str}/{file_path:path}", include_in_schema=include_in_schema, sync_to_thread=False)
-    def download(request: Request[Any, Any, Any], backend_key: str, file_path: str) -> Stream:
+    def download(request: Request[Any, Any, Any], backend_key: FromPath[str], file_path: FromPath[str]) -> Stream:
         backend = _local_backend(backend_key, allowed)
         relative = _checked(backend, file_path, dict(request.query_params), for_upload=False)
         info = backend.stat(relative)
@@ -85,7 +86,9 @@ def create_storage_router(
         return Stream(chunks, media_type=media_type, headers={"Content-Length": str(info.size)})
 
     @put("/{backend_key:str}/{file_path:path}", include_in_schema=include_in_schema, status_code=200)
-    async def upload(request: Request[Any, Any, Any], backend_key: str, file_path: str) -> dict[str, Any]:
+    async def upload(
+        request: Request[Any, Any, Any], backend_key: FromPath[str], file_path: FromPath[str]
+    ) -> dict[str, Any]:
         backend = _local_backend(backend_key, allowed)
         relative = _checked(backend, file_path, dict(request.query_params), for_upload=True)
         # Spooled to a temporary file past 1 MB, so a large upload does not sit in memory.

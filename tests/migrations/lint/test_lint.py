@@ -14,11 +14,11 @@ import sqlalchemy as sa
 
 from dbops.errors import MigrationError
 from dbops.migrations.lint.engine import lint
-from dbops.progress import RecordingReporter
 from tests.cli_runner import invoke
 from tests.databases import TestDatabase
 from tests.migrations.conftest import table_names
 from tests.migrations.lint.helpers import BASE, OFFLINE_URLS, make_project, write_revision
+from tests.reporter import RecordingReporter
 
 # A data-dependent revision, as projects write them: what it does depends on what it reads.
 READS_DATABASE = """
