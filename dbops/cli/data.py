@@ -117,7 +117,8 @@ def load_data_command(
         ),
     ] = False,
     max_row_size: Annotated[
-        int, typer.Option("--max-row-size", help="Largest row (one line of a file) to read, in MB.", min=1)
+        int,
+        typer.Option("--max-row-size", help="Largest row (one line of a file) to read, in MB.", min=1, metavar="MB"),
     ] = 64,
 ) -> None:
     """Load a dump or fixture files in foreign-key order, in one transaction.
