@@ -217,9 +217,11 @@ def _dump_table(
     encoders: list[Callable[[Any], Any] | None] = []
     for column, codec in zip(columns, codecs, strict=True):
         if codec.kind == "json":
-            # Read as text: the driver would return None for SQL NULL and JSON null alike, and SQLite hands
-            # back numbers for JSON scalars (numeric affinity), which SQLAlchemy's JSON type can't parse.
-            selected.append(cast(column, Text).label(column.key))
+            # Read as text: the driver would return None for SQL NULL and JSON null alike. On SQLite, read as
+            # stored instead: a JSON column has numeric affinity, so a JSON number is kept as a REAL, and
+            # CAST(... AS TEXT) would print it with 15 digits (0.30000000000000004 → 0.3).
+            stored: Any = type_coerce(column, NullType()) if dialect == "sqlite" else cast(column, Text)
+            selected.append(stored.label(column.key))
             encoders.append(encode_json_text)
         elif dialect == "postgresql" and is_plain(column) and _text_is_canonical(column, codec.kind):
             # PostgreSQL's text form of these is exactly the codec's: skip building uuid.UUID / Decimal objects

@@ -149,3 +149,18 @@ def test_a_refused_row_names_file_row_and_column(
     assert f"{table}.json row {number}, column {column!r}:" in message and "\n" not in message, message
     assert snapshot(db, metadata) == before
     dispose(config)
+
+
+def test_json_numbers_keep_every_digit(db: TestDatabase, tmp_path: Path) -> None:
+    """SQLite keeps a JSON number as a REAL (numeric affinity); read as text it would lose digits."""
+    metadata = sa.MetaData()
+    sa.Table("docs", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("doc", sa.JSON))
+    values = [0.30000000000000004, 1.7976931348623151e308, 5e-324 if db.dialect != "mariadb" else 1e-300, 2**53 + 1]
+    create_and_fill(db, metadata, {"docs": [{"id": index, "doc": value} for index, value in enumerate(values, 1)]})
+    config = make_config(db, metadata)
+    dump_data(config, directory=tmp_path / "dump")
+    assert [row["doc"] for row in orjson.loads((tmp_path / "dump" / "docs.json").read_bytes())] == values
+    load_data(config, directory=tmp_path / "dump", mode="truncate")
+    dump_data(config, directory=tmp_path / "again")
+    assert (tmp_path / "dump" / "docs.json").read_bytes() == (tmp_path / "again" / "docs.json").read_bytes()
+    dispose(config)
