@@ -128,21 +128,37 @@ def manifest_without_time(directory: Path) -> dict[str, object]:
     return manifest
 
 
+def wait_for_staging(folder: Path, process: subprocess.Popen[bytes]) -> float:
+    """When ``process``'s staging directory appears beside ``folder / "dump"`` (the tables are being written)."""
+    deadline = time.monotonic() + 120
+    while not list(folder.glob(f".dump.dbops-{process.pid}-*")):
+        assert process.poll() is None and time.monotonic() < deadline, "the dump never started writing"
+        time.sleep(0.005)
+    return time.monotonic()
+
+
 def test_a_killed_dump_leaves_the_previous_dump_intact(sample: str, oracle: Oracle, copy: str, tmp_path: Path) -> None:
     """kill -9 at random points of a dump over an existing one: the existing one stays complete and loads."""
     settings(tmp_path, source=pg_url(sample), target=pg_url(copy))
     command = [sys.executable, "-m", "dbops", "-q", "dump-data", "--all-tables", "--dir", "dump"]
     command += ["-c", "sample_settings.py:source"]
     started = time.monotonic()
-    subprocess.run(command, cwd=tmp_path, check=True, capture_output=True, timeout=300)
-    duration = time.monotonic() - started
+    first = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    writing_from = wait_for_staging(tmp_path, first)
+    assert first.wait(timeout=300) == 0
+    finished = time.monotonic()
+    duration, writing = finished - started, finished - writing_from
     previous = full_dump(tmp_path)
     previous_manifest = manifest_without_time(tmp_path / "dump")
     chance = random.Random(13)
     killed_partial = 0
-    for _ in range(10):
+    for attempt in range(10):
         process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(chance.uniform(0.05, duration))
+        if attempt % 2:  # anywhere: while starting, connecting, writing, swapping
+            time.sleep(chance.uniform(0.05, duration))
+        else:  # while the tables are being written (a busy machine can stretch start-up over the whole run)
+            wait_for_staging(tmp_path, process)
+            time.sleep(chance.uniform(0, writing * 0.6))
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=60)
         assert full_dump(tmp_path) == previous
