@@ -2,7 +2,9 @@
 
 1. ``dbops --help`` vs ``alembic --help`` (target: ratio <= 0.5);
 2. a no-op ``dbops upgrade`` (already at head) vs ``alembic upgrade head`` on the same database, with the same
-   revisions (target: ratio <= 0.7).
+   revisions (target: ratio <= 0.7);
+3. ``dbops show-current-revision`` / ``heads`` / ``history`` vs ``alembic current`` / ``heads`` / ``history``
+   (target: ratio <= 0.7).
 
 Both tools run as their console scripts from this environment; each figure is the median of ``--repeat``
 runs. ``--url`` benchmarks another database (a sync URL, e.g. postgresql+psycopg://postgres@127.0.0.1/x).
@@ -100,6 +102,15 @@ def main() -> None:
                 timed([str(BIN / "alembic"), "upgrade", "head"], folder / "plain", args.repeat),
                 0.7,
             ),
+            *(
+                (
+                    ours,
+                    timed([str(BIN / "dbops"), "--config", "settings.py:db", ours], folder, args.repeat),
+                    timed([str(BIN / "alembic"), theirs], folder / "plain", args.repeat),
+                    0.7,
+                )
+                for ours, theirs in (("show-current-revision", "current"), ("heads", "heads"), ("history", "history"))
+            ),
         ]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -108,11 +119,11 @@ def main() -> None:
         f"database: {'sqlite (temporary file)' if not args.url else args.url.split('@')[-1]}; "
         f"{args.revisions} revisions; median of {args.repeat} runs"
     )
-    print(f"{'benchmark':<16}{'dbops s':>10}{'alembic s':>11}{'ratio':>8}{'target':>8}  ok")
+    print(f"{'benchmark':<24}{'dbops s':>10}{'alembic s':>11}{'ratio':>8}{'target':>8}  ok")
     for name, ours, theirs, target in rows:
         ratio = ours / theirs
         print(
-            f"{name:<16}{ours:>10.3f}{theirs:>11.3f}{ratio:>8.2f}{target:>8.2f}  {'yes' if ratio <= target else 'NO'}"
+            f"{name:<24}{ours:>10.3f}{theirs:>11.3f}{ratio:>8.2f}{target:>8.2f}  {'yes' if ratio <= target else 'NO'}"
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -25,6 +26,19 @@ if TYPE_CHECKING:
 __all__ = ["dialect_name", "run_sync", "sync_engine_for"]
 
 T = TypeVar("T")
+
+
+class _DropIgnoredPrimaryKeyName(logging.Filter):
+    """MariaDB ignores the name of a PRIMARY KEY constraint (every naming convention gives one) and says so in
+    a note on each CREATE TABLE; asyncmy logs every server note as a warning, so each command printed a line
+    per table. Nothing is wrong and nothing can be done about it: drop that note, keep the others."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("Name '") and message.endswith("ignored for PRIMARY key."))
+
+
+logging.getLogger("asyncmy").addFilter(_DropIgnoredPrimaryKeyName())
 
 
 def dialect_name(config: AnyConfig) -> str:

@@ -26,6 +26,7 @@ __all__ = [
     "LintFailedError",
     "LockTimeoutError",
     "MigrationError",
+    "MigrationInterruptedError",
     "MultipleResultsFoundError",
     "NotFoundError",
     "RepositoryError",
@@ -79,6 +80,12 @@ class MigrationError(DbopsError):
     """A migration command could not run: no migrations directory, unknown revision, failed migration."""
 
     exit_code = 2
+
+
+class MigrationInterruptedError(DbopsError):
+    """A migration run was interrupted (Ctrl-C); the message says what stayed and what was rolled back."""
+
+    exit_code = 130
 
 
 class LockTimeoutError(DbopsError):

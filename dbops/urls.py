@@ -73,6 +73,10 @@ def mask_url(url: str | URL | None) -> str:
     text = url if isinstance(url, str) or url is None else None
     if text is not None and "@" not in text:
         return str(text)  # no userinfo, so no password (SQLAlchemy's grammar ends a password with "@")
+    if text is not None and ":" not in text.partition("://")[2].rpartition("@")[0]:
+        # No ":" before the last "@": a user name without a password, nothing to hide, and no SQLAlchemy import
+        # (the fast paths, dbops.migrations.fast, describe the config of a passwordless postgres@host URL).
+        return text
     try:
         parsed = _make_url(url)
     except Exception:

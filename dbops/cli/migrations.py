@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
     from dbops.cli.state import CliState
-    from dbops.migrations.results import MigrationRunResult, RevisionInfo
+    from dbops.migrations.results import CheckResult, MigrationRunResult, RevisionInfo
     from dbops.progress import ProgressTask, Reporter
 
 app = typer.Typer()
@@ -279,7 +279,7 @@ def make_migrations_command(
     )
     _out(f"Wrote {result.path} (revision {result.revision})")
     for operation in result.operations:
-        _out(f"  {operation}")
+        _out(f"  {operation.kind}: {operation.detail}")
 
 
 @app.command("upgrade", cls=RevisionCommand)
@@ -625,7 +625,7 @@ def check_command(
 
     state = get_state(ctx)
     config = state.config()
-    result = commands.check(config)
+    result = commands.check(config, reporter=_LazyReporter(state))
     from dbops.migrations.invalid_indexes import invalid_indexes
 
     invalid = invalid_indexes(config)
@@ -652,16 +652,13 @@ def check_command(
             render_lint(unsafe, "text", quiet=True)
     findings = len(unsafe.findings) if unsafe is not None else 0
     if not result.ok or findings or invalid:
-        lint_part = f", {findings} unsafe operation(s) in them" if with_lint else ""
-        invalid_part = f", {len(invalid)} invalid index(es)" if invalid else ""
-        raise CheckFailedError(
-            f"{len(result.differences)} difference(s) between the models and the database, "
-            f"{len(result.unapplied)} unapplied revision(s){lint_part}{invalid_part} on {result.config}"
-        )
+        lint_part = f"; {findings} unsafe operation(s) in them" if with_lint else ""
+        invalid_part = f"; {len(invalid)} invalid index(es)" if invalid else ""
+        raise CheckFailedError(f"{result.summary()}{lint_part}{invalid_part}")
     _note(state, f"{result.config}: models, database and migrations agree.")
 
 
-def _render_check(result: Any) -> None:
+def _render_check(result: CheckResult) -> None:
     if result.unapplied:
         _out("Unapplied revisions:")
         for info in result.unapplied:
@@ -669,4 +666,4 @@ def _render_check(result: Any) -> None:
     if result.differences:
         _out("Differences between the models and the database:")
         for difference in result.differences:
-            _out(f"  {difference.detail}")
+            _out(f"  {difference.kind}: {difference.detail}")

@@ -55,13 +55,20 @@ def drop_all(
 
     reporter = reporter or NullReporter()
     dialect = dialect_name(config)
-    metadata = config.get_metadata()
+    from dbops.models import model_metadata
+
+    metadata = model_metadata(config)
     version_table = version_table_name(config)
 
     def work(connection: Connection) -> DropPlan:
         from sqlalchemy import MetaData
 
         plan = _plan(connection, metadata, version_table, dialect, include_unknown, config.describe())
+        if not metadata.tables and plan.unknown and not include_unknown:
+            from dbops.models import no_models_message
+
+            # Acting on "no models" would drop only the version table and call it done.
+            raise DataError(no_models_message(config, plan.unknown) + " (or pass --include-unknown)")
         if dry_run or plan.empty:
             return plan
         if confirm is not None and not confirm(plan):

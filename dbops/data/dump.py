@@ -105,7 +105,9 @@ def dump_data(
     staged.clean_leftovers()
     staged.check_target()
     dialect = dialect_name(config)
-    metadata = config.get_metadata()
+    from dbops.models import model_metadata
+
+    metadata = model_metadata(config)
     version_table = version_table_name(config)
 
     def work(connection: Connection) -> DumpResult:

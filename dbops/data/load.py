@@ -149,7 +149,9 @@ def load_data(
         sources = [source for source in sources if source.table in set(tables)]
     for source in sources:
         _verify(source, max_row_bytes)
-    metadata = config.get_metadata()
+    from dbops.models import model_metadata
+
+    metadata = model_metadata(config)
     result = LoadResult(mode=mode, from_manifest=inputs.manifest is not None)
 
     def work(connection: Connection) -> LoadResult:

@@ -6,7 +6,13 @@ nothing heavy until one is called.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+# Alembic logs each plugin it sets up at INFO when it is first imported, outside any command's log routing
+# (``commands._alembic_logs_to``); an app that configured the root logger (Litestar, behind ``--app``) then
+# printed seven "INFO alembic.runtime.plugins" lines before every command.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 __all__ = [
     "branches",

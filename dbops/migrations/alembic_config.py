@@ -65,7 +65,9 @@ class DbopsAlembicConfig(Config):
 
     @property
     def target_metadata(self) -> Any:
-        return self.dbops_config.get_metadata()
+        from dbops.models import model_metadata
+
+        return model_metadata(self.dbops_config, environment=False)
 
     def get_template_directory(self) -> str:
         return self.template_directory

@@ -13,15 +13,19 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from dbops.errors import DbopsError, MigrationError, first_line, redact
+from dbops.migrations.interrupt import StepTracker, interrupted_error
 from dbops.migrations.results import (
     CheckResult,
     CurrentResult,
+    Difference,
     InitResult,
     MigrationRunResult,
     RevisionInfo,
@@ -112,9 +116,51 @@ def _alembic_config(
     return DbopsAlembicConfig(config, output_buffer=output_buffer, stdout=io.StringIO(), attributes=attributes)
 
 
+# Alembic errors a user meets, each with the one thing to do about it.
+_HINTS: tuple[tuple[str, str], ...] = (
+    ("Target database is not up to date", "run `dbops upgrade` first"),
+    ("Ambiguous walk", "there are several heads: name one, or join them with `dbops merge-migrations`"),
+    ("Multiple head", "there are several heads: name one, or join them with `dbops merge-migrations`"),
+    (
+        "cannot proceed in --sql mode",
+        "SQLite batch operations reflect the table from a live database: run without --sql, or pass "
+        "copy_from=<Table> to batch_alter_table()",
+    ),
+    ("does not provide a MetaData", "set target_metadata in env.py to your models' MetaData"),
+)
+_RELATIVE = re.compile(r"Relative revision (?P<relative>[+-]?\d+) didn't produce (?P<count>\d+) migrations")
+
+
+def _hint(config: AnyConfig, text: str) -> str:
+    for fragment, hint in _HINTS:
+        if fragment in text:
+            return f" ({hint})"
+    match = _RELATIVE.search(text)
+    if match:
+        direction = "below" if match["relative"].startswith("-") else "above"
+        room = _relative_room(config, below=direction == "below")
+        only = f"there are only {room} revision(s) {direction}" if room is not None else f"not that many {direction}"
+        return f" ({only} the current one)"
+    return ""
+
+
+def _relative_room(config: AnyConfig, *, below: bool) -> int | None:
+    """How many revisions lie below (or above) the database's current revision."""
+    try:
+        script = _script_directory(config, _alembic_config(config))
+        current = _read_current(config)
+        if below:
+            return len([s for s in script.iterate_revisions(current or "base", "base") if s is not None])
+        ahead = script.iterate_revisions("heads", current or "base")
+        return len([s for s in ahead if s is not None and s.revision not in current])
+    except Exception:  # only a hint: never let it replace the error it explains
+        return None
+
+
 @contextlib.contextmanager
 def _translate_errors(config: AnyConfig, action: str) -> Iterator[None]:
-    """Alembic's CommandError and database errors become one-line MigrationErrors naming the config."""
+    """Alembic's errors and database errors become one-line MigrationErrors naming the config (with a hint)."""
+    from alembic.script.revision import RevisionError
     from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -125,10 +171,9 @@ def _translate_errors(config: AnyConfig, action: str) -> Iterator[None]:
             yield
     except DbopsError:
         raise
-    except CommandError as error:
-        raise MigrationError(f"{action} failed for {config.describe()}: {first_line(error)}") from error
-    except SQLAlchemyError as error:
-        raise MigrationError(f"{action} failed for {config.describe()}: {first_line(error)}") from error
+    except (CommandError, RevisionError, SQLAlchemyError) as error:
+        line = first_line(error)
+        raise MigrationError(f"{action} failed for {config.describe()}: {line}{_hint(config, line)}") from error
 
 
 @contextlib.contextmanager
@@ -227,7 +272,8 @@ def _read_current(config: AnyConfig) -> tuple[str, ...]:
         connection.rollback()
         return tuple(heads)
 
-    return run_sync(config, read)
+    with _alembic_logs_to(NullReporter()):  # "Context impl ..." is no news, wherever the root logger prints
+        return run_sync(config, read)
 
 
 # -- init / templates ---------------------------------------------------------------------------------------
@@ -351,7 +397,9 @@ def _run_environment(
     alembic_config = _alembic_config(config, output_buffer=buffer, attributes={} if sql else {"dbops_lock": lock})
     script = _script_directory(config, alembic_config)
 
-    def fn(rev: Any, context: Any) -> list[Any]:
+    tracker = StepTracker(lambda step: _step(step, command))
+
+    def fn(rev: Any, context: Any) -> Iterator[Any]:
         steps = plan(script, rev)
         result.steps = [_step(step, command) for step in steps]
         if steps and not rev and not sql and not purge:
@@ -359,7 +407,7 @@ def _run_environment(
             # only now that the target resolved, so a bad revision changes nothing, even where DDL can't be
             # rolled back (MariaDB/MySQL).
             context._ensure_version_table()
-        return steps
+        return tracker.track(tuple(rev), steps)
 
     if purge and not sql:
         with _translate_errors(config, command):
@@ -385,11 +433,33 @@ def _run_environment(
             purge=purge,
             dont_mutate=not sql,
         ),
+        _report_interrupt(config, tracker, dialect=dialect, command=command, sql=sql),
     ):
         script.run_env()
     if buffer is not None:
         result.sql = buffer.getvalue()
     return result
+
+
+@contextlib.contextmanager
+def _report_interrupt(
+    config: AnyConfig, tracker: StepTracker, *, dialect: str, command: str, sql: bool
+) -> Iterator[None]:
+    """Ctrl-C (or an async run's cancellation) becomes one line saying what stayed and what was rolled back."""
+    import asyncio
+
+    try:
+        yield
+    except (KeyboardInterrupt, asyncio.CancelledError) as error:
+        if sql:
+            raise
+        from dbops.migrations.fast import current_revisions
+
+        try:
+            after = current_revisions(config) or frozenset()  # None: no version table (any more)
+        except BaseException:  # a second Ctrl-C, or the server went away: say what is known
+            after = None
+        raise interrupted_error(tracker, after, dialect=dialect, command=command) from error
 
 
 def _sqlite_file_lock(
@@ -479,17 +549,24 @@ def upgrade(
 
 
 def _already_at_heads(config: AnyConfig, *, single: bool) -> bool:
-    """The no-op fast path: the version table already holds exactly the script heads (no Alembic import)."""
-    from dbops.migrations.fast import current_revisions, current_revisions_direct, script_heads
+    """The no-op fast path: the version table already holds exactly the script heads (no Alembic import).
+
+    Read under the migration lock (taken for an instant, without waiting): while another dbops process is
+    migrating, the answer is the slow path's, which waits for that run to end.
+    """
+    from dbops.migrations.fast import LockBusy, current_revisions, current_revisions_direct, script_heads
 
     heads = script_heads(config)
     if heads is None or (single and len(heads) != 1):
         return False
-    direct = current_revisions_direct(config)
-    if direct is not None:
-        return direct == heads
-    # The bare driver could not say: ask through SQLAlchemy, which knows every driver and engine option.
-    return current_revisions(config) == heads
+    try:
+        direct = current_revisions_direct(config, under_lock=True)
+        if direct is not None:
+            return direct == heads
+        # The bare driver could not say: ask through SQLAlchemy, which knows every driver and engine option.
+        return current_revisions(config, under_lock=True) == heads
+    except LockBusy:
+        return False
 
 
 @outside_event_loop
@@ -612,8 +689,10 @@ def make_migrations(
     """
     from alembic import command
 
-    from dbops.migrations.check import describe_diff
+    from dbops.migrations import pg_enums
+    from dbops.migrations.diffs import differences_of
 
+    pg_enums.register()
     reporter = reporter or NullReporter()
     if empty:
         autogenerate = False
@@ -623,19 +702,25 @@ def make_migrations(
         )
     alembic_config = _alembic_config(config, attributes={"dbops_read_only": True})
     _script_directory(config, alembic_config)  # a clear error when there is no migrations directory
-    operations: list[str] = []
-    refused: list[bool] = []
+    operations: list[Difference] = []
 
     def directives_hook(context: Any, revision: Any, directives: list[Any]) -> None:
-        if not directives:
+        if not autogenerate:
             return
-        script = directives[0]
-        if autogenerate:
-            for ops in script.upgrade_ops_list:
-                operations.extend(describe_diff(diff).detail for diff in ops.as_diffs())
-            if all(ops.is_empty() for ops in script.upgrade_ops_list):
+        _refuse_without_models(config, context)
+        # Alembic calls env.py's own process_revision_directives after this one: wrap it, so what is recorded
+        # (and refused when empty) is the revision as that hook leaves it.
+        app_hook = context.opts.get("process_revision_directives")
+
+        def finish(context: Any, revision: Any, directives: list[Any]) -> None:
+            if app_hook is not None:
+                app_hook(context, revision, directives)
+            for script in directives:
+                operations.extend(differences_of(script.upgrade_ops_list))
+            if all(ops.is_empty() for script in directives for ops in script.upgrade_ops_list):
                 directives[:] = []
-                refused.append(True)
+
+        context.opts["process_revision_directives"] = finish
 
     with _translate_errors(config, "make-migrations"), _alembic_logs_to(_Silent(reporter)):
         written = command.revision(
@@ -650,7 +735,7 @@ def make_migrations(
             depends_on=depends_on,
             process_revision_directives=directives_hook,
         )
-    if refused or not written:
+    if not written:
         raise MigrationError(
             f"no differences between the models and the database of {config.describe()}: nothing to write "
             "(pass --empty to write an empty revision)"
@@ -659,6 +744,21 @@ def make_migrations(
     assert script is not None
     info = _info(script)
     return RevisionResult(info.revision, info.path, message, info.down_revisions, operations)
+
+
+def _refuse_without_models(config: AnyConfig, context: Any) -> None:
+    """A revision from zero model tables would drop every table: refuse it, saying why."""
+    from sqlalchemy import inspect
+
+    from dbops.migrations.compare import metadata_tables
+    from dbops.models import no_models_message
+
+    if metadata_tables(context.opts.get("target_metadata")) or context.connection is None:
+        return
+    version_table = context.opts.get("version_table") or "alembic_version"
+    present = sorted(name for name in inspect(context.connection).get_table_names() if name != version_table)
+    if present:
+        raise MigrationError(no_models_message(config, present) + " (make-migrations would drop them all)")
 
 
 class _Silent:
@@ -708,6 +808,12 @@ def merge(
 
 def history(config: AnyConfig, rev_range: str | None = None) -> list[RevisionInfo]:
     """Every revision (or those in ``rev_range`` ``a:b``), newest first."""
+    if rev_range is None:
+        from dbops.migrations.fast import linear_history
+
+        fast = linear_history(config)
+        if fast is not None:
+            return fast
     alembic_config = _alembic_config(config)
     script = _script_directory(config, alembic_config)
     base, head = "base", "heads"
@@ -722,6 +828,11 @@ def history(config: AnyConfig, rev_range: str | None = None) -> list[RevisionInf
 
 def heads(config: AnyConfig) -> list[RevisionInfo]:
     """The head revisions of the migrations directory."""
+    from dbops.migrations.fast import linear_history
+
+    fast = linear_history(config)
+    if fast is not None:
+        return fast[:1]
     alembic_config = _alembic_config(config)
     script = _script_directory(config, alembic_config)
     with _translate_errors(config, "heads"):
@@ -763,6 +874,11 @@ def edit(config: AnyConfig, revision: str) -> Path:
 @outside_event_loop
 def current(config: AnyConfig) -> CurrentResult:
     """The revisions the database is at (from its version table), and the script heads."""
+    fast = _fast_state(config)
+    if fast is not None:
+        history = fast[0]
+        known = [info for info in history if info.is_current]
+        return CurrentResult(config.describe(), known, [], [history[0].revision])
     alembic_config = _alembic_config(config)
     script = _script_directory(config, alembic_config)
     with _translate_errors(config, "current"):
@@ -795,26 +911,58 @@ def ensure_version(config: AnyConfig, *, sql: bool = False) -> str | None:
 
 
 @outside_event_loop
-def check(config: AnyConfig) -> CheckResult:
-    """Compare the models with the database and list unapplied revisions (``result.ok`` when neither)."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.runtime.migration import MigrationContext
+def check(config: AnyConfig, *, reporter: Reporter | None = None) -> CheckResult:
+    """Compare the models with the database and list unapplied revisions (``result.ok`` when neither).
 
-    from dbops.connect import run_sync
-    from dbops.migrations.check import describe_diff
+    The comparison is the app's own env.py run the way ``make-migrations`` runs it (its target metadata, its
+    ``include_object``, ``compare_type``, hooks), as Alembic's ``check`` does. A database that is not at head
+    is not compared (its unapplied revisions would all show as differences): ``result.compared`` is False.
+    Anything unexpected is a ``MigrationError`` (exit 2, "could not check"), never a "drift" answer.
+    """
+    reporter = reporter or NullReporter()
+    try:
+        return _check(config, reporter)
+    except DbopsError:
+        raise
+    except Exception as error:
+        raise MigrationError(
+            f"could not check {config.describe()}: {type(error).__name__}: {first_line(error)}"
+        ) from error
 
-    alembic_config = _alembic_config(config)
+
+def _fast_state(config: AnyConfig) -> tuple[list[RevisionInfo], frozenset[str]] | None:
+    """(linear history with ``is_current`` set, the version table's one revision or none), without Alembic.
+
+    ``None`` whenever Alembic must answer: branched history, an unreadable or missing version table, several
+    rows in it, or a revision that is not in the migrations directory (the full path reports that).
+    """
+    from dbops.migrations.fast import current_revisions_direct, linear_history
+
+    history = linear_history(config)
+    if history is None:
+        return None
+    revisions = current_revisions_direct(config)
+    if revisions is None or len(revisions) > 1 or not revisions <= {info.revision for info in history}:
+        return None
+    return [replace(info, is_current=info.revision in revisions) for info in history], revisions
+
+
+def _check(config: AnyConfig, reporter: Reporter) -> CheckResult:
+    fast = _fast_state(config)
+    if fast is not None and not fast[0][0].is_current:
+        # Not at head: the answer is the unapplied revisions, read from the files (nothing to compare).
+        history, at = fast
+        current_index = next((i for i, info in enumerate(history) if info.is_current), len(history))
+        unapplied = [replace(info, is_current=False) for info in reversed(history[:current_index])]
+        return CheckResult(config.describe(), sorted(at), [history[0].revision], [], unapplied, compared=False)
+    from dbops.migrations.compare import compare_models
+    from dbops.models import no_models_message
+
+    alembic_config = _alembic_config(config, attributes={"dbops_read_only": True})
     script = _script_directory(config, alembic_config)
-
-    def compare(connection: Connection) -> tuple[tuple[str, ...], list[Any]]:
-        context = MigrationContext.configure(connection, opts=_version_options(config))
-        revisions = tuple(context.get_current_heads())
-        diffs = compare_metadata(context, config.get_metadata())
-        connection.rollback()
-        return revisions, diffs
-
-    with _translate_errors(config, "check"):
-        revisions, diffs = run_sync(config, compare)
+    with _translate_errors(config, "check"), _alembic_logs_to(_Silent(reporter)):
+        comparison = compare_models(alembic_config, script)
+        revisions = comparison.current
         for revision in revisions:
             if _safe_get(script, revision) is None:
                 raise MigrationError(
@@ -827,12 +975,13 @@ def check(config: AnyConfig) -> CheckResult:
             for s in script.iterate_revisions("heads", revisions or "base")
             if s is not None and s.revision not in revisions
         ]
-        if not revisions:
-            unapplied = [_info(s) for s in script.walk_revisions()]
+    if comparison.up_to_date and comparison.model_tables == 0 and comparison.database_tables:
+        reporter.warn(no_models_message(config, comparison.database_tables))
     return CheckResult(
         config=config.describe(),
         current=list(revisions),
         heads=heads,
-        differences=[describe_diff(diff) for diff in diffs],
+        differences=comparison.differences,
         unapplied=list(reversed(unapplied)),
+        compared=comparison.up_to_date,
     )

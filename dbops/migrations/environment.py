@@ -12,6 +12,7 @@ lock) and commits once at the end.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -23,11 +24,25 @@ if TYPE_CHECKING:
 __all__ = ["configure_options", "options_for", "run_migrations"]
 
 
+CHECK_CONSTRAINTS_PLUGIN = "alembic.ext.checkconstraint_byname"
+
+
+@functools.cache
+def _has_check_constraints_plugin() -> bool:
+    """Alembic 1.20 ships the plugin; older versions (dbops supports 1.13+) compare no CHECK constraints."""
+    import importlib.util
+
+    return importlib.util.find_spec(CHECK_CONSTRAINTS_PLUGIN) is not None
+
+
 def options_for(db_config: AnyConfig) -> dict[str, Any]:
     """The Alembic context options a dbops config implies (metadata, version table, autogenerate settings)."""
+    from dbops.models import model_metadata
+
     settings = db_config.alembic_config
     options: dict[str, Any] = {
-        "target_metadata": db_config.get_metadata(),
+        # environment=False: this *is* the environment (reading env.py's target_metadata would recurse).
+        "target_metadata": model_metadata(db_config, environment=False),
         "version_table": settings.version_table_name,
         "version_table_schema": settings.version_table_schema,
         "version_table_pk": settings.version_table_pk,
@@ -36,6 +51,9 @@ def options_for(db_config: AnyConfig) -> dict[str, Any]:
         "render_as_batch": settings.render_as_batch,
         "user_module_prefix": settings.user_module_prefix,
     }
+    if _has_check_constraints_plugin():
+        # Alembic compares CHECK constraints (by name; the naming convention names them) only when asked.
+        options["autogenerate_plugins"] = ["alembic.autogenerate.*", CHECK_CONSTRAINTS_PLUGIN]
     if settings.include_object is not None:
         options["include_object"] = settings.include_object
     if settings.version_table_schema:

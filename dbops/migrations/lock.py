@@ -32,7 +32,16 @@ if TYPE_CHECKING:
     from dbops.config import AnyConfig
     from dbops.progress import Reporter
 
-__all__ = ["LockSettings", "file_lock", "lock_name", "server_lock", "sqlite_lock"]
+__all__ = [
+    "LockSettings",
+    "file_lock",
+    "lock_key",
+    "lock_name",
+    "server_lock",
+    "server_lock_sql",
+    "sqlite_lock",
+    "sqlite_lock_busy",
+]
 
 POLL_SECONDS = 0.1
 
@@ -59,16 +68,54 @@ _SERVER_LOCKS: dict[str, _ServerLockSql] = {
 }
 
 
-def lock_name(config: AnyConfig) -> str:
-    """``dbops-migrations:<database>:<schema>.<version table>`` for this config."""
-    from sqlalchemy.engine import make_url
+def lock_name(config: AnyConfig, database: str | None = None) -> str:
+    """``dbops-migrations:<database>:<schema>.<version table>`` for this config.
 
+    ``database`` is the URL's database name when the caller parsed it already (the fast path, which does not
+    import SQLAlchemy).
+    """
+    if database is None:
+        from sqlalchemy.engine import make_url
+
+        database = make_url(str(config.connection_string)).database or ""
     settings = config.alembic_config
-    database = make_url(str(config.connection_string)).database or ""
     return f"dbops-migrations:{database}:{settings.version_table_schema or ''}.{settings.version_table_name}"
 
 
-def _lock_key(dialect: str, name: str) -> Any:
+def server_lock_sql(dialect: str) -> tuple[str, str] | None:
+    """The (try-acquire, release) statements of a server's migration lock, ``:key`` bound; None for SQLite."""
+    statements = _SERVER_LOCKS.get(dialect)
+    return (statements.try_acquire, statements.release) if statements is not None else None
+
+
+def sqlite_lock_busy(database: Path) -> bool:
+    """Whether a migration (or any writer) holds the SQLite database or its ``.dbops-lock`` file right now.
+
+    Checked without waiting: ``BEGIN IMMEDIATE`` with no busy timeout, and a non-blocking ``flock``.
+    """
+    import sqlite3
+
+    flag = Path(f"{database.resolve()}.dbops-lock")
+    if flag.exists():
+        import fcntl
+
+        with flag.open("a") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    connection = sqlite3.connect(f"{database.resolve().as_uri()}?mode=rw", uri=True, timeout=0, isolation_level=None)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        connection.close()  # closing rolls the empty transaction back
+    return False
+
+
+def lock_key(dialect: str, name: str) -> Any:
     digest = hashlib.sha256(name.encode()).digest()
     if dialect == "postgresql":
         return int.from_bytes(digest[:8], "big", signed=True)
@@ -94,7 +141,7 @@ def server_lock(config: AnyConfig, dialect: str, settings: LockSettings, reporte
     from dbops.connect import run_sync
 
     statements = _SERVER_LOCKS[dialect]
-    key = _lock_key(dialect, lock_name(config))
+    key = lock_key(dialect, lock_name(config))
     acquired = threading.Event()
     release = threading.Event()
     errors: list[BaseException] = []

@@ -99,7 +99,8 @@ class RevisionResult:
     path: str
     message: str
     down_revisions: tuple[str, ...]
-    operations: list[str] = field(default_factory=list)
+    operations: list[Difference] = field(default_factory=list)
+    """What the revision's upgrade does, one ``Difference`` per autogenerate operation (``str()`` reads it)."""
 
 
 @dataclass
@@ -138,10 +139,21 @@ class CheckResult:
     heads: list[str]
     differences: list[Difference]
     unapplied: list[RevisionInfo]
+    compared: bool = True
+    """False when the database is not at head: the models were not compared (as Alembic refuses to)."""
 
     @property
     def ok(self) -> bool:
         return not self.differences and not self.unapplied
+
+    def summary(self) -> str:
+        """The one line ``check`` fails with, in Alembic's words where it has them."""
+        if self.unapplied:
+            return (
+                f"the database of {self.config} is not up to date: {len(self.unapplied)} unapplied revision(s) "
+                "(run `dbops upgrade` first; the models were not compared)"
+            )
+        return f"{len(self.differences)} difference(s) between the models and the database of {self.config}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -149,6 +161,7 @@ class CheckResult:
             "config": self.config,
             "current": self.current,
             "heads": self.heads,
+            "compared": self.compared,
             "differences": [asdict(d) for d in self.differences],
             "unapplied": [r.to_dict() for r in self.unapplied],
         }

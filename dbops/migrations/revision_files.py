@@ -28,6 +28,8 @@ class RevisionFile:
     depends_on: tuple[str, ...] = ()
     branch_labels: tuple[str, ...] = ()
     message: str = ""
+    docstring: str = ""
+    """The whole module docstring, stripped (Alembic's ``Script.longdoc``)."""
     error: str | None = None
     """Why the file could not be read (syntax error, non-literal revision, ...)."""
 
@@ -86,6 +88,7 @@ def parse_revision(path: str, source: bytes) -> RevisionFile:
         depends_on=fields["depends_on"] or (),
         branch_labels=fields["branch_labels"] or (),
         message=_message(tree),
+        docstring=(ast.get_docstring(tree, clean=False) or "").strip(),
     )
 
 

@@ -100,9 +100,10 @@ class TableStats:
 def model_session_tables(config: AnyConfig) -> list[SessionTable]:
     """The session tables a config's models define: ``SessionModelMixin`` subclasses, and any table of its
     metadata shaped like one (``session_id``, ``data``, ``expires_at``)."""
+    from dbops.models import model_metadata
     from dbops.sessions.model import SessionModelMixin
 
-    metadata = config.get_metadata()
+    metadata = model_metadata(config)
     tables: dict[str, SessionTable] = {}
 
     def add(table: Table) -> None:

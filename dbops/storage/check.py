@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from dbops.connect import run_sync
 from dbops.errors import StorageError
+from dbops.models import model_metadata
 from dbops.progress import NullReporter, Reporter
 from dbops.storage.file_object import FileObject
 from dbops.storage.registry import storages
@@ -118,7 +119,7 @@ def check_files(
 ) -> CheckResult:
     """Check every file referenced by the StoredObject columns of the config's models."""
     reporter = reporter or NullReporter()
-    columns = stored_columns(config.get_metadata(), models)
+    columns = stored_columns(model_metadata(config), models)
     result = CheckResult(columns=[column.label for column in columns])
     if not columns:
         reporter.warn("no StoredObject columns in the config's metadata: nothing to check")

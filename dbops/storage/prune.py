@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from dbops.connect import run_sync
 from dbops.errors import StorageError
+from dbops.models import model_metadata
 from dbops.progress import NullReporter, Reporter
 from dbops.storage.backends.base import ObjectInfo
 from dbops.storage.registry import storages
@@ -66,7 +67,7 @@ def find_orphans(
     """List files in ``backend`` that no row references and that are older than ``older_than``."""
     reporter = reporter or NullReporter()
     store = storages.get_backend(backend)
-    columns = stored_columns(config.get_metadata())
+    columns = stored_columns(model_metadata(config))
     if not columns:
         raise StorageError(
             "no StoredObject columns in the config's metadata: refusing to treat every stored file as an orphan"

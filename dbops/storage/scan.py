@@ -85,22 +85,14 @@ def _resolve_model(reference: str, metadata: MetaData) -> Table:
     for table in metadata.tables.values():
         if table.name == reference:
             return table
-    for mapper in _mappers_for(metadata):
+    from dbops.models import mappers_of
+
+    for mapper in mappers_of(metadata):
         if mapper.class_.__name__ == reference:
             mapped: Table = mapper.local_table
             return mapped
     known = ", ".join(sorted(metadata.tables)) or "none"
     raise ConfigError(f"--model {reference}: no such model or table in the config's metadata (tables: {known})")
-
-
-def _mappers_for(metadata: MetaData) -> list[Any]:
-    from sqlalchemy.orm import mapperlib
-
-    mappers: list[Any] = []
-    for registry in list(mapperlib._mapper_registries):
-        if registry.metadata is metadata:
-            mappers.extend(registry.mappers)
-    return mappers
 
 
 def count_rows(connection: Connection, column: StoredColumn) -> int:

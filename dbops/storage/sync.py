@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from dbops.connect import run_sync
 from dbops.errors import StorageError, first_line
+from dbops.models import model_metadata
 from dbops.progress import NullReporter, Reporter
 from dbops.storage.backends.base import CHECKSUM_METADATA_KEY, ObjectInfo, StorageBackend, md5_of_etag
 from dbops.storage.file_object import FileObject
@@ -179,7 +180,7 @@ def sync_files(
     target_backend = storages.get_backend(target)
     if jobs < 1:
         raise StorageError(f"--jobs must be at least 1, got {jobs}")
-    columns = stored_columns(config.get_metadata(), models)
+    columns = stored_columns(model_metadata(config), models)
     result = SyncResult(source=source, target=target, dry_run=dry_run)
     if not columns:
         reporter.warn("no StoredObject columns in the config's metadata: nothing to sync")

@@ -207,5 +207,5 @@ def test_check_with_a_missing_index_lists_it(sqlite_db: TestDatabase, tmp_path: 
     assert stamp.exit_code == 0, stamp.output
     result = invoke(["--config", "index_app.py:config", "check"], cwd=tmp_path)
     assert result.exit_code == 1, result.output
-    assert result.stdout == "Differences between the models and the database:\n  add index ix_t_n on t\n"
+    assert result.stdout == "Differences between the models and the database:\n  add_index: add index ix_t_n on t (n)\n"
     assert result.stderr.startswith("Error: 1 difference(s) between the models and the database")

@@ -143,7 +143,7 @@ def test_make_migrations_lists_operations(sqlite_db: TestDatabase, tmp_path: Pat
     dbops(folder, "init")
     code, out, err = dbops(folder, "make-migrations", "-m", "first")
     assert code == 0, err
-    assert out.splitlines()[1:] == ["  add table author"]
+    assert out.splitlines()[1:] == ["  add_table: add table author"]
     assert err == ""
 
 
@@ -167,15 +167,27 @@ def test_check_exit_1_readable_and_json(db: TestDatabase, migrated: Path) -> Non
     code, out, err = dbops(migrated, "check")
     assert code == 1
     assert "Unapplied revisions:" in out and "add author" in out
-    assert "add table author" in out
-    one_line_error(err, "1 unapplied revision")
+    assert "Differences" not in out  # not at head: not compared (the unapplied revision would be a difference)
+    one_line_error(err, "is not up to date: 1 unapplied revision(s) (run `dbops upgrade` first")
     code, out, err = dbops(migrated, "check", "--format", "json")
     assert code == 1
     data = json.loads(out)
-    assert data["ok"] is False
-    assert [d["detail"] for d in data["differences"]] == ["add table author"]
+    assert data["ok"] is False and data["compared"] is False and data["differences"] == []
     assert [r["message"] for r in data["unapplied"]] == ["add author"]
     assert "Traceback" not in err
+
+    assert dbops(migrated, "upgrade")[0] == 0
+    # A new module (this process has imported settings.py already) with one more model.
+    book = 'sa.Table("book", metadata, sa.Column("id", sa.Integer, primary_key=True))\n'
+    (migrated / "settings_book.py").write_text((migrated / "settings.py").read_text() + book)
+    result = invoke(["--config", "settings_book.py:db", "check"], cwd=migrated)
+    code, out, err = result.exit_code, result.stdout, result.stderr
+    assert code == 1
+    assert out.splitlines() == ["Differences between the models and the database:", "  add_table: add table book"]
+    one_line_error(err, "1 difference(s) between the models and the database of default")
+    data = json.loads(invoke(["--config", "settings_book.py:db", "check", "--format", "json"], cwd=migrated).stdout)
+    assert data["compared"] is True and data["unapplied"] == []
+    assert data["differences"] == [{"kind": "add_table", "table": "book", "name": "book", "detail": "add table book"}]
 
 
 def test_sql_mode_prints_sql_and_changes_nothing(db: TestDatabase, migrated: Path) -> None:

@@ -23,7 +23,7 @@ def test_full_cycle(db: TestDatabase, config_factory: ConfigFactory, metadata: s
 
     add_author(metadata)
     first = commands.make_migrations(config, "add author")
-    assert first.operations == ["add table author"]
+    assert [str(op) for op in first.operations] == ["add table author"]
     assert Path(first.path).is_file()
 
     reporter = RecordingReporter()

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from dbops.errors import LockTimeoutError
 from dbops.migrations import commands
-from dbops.migrations.lock import _lock_key, lock_name
+from dbops.migrations.lock import lock_key, lock_name
 from tests.cli_runner import invoke
 from tests.databases import TestDatabase
 from tests.migrations.conftest import ConfigFactory, table_names, versions, write_revision
@@ -133,7 +133,7 @@ def lock_held_elsewhere(db: TestDatabase, config: object) -> Iterator[None]:
         return
     engine = sa.create_engine(db.sync_url)
     name = lock_name(config)  # type: ignore[arg-type]
-    key = _lock_key(db.dialect, name)
+    key = lock_key(db.dialect, name)
     sql = ("SELECT pg_advisory_lock(:key)", "SELECT pg_advisory_unlock(:key)")
     if db.dialect != "postgresql":
         sql = ("SELECT GET_LOCK(:key, 5)", "SELECT RELEASE_LOCK(:key)")
@@ -242,3 +242,97 @@ def test_sqlite_with_a_foreign_env_py_locks_a_file(sqlite_db: TestDatabase, tmp_
     outputs = [process.communicate(timeout=120) for process in processes]
     assert [process.returncode for process in processes] == [0, 0], outputs
     assert runs(sqlite_db) == ["r1", "r2", "r3"]
+
+
+HELD_DOWNGRADE = '''"""r3"""
+import pathlib
+import time
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "r3"
+down_revision = "r2"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.execute("INSERT INTO runs (rev) VALUES ('r3')")
+
+
+def downgrade():
+    op.execute("DELETE FROM runs WHERE rev = 'r3'")
+    pathlib.Path({marker!r}).touch()
+    go = pathlib.Path({go!r})
+    for _ in range(1200):  # until the test has started the upgrade (at most a minute)
+        if go.exists():
+            break
+        time.sleep(0.05)
+'''
+
+
+def test_no_op_upgrade_waits_for_a_running_downgrade(db: TestDatabase, tmp_path: Path) -> None:
+    """The fast path must not say "Already at head" while a downgrade holds the lock (issue 14, point 6)."""
+    write_project(tmp_path, db, is_async=False, slow=False)
+    marker, go = tmp_path / "in-downgrade", tmp_path / "go"
+    (tmp_path / "migrations" / "versions" / "r3.py").write_text(HELD_DOWNGRADE.format(marker=str(marker), go=str(go)))
+    env = {key: value for key, value in os.environ.items() if key != "DBOPS_TRACEBACK"}
+
+    def start(*argv: str) -> subprocess.Popen[str]:
+        command = [sys.executable, "-m", "dbops", "--config", "settings.py:db", *argv]
+        return subprocess.Popen(
+            command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+    first = start("upgrade")
+    assert first.wait(timeout=120) == 0, first.communicate()
+    assert versions(db) == {"r3"}
+
+    downgrade = start("downgrade", "-2", "--yes")
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert downgrade.poll() is None, downgrade.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    upgrade = start("upgrade")
+    time.sleep(2.0)
+    # The overlap really happened: both ran at once, and the upgrade had not answered while the downgrade held
+    # the lock (before the fix it printed "Already at head." here and exited 0).
+    assert downgrade.poll() is None and upgrade.poll() is None, upgrade.communicate()
+    go.touch()
+    _, down_err = downgrade.communicate(timeout=120)
+    _, up_err = upgrade.communicate(timeout=120)
+    assert downgrade.returncode == 0, down_err
+    assert upgrade.returncode == 0, up_err
+    assert "Already at head" not in up_err
+    assert "Running upgrade r1 -> r2" in up_err and "Running upgrade r2 -> r3" in up_err
+    assert versions(db) == {"r3"} and runs(db) == ["r1", "r2", "r2", "r3"]  # r2's downgrade keeps its row
+    # With nobody migrating, the fast path answers at once again.
+    again = start("upgrade")
+    _, again_err = again.communicate(timeout=120)
+    assert again.returncode == 0 and again_err.strip() == "Already at head."
+
+
+def test_fast_readers_see_a_held_lock(db: TestDatabase, config_factory: ConfigFactory, tmp_path: Path) -> None:
+    """Both fast readers (bare driver, SQLAlchemy) take the lock for an instant; a held lock is LockBusy."""
+    from dbops.migrations.fast import LockBusy, current_revisions, current_revisions_direct
+
+    config = config_factory()
+    commands.init(config)
+    write_revision(tmp_path / "migrations", "a1", None, "pass")
+    commands.upgrade(config)
+    plain = config_factory()
+    plain.connection_string = db.sync_url  # the bare drivers are the sync ones
+    assert current_revisions_direct(plain, under_lock=True) == frozenset({"a1"})
+    assert current_revisions(config, under_lock=True) == (frozenset({"a1"}) if db.dialect != "sqlite" else None)
+    with lock_held_elsewhere(db, config):
+        with pytest.raises(LockBusy):
+            current_revisions_direct(plain, under_lock=True)
+        if db.dialect != "sqlite":
+            with pytest.raises(LockBusy):
+                current_revisions(config, under_lock=True)
+        assert current_revisions_direct(plain) == frozenset({"a1"})  # without under_lock: a plain read
+        with pytest.raises(LockTimeoutError):  # the no-op upgrade took the slow path, which waits for the lock
+            commands.upgrade(config, lock_timeout=0.3)
+    assert current_revisions_direct(plain, under_lock=True) == frozenset({"a1"})  # released again
