@@ -101,6 +101,7 @@ class EncryptedText(EncryptedString):
     """Like ``EncryptedString``, for long values (a ``TEXT`` column)."""
 
     impl = Text
+    cache_ok = True
 
     def __init__(self, key: KeyType, **kwargs: Any) -> None:
         TypeDecorator.__init__(self, **kwargs)
