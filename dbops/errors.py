@@ -6,6 +6,8 @@ Engines raise these with a one-line message that says what went wrong and where.
 
 from __future__ import annotations
 
+import re
+
 from dbops.urls import redact
 
 __all__ = [
@@ -111,9 +113,19 @@ class LintFailedError(DbopsError):
 
 
 class DataError(DbopsError):
-    """Bad input data for ``load-data`` / ``dump-data`` (malformed file, unknown column, checksum mismatch)."""
+    """Bad input data for ``load-data`` / ``dump-data`` (malformed file, unknown column, checksum mismatch).
+
+    The message quotes what the input holds (file and table names, values); control characters in it are
+    escaped, so it stays one line whatever the names hold.
+    """
 
     exit_code = 2
+
+    def __init__(self, message: str = "", *, detail: str | None = None) -> None:
+        super().__init__(_CONTROL.sub(lambda match: repr(match.group())[1:-1], message or detail or ""))
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class StorageError(DbopsError):

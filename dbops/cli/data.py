@@ -56,8 +56,9 @@ def dump_data_command(
 ) -> None:
     """Dump tables to one file each plus manifest.json, streaming, from one consistent snapshot.
 
-    Rows are ordered by primary key and encoded losslessly; files are written atomically and the manifest
-    (table order, row counts, sha256, column types, alembic revision) last.
+    Rows are ordered by primary key and encoded losslessly, with the manifest (table order, row counts,
+    sha256, column types, sequence state, alembic revision). The dump is written beside --dir and replaces it
+    only when complete: a failed or killed dump leaves the previous one as it was.
 
     Example: dbops dump-data --dir backup/2024-06-01 --gzip
     """
@@ -102,11 +103,28 @@ def load_data_command(
     batch_commit: Annotated[
         bool, typer.Option("--batch-commit", help="Commit after every batch (faster for huge loads; NOT atomic).")
     ] = False,
+    disable_triggers: Annotated[
+        bool,
+        typer.Option(
+            "--disable-triggers",
+            help="PostgreSQL, superusers: fire no triggers (foreign keys are not checked either).",
+        ),
+    ] = False,
+    require_same_revision: Annotated[
+        bool,
+        typer.Option(
+            "--require-same-revision", help="Refuse a dump taken at another Alembic revision (default: warn)."
+        ),
+    ] = False,
+    max_row_size: Annotated[
+        int,
+        typer.Option("--max-row-size", help="Largest row (one line of a file) to read, in MB.", min=1, metavar="MB"),
+    ] = 64,
 ) -> None:
     """Load a dump or fixture files in foreign-key order, in one transaction.
 
-    A dump's checksums and row counts are verified before anything is written; any bad row rolls the whole
-    load back. Without --dir or files, loads ./fixtures.
+    A dump's checksums, row counts and Alembic revision are checked before anything is written; any bad row
+    rolls the whole load back. Without --dir or files, loads ./fixtures.
 
     Example: dbops load-data --dir backup/2024-06-01 --mode truncate
     """
@@ -123,6 +141,9 @@ def load_data_command(
         mode=mode.value,
         batch_size=batch_size,
         batch_commit=batch_commit,
+        disable_triggers=disable_triggers,
+        require_same_revision=require_same_revision,
+        max_row_bytes=max_row_size << 20,
         reporter=reporter,
     )
     _print_tables(result.tables)
@@ -174,10 +195,14 @@ def drop_all_command(
 
 
 def _print_tables(tables: Sequence[DumpedTable | LoadedTable]) -> None:
-    """One ``name<TAB>rows<TAB>file`` line per table on stdout."""
+    """One ``name<TAB>rows<TAB>file`` line per table on stdout (control characters in names escaped)."""
     for item in tables:
-        sys.stdout.write(f"{item.name}\t{item.rows}\t{item.file}\n")
+        sys.stdout.write(f"{_field(item.name)}\t{item.rows}\t{_field(str(item.file))}\n")
     sys.stdout.flush()
+
+
+def _field(text: str) -> str:
+    return "".join(repr(char)[1:-1] if not char.isprintable() else char for char in text)
 
 
 def _show_plan(plan: DropPlan) -> None:

@@ -25,6 +25,13 @@ NULL is ``null`` for every kind. Decoding accepts these forms and also what hand
 (numbers for decimals, ISO strings with ``Z`` for datetimes, numbers of seconds for intervals); a value of
 the wrong type raises ``ValueError`` with a short reason, which the loader turns into a ``DataError`` naming
 file, row and column.
+
+TypeDecorators: a column's kind is its stored type's (looking through the decorator), except that one whose
+Python values are ``uuid.UUID`` (dbops' ``GUID``, stored as ``BINARY(16)`` or ``CHAR(32)`` off PostgreSQL) is
+``uuid``. Values go through the decorator's own processing, so ``DateTimeUTC`` values are aware instants and
+naive timestamps are refused. dbops' ``EncryptedString``/``EncryptedText`` and ``StoredObject`` are dumped
+and loaded in their *stored* form instead (``stored_type``): the ciphertext (a dump never holds a secret in
+clear, and a model-less dump of the same table is identical) and the JSON metadata.
 """
 
 from __future__ import annotations
@@ -57,6 +64,8 @@ __all__ = [
     "encode_json_text",
     "encode_json_value",
     "is_plain",
+    "stored_column",
+    "stored_type",
     "type_kind",
 ]
 
@@ -104,7 +113,14 @@ def type_kind(type_: TypeEngine[Any]) -> str:
     while True:
         if isinstance(type_, sqltypes._AbstractInterval):
             return "interval"
+        domain_type = _domain_type(type_)
+        if domain_type is not None and seen < 10:  # a PostgreSQL domain holds values of its base type
+            type_ = domain_type
+            seen += 1
+            continue
         if isinstance(type_, types.TypeDecorator) and seen < 10:
+            if stored_type(type_) is None and _python_type(type_) is uuid.UUID:
+                return "uuid"  # GUID: UUIDs in Python, whatever the bytes or text it stores
             type_ = type_.impl_instance
             seen += 1
             continue
@@ -137,17 +153,90 @@ Not ``time``: orjson 3.x drops a leading zero of the microseconds (``00:00:00.10
 """
 
 
+def _domain_type(type_: TypeEngine[Any]) -> TypeEngine[Any] | None:
+    import sys
+
+    postgresql = sys.modules.get("sqlalchemy.dialects.postgresql")
+    domain = getattr(postgresql, "DOMAIN", None)
+    if domain is not None and isinstance(type_, domain):
+        data_type: TypeEngine[Any] = type_.data_type
+        return data_type
+    return None
+
+
+def _python_type(type_: TypeEngine[Any]) -> Any:
+    try:
+        return type_.python_type
+    except NotImplementedError:
+        return None
+
+
+def stored_type(type_: TypeEngine[Any]) -> TypeEngine[Any] | None:
+    """The stored type of a column type dumped and loaded in its stored form, else None.
+
+    dbops' encrypted strings (their ciphertext) and ``StoredObject`` (its JSON metadata). Looked up in
+    ``sys.modules``: a type whose module was never imported can't be on any column.
+    """
+    import sys
+
+    stored: list[type[Any]] = []
+    encrypted = sys.modules.get("dbops.types.encrypted")
+    if encrypted is not None:
+        stored.append(encrypted.EncryptedString)
+    storage = sys.modules.get("dbops.storage.data_type")
+    if storage is not None:
+        stored.append(storage.StoredObject)
+    if stored and isinstance(type_, tuple(stored)):
+        impl: TypeEngine[Any] = type_.impl_instance  # type: ignore[attr-defined]
+        return impl
+    return None
+
+
+def stored_column(column: Any) -> Any:
+    """``column`` to select in a dump: read as its stored type when it has one (no result processing)."""
+    from sqlalchemy import type_coerce
+
+    stored = stored_type(column.type)
+    return column if stored is None else type_coerce(column, stored).label(column.key)
+
+
 def is_plain(column: Column[Any]) -> bool:
-    """True unless the column's type is a TypeDecorator (whose Python values may be anything)."""
+    """True unless the column's type is a TypeDecorator (whose Python values may be anything).
+
+    A type dumped in its stored form (``stored_type``) counts as plain: its values are the stored type's.
+    """
     from sqlalchemy import types
 
-    return not isinstance(column.type, types.TypeDecorator)
+    return not isinstance(column.type, types.TypeDecorator) or stored_type(column.type) is not None
 
 
-def column_codec(column: Column[Any], *, dialect: str) -> ColumnCodec:
-    """The codec for ``column`` when loading into / dumping from ``dialect`` (``sqlite``, ``postgresql``...)."""
+def column_codec(
+    column: Column[Any],
+    *,
+    dialect: str,
+    source_kind: str | None = None,
+    source_dialect: str | None = None,
+    as_stored: bool = False,
+) -> ColumnCodec:
+    """The codec for ``column`` when loading into / dumping from ``dialect`` (``sqlite``, ``postgresql``...).
+
+    ``source_kind``/``source_dialect``: what a dump's manifest recorded for the column, when loading one.
+    Where the target column is looser than the dump's (a MariaDB ``TINYINT(1)`` for a boolean, a text column
+    for JSON), values are decoded by the recorded kind: ``true`` → 1, an array → its JSON text. ``NaN`` and
+    infinities go into a decimal column only from a PostgreSQL dump into PostgreSQL (where the column held
+    them); from fixtures, and on databases that can't store them, they are refused.
+
+    ``as_stored`` (``SQLITE_AS_STORED``): the column's values are kept as SQLite stores them.
+    """
     kind = type_kind(column.type)
+    if as_stored and kind in SQLITE_AS_STORED:
+        return ColumnCodec(str(column.key), kind, _encode_sqlite_value, _decode_sqlite_value)
     encode, decode = _codec_for(column.type, kind, dialect)
+    if kind == "decimal" and not (dialect == "postgresql" and source_dialect == "postgresql"):
+        decode = _finite_decimal
+    widen = _LOOSER.get((source_kind, kind)) if source_kind is not None else None
+    if widen is not None:
+        decode = widen(decode)
     return ColumnCodec(str(column.key), kind, encode, decode)  # not quoted_name: orjson keys must be str
 
 
@@ -157,7 +246,7 @@ def _codec_for(type_: TypeEngine[Any], kind: str, dialect: str) -> tuple[Encoder
         item_encode, item_decode = _codec_for(item_type, type_kind(item_type), dialect)
         return _array_encoder(item_encode), _array_decoder(item_decode)
     if kind == "datetime":
-        return _encode_datetime, _datetime_decoder(_unwrap(type_), dialect)
+        return _encode_datetime, _datetime_decoder(type_, dialect)
     if kind == "enum":
         return _enum_encoder(_unwrap(type_)), _enum_decoder(_unwrap(type_))
     if kind == "uuid":
@@ -168,8 +257,13 @@ def _codec_for(type_: TypeEngine[Any], kind: str, dialect: str) -> tuple[Encoder
 def _unwrap(type_: TypeEngine[Any]) -> TypeEngine[Any]:
     from sqlalchemy import types
 
-    while isinstance(type_, types.TypeDecorator):
-        type_ = type_.impl_instance
+    for _ in range(10):
+        if isinstance(type_, types.TypeDecorator):
+            type_ = type_.impl_instance
+        elif (domain_type := _domain_type(type_)) is not None:
+            type_ = domain_type
+        else:
+            break
     return type_
 
 
@@ -303,6 +397,70 @@ def _decode_decimal(value: Any) -> Decimal:
     raise _expect("a decimal number", value)
 
 
+SQLITE_AS_STORED = frozenset({"date", "time", "datetime", "decimal"})
+"""Kinds whose values a SQLite table without a model keeps exactly as stored: SQLite has no such types, so
+an application's own text (``2024-01-01 12:00:00``, ``2024-01-01T12:00Z``), or numbers, sit in them, which
+SQLAlchemy's types would rewrite (``.000000``) or round (a NUMERIC(12,2) holding 1.005). Text stays a JSON
+string, integers and reals JSON numbers; a load into another database decodes them by its column types."""
+
+
+def _encode_sqlite_value(value: Any) -> Any:
+    if isinstance(value, float):
+        return _encode_float(value)
+    if isinstance(value, (str, int)):
+        return value
+    raise ValueError(f"a {type(value).__name__} value where dates, times and decimals are text or numbers")
+
+
+def _decode_sqlite_value(value: Any) -> Any:
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return value
+    raise _expect("text or a number", value)
+
+
+def _finite_decimal(value: Any) -> Decimal:
+    decoded = _decode_decimal(value)
+    if not decoded.is_finite():
+        raise ValueError(f"{_describe(value)} is not a number a decimal (numeric) column can hold")
+    return decoded
+
+
+def _bool_as_int(decode: Decoder) -> Decoder:
+    def decoded(value: Any) -> Any:
+        return int(value) if isinstance(value, bool) else decode(value)
+
+    return decoded
+
+
+def _json_as_text(decode: Decoder) -> Decoder:
+    def decoded(value: Any) -> Any:
+        held = _decode_json(value)
+        return "null" if held is JSON_NULL else orjson.dumps(held).decode()
+
+    return decoded
+
+
+def _decimal_as_float(decode: Decoder) -> Decoder:
+    def decoded(value: Any) -> Any:
+        if isinstance(value, str) and value not in _FLOAT_SPECIALS:
+            try:
+                return float(Decimal(value))
+            except InvalidOperation:
+                pass
+        return decode(value)
+
+    return decoded
+
+
+_LOOSER: dict[tuple[str | None, str], Callable[[Decoder], Decoder]] = {
+    ("bool", "int"): _bool_as_int,
+    ("json", "str"): _json_as_text,
+    ("array", "str"): _json_as_text,
+    ("decimal", "float"): _decimal_as_float,
+}
+"""(kind the dump recorded, kind of the target column) → how to widen the target's decoder."""
+
+
 def _decode_float(value: Any) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
@@ -356,11 +514,21 @@ def _parse_datetime(value: Any) -> dt.datetime:
 
 def _datetime_decoder(type_: Any, dialect: str) -> Decoder:
     # PostgreSQL keeps instants for timestamptz; other databases store wall-clock times, so aware values go
-    # in as UTC wall-clock times there, and naive values are taken as UTC for timestamptz.
-    aware_column = bool(getattr(type_, "timezone", False)) and dialect == "postgresql"
+    # in as UTC wall-clock times there, and naive values are taken as UTC for timestamptz. A TypeDecorator
+    # over an aware DateTime (DateTimeUTC) converts for its dialect itself: it gets the aware instant, and
+    # DateTimeUTC, which refuses naive datetimes, gets no naive value passed off as one.
+    from sqlalchemy import types
+
+    from dbops.types.datetime import DateTimeUTC
+
+    decorated = isinstance(type_, types.TypeDecorator)
+    aware_column = bool(getattr(_unwrap(type_), "timezone", False)) and (dialect == "postgresql" or decorated)
+    needs_zone = isinstance(type_, DateTimeUTC)
 
     def decode(value: Any) -> dt.datetime:
         parsed = _parse_datetime(value)
+        if needs_zone and parsed.tzinfo is None:
+            raise _expect("a timestamp with a time zone (Z or +hh:mm) for this DateTimeUTC column", value)
         if aware_column:
             return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=_UTC)
         if parsed.tzinfo is not None:

@@ -1,8 +1,10 @@
 """``dump_data``: stream every table to one file each plus ``manifest.json``, from one consistent snapshot.
 
 Rows are read with a server-side cursor in batches of ``batch_size`` (memory does not grow with the table),
-ordered by primary key, encoded by ``dbops.data.codec`` and written through ``AtomicWriter``. The manifest
-goes last, after an old one in the directory has been removed first, so a killed dump never looks complete.
+ordered by primary key, encoded by ``dbops.data.codec`` and written through ``AtomicWriter`` into a staging
+directory beside the target, which replaces the target only once the manifest is written: a dump that fails
+or is killed leaves the previous dump as it was. Generated columns are left out (the database recomputes
+them); sequence and auto-increment state goes in the manifest (``dbops.data.counters``).
 """
 
 from __future__ import annotations
@@ -16,11 +18,27 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from dbops.data.codec import NATIVE_KINDS, column_codec, encode_json_text, is_plain
-from dbops.data.files import AtomicWriter, data_file_name
+from dbops.data.codec import (
+    NATIVE_KINDS,
+    SQLITE_AS_STORED,
+    column_codec,
+    encode_json_text,
+    is_plain,
+    stored_column,
+)
+from dbops.data.counters import read_counters
+from dbops.data.files import AtomicWriter, StagedDirectory, data_file_name
 from dbops.data.manifest import MANIFEST_NAME, ColumnInfo, Manifest, TableEntry
 from dbops.data.server_rows import ServerRowsError, out_of_range_value, server_rows
-from dbops.data.tables import find_tables, psycopg_connection, read_transaction, table_label, version_table_name
+from dbops.data.tables import (
+    alembic_revision,
+    find_tables,
+    psycopg_connection,
+    read_transaction,
+    references,
+    table_label,
+    version_table_name,
+)
 from dbops.errors import DataError
 from dbops.progress import NullReporter, Reporter
 
@@ -28,6 +46,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection, Table
 
     from dbops.config import AnyConfig
+    from dbops.data.catalog import Catalog
 
 __all__ = ["DumpResult", "DumpedTable", "dump_data"]
 
@@ -68,7 +87,11 @@ def dump_data(
     raw_cursor: bool = True,
     reporter: Reporter | None = None,
 ) -> DumpResult:
-    """Dump the config's tables (its models', or every table with ``all_tables``) into ``directory``."""
+    """Dump the config's tables (its models', or every table with ``all_tables``) into ``directory``.
+
+    The dump is written beside ``directory`` and swapped in whole when complete (``files.StagedDirectory``):
+    until then, and whenever the dump fails, ``directory`` is exactly as it was.
+    """
     from dbops import __version__
     from dbops.connect import dialect_name, run_sync
 
@@ -78,12 +101,9 @@ def dump_data(
         raise DataError("--batch-size must be at least 1")
     reporter = reporter or NullReporter()
     target = Path(directory)
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise DataError(f"cannot create {target}: {error.strerror or error}") from error
-    manifest_path = target / MANIFEST_NAME
-    manifest_path.unlink(missing_ok=True)  # the old manifest must not vouch for half-rewritten files
+    staged = StagedDirectory(target)
+    staged.clean_leftovers()
+    staged.check_target()
     dialect = dialect_name(config)
     from dbops.models import model_metadata
 
@@ -112,34 +132,43 @@ def dump_data(
                 )
             for name in found.missing:
                 reporter.warn(f"table {name} (from the models) is not in the database; skipped")
-            revision = _alembic_revision(connection, found.version_table)
-            result = DumpResult(target, manifest_path, skipped=found.unknown, alembic_revision=revision)
+            revision = alembic_revision(connection, found.version_table)
+            counters = read_counters(connection, dialect, found.tables, found.catalog.unit, reporter.warn)
+            result = DumpResult(target, target / MANIFEST_NAME, skipped=found.unknown, alembic_revision=revision)
             entries = []
-            for table in found.tables:
+            taken: set[str] = set()
+            with staged as folder:
+                for table in found.tables:
+                    label = table_label(table)
+                    with _write_errors(target):
+                        entry = _dump_table(
+                            connection,
+                            table,
+                            folder,
+                            file_name=data_file_name(label, file_format, compress=compress, taken=taken),
+                            dialect=dialect,
+                            catalog=found.catalog,
+                            model_less=label in found.reflected,
+                            compress=compress,
+                            batch_size=batch_size,
+                            raw=raw_cursor,
+                            reporter=reporter,
+                        )
+                    entries.append(entry)
+                    result.tables.append(DumpedTable(entry.name, target / entry.file, entry.rows))
+                manifest = Manifest(
+                    dbops_version=__version__,
+                    dialect=dialect,
+                    created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                    alembic_revision=revision,
+                    bind_key=config.bind_key,
+                    tables=entries,
+                    counters=counters,
+                )
                 with _write_errors(target):
-                    entry = _dump_table(
-                        connection,
-                        table,
-                        target,
-                        dialect=dialect,
-                        file_format=file_format,
-                        compress=compress,
-                        batch_size=batch_size,
-                        raw=raw_cursor,
-                        reporter=reporter,
-                    )
-                entries.append(entry)
-                result.tables.append(DumpedTable(entry.name, target / entry.file, entry.rows))
-        manifest = Manifest(
-            dbops_version=__version__,
-            dialect=dialect,
-            created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            alembic_revision=revision,
-            bind_key=config.bind_key,
-            tables=entries,
-        )
-        with _write_errors(target), AtomicWriter(manifest_path) as writer:
-            writer.write(manifest.to_bytes())
+                    with AtomicWriter(folder / MANIFEST_NAME) as writer:
+                        writer.write(manifest.to_bytes())
+                    staged.commit()
         return result
 
     return run_sync(config, work)
@@ -157,17 +186,6 @@ def _write_errors(directory: Path) -> Iterator[None]:
         raise DataError(f"cannot write the dump in {directory}: {error.strerror or error}") from error
 
 
-def _alembic_revision(connection: Connection, version_table: str | None) -> str | None:
-    if version_table is None:
-        return None
-    from sqlalchemy import column, select, table
-
-    rows: list[Any] = list(
-        connection.execute(select(column("version_num")).select_from(table(version_table))).scalars().all()
-    )
-    return " ".join(sorted(str(row) for row in rows)) or None
-
-
 def _type_name(table: Table, name: str, connection: Connection) -> str:
     try:
         return str(table.c[name].type.compile(dialect=connection.dialect))
@@ -180,43 +198,56 @@ def _dump_table(
     table: Table,
     directory: Path,
     *,
+    file_name: str,
     dialect: str,
-    file_format: str,
+    catalog: Catalog,
+    model_less: bool,
     compress: bool,
     batch_size: int,
     raw: bool,
     reporter: Reporter,
 ) -> TableEntry:
-    from sqlalchemy import Text, cast, func, select
+    from sqlalchemy import Text, cast, func, select, type_coerce
+    from sqlalchemy.types import NullType
 
     label = table_label(table)
-    codecs = [column_codec(column, dialect=dialect) for column in table.columns]
+    generated = catalog.column_facts(connection, table).generated
+    columns = [column for column in table.columns if column.key not in generated]  # the database recomputes them
+    as_stored = dialect == "sqlite" and model_less
+    codecs = [column_codec(column, dialect=dialect, as_stored=as_stored) for column in columns]
     selected: list[Any] = []
     encoders: list[Callable[[Any], Any] | None] = []
-    for column, codec in zip(table.columns, codecs, strict=True):
+    for column, codec in zip(columns, codecs, strict=True):
         if codec.kind == "json":
-            # Read as text: the driver would return None for SQL NULL and JSON null alike, and SQLite hands
-            # back numbers for JSON scalars (numeric affinity), which SQLAlchemy's JSON type can't parse.
-            selected.append(cast(column, Text).label(column.key))
+            # Read as text: the driver would return None for SQL NULL and JSON null alike. On SQLite, read as
+            # stored instead: a JSON column has numeric affinity, so a JSON number is kept as a REAL, and
+            # CAST(... AS TEXT) would print it with 15 digits (0.30000000000000004 → 0.3).
+            stored: Any = type_coerce(column, NullType()) if dialect == "sqlite" else cast(column, Text)
+            selected.append(stored.label(column.key))
             encoders.append(encode_json_text)
         elif dialect == "postgresql" and is_plain(column) and _text_is_canonical(column, codec.kind):
             # PostgreSQL's text form of these is exactly the codec's: skip building uuid.UUID / Decimal objects
             selected.append(cast(column, Text).label(column.key))
             encoders.append(None)
+        elif as_stored and codec.kind in SQLITE_AS_STORED:
+            selected.append(type_coerce(column, NullType()).label(column.key))
+            encoders.append(codec.encode)
         else:
-            selected.append(column)
+            selected.append(stored_column(column))
             native = codec.kind in NATIVE_KINDS and is_plain(column)
             encoders.append(None if native else codec.encode)
     order = list(table.primary_key.columns) or [
-        column
-        for column, codec in zip(table.columns, codecs, strict=True)
-        if codec.kind not in ("json", "array", "other")
+        column for column, codec in zip(columns, codecs, strict=True) if codec.kind not in ("json", "array", "other")
     ]
-    statement = select(*selected).order_by(*order)
-    total = connection.execute(select(func.count()).select_from(table)).scalar_one()
+    only = catalog.only(label)  # an INHERITS parent: its own rows, not its children's too
+    statement = select(*selected).select_from(table).order_by(*order)
+    counting = select(func.count()).select_from(table)
+    if only:
+        statement = statement.with_hint(table, "ONLY", "postgresql")
+        counting = counting.with_hint(table, "ONLY", "postgresql")
+    total = connection.execute(counting).scalar_one()
     encode_row = _row_encoder([codec.name for codec in codecs], encoders)
-    file_name = data_file_name(label, file_format, compress=compress)
-    jsonl = file_format == "jsonl"
+    jsonl = file_name.endswith((".jsonl", ".jsonl.gz"))
     rows = 0
     with (
         reporter.progress(f"dump {label}", total) as task,
@@ -226,7 +257,7 @@ def _dump_table(
             out.write(b"[\n")
         # closed on any error here, so an unfinished server-side read is cancelled before the rollback
         chunks = contextlib.closing(
-            _chunks(connection, table, codecs, order, statement, encode_row, batch_size, raw=raw)
+            _chunks(connection, table, columns, codecs, order, statement, encode_row, batch_size, raw=raw, only=only)
         )
         with chunks as stream:
             for chunk, count in stream:
@@ -245,12 +276,10 @@ def _dump_table(
         rows=rows,
         sha256=out.sha256,
         primary_key=[column.key for column in table.primary_key.columns],
-        depends_on=sorted(
-            {fk.target_fullname.rsplit(".", 1)[0] for fk in table.foreign_keys} - {label},
-        ),
+        depends_on=sorted(references(table, catalog)),
         columns=[
             ColumnInfo(codec.name, _type_name(table, codec.name, connection), codec.kind, bool(column.nullable))
-            for codec, column in zip(codecs, table.columns, strict=True)
+            for codec, column in zip(codecs, columns, strict=True)
         ],
     )
 
@@ -258,6 +287,7 @@ def _dump_table(
 def _chunks(
     connection: Connection,
     table: Table,
+    columns: list[Any],
     codecs: list[Any],
     order: list[Any],
     statement: Any,
@@ -265,10 +295,11 @@ def _chunks(
     batch_size: int,
     *,
     raw: bool,
+    only: bool,
 ) -> Generator[tuple[bytes, int], None, None]:
     """The table's dump lines in batches: formatted by PostgreSQL where it can, else encoded here."""
     driver = psycopg_connection(connection) if raw else None
-    server = server_rows(table, codecs, order, connection.dialect) if driver is not None else None
+    server = server_rows(table, columns, codecs, order, connection.dialect, only=only) if driver is not None else None
     if server is not None:
         try:
             yield from server.batches(driver, batch_size)
@@ -280,7 +311,7 @@ def _chunks(
                 f"cannot dump {table_label(table)}: a date or timestamp {value!r} is outside the years 1-9999"
             ) from None
         return
-    for partition in _stream(connection, statement, batch_size, raw=raw and _raw_ok(table, codecs)):
+    for partition in _stream(connection, statement, batch_size, raw=raw and _raw_ok(columns, codecs)):
         lines = [orjson.dumps(encode_row(row), default=str) for row in partition]
         yield b"\n".join(lines) + b"\n", len(lines)
 
@@ -290,11 +321,9 @@ def _text_is_canonical(column: Any, kind: str) -> bool:
     return kind == "uuid" or (kind == "decimal" and bool(getattr(column.type, "asdecimal", False)))
 
 
-def _raw_ok(table: Table, codecs: list[Any]) -> bool:
+def _raw_ok(columns: list[Any], codecs: list[Any]) -> bool:
     """Whether the driver's own values are what SQLAlchemy would give (no TypeDecorators, no arrays of enums)."""
-    return all(is_plain(column) for column in table.columns) and all(
-        codec.kind not in ("array", "other") for codec in codecs
-    )
+    return all(is_plain(column) for column in columns) and all(codec.kind not in ("array", "other") for codec in codecs)
 
 
 def _stream(connection: Connection, statement: Any, batch_size: int, *, raw: bool) -> Iterator[Sequence[Any]]:

@@ -1,4 +1,4 @@
-"""Data files: atomic, checksummed writing and streaming reading of ``.json``/``.jsonl`` (optionally gzipped).
+"""Data files: safe names, atomic and checksummed writing, a staged dump directory, bounded streaming reads.
 
 A ``.json`` file dbops writes is a JSON array with one row object per line::
 
@@ -9,15 +9,28 @@ A ``.json`` file dbops writes is a JSON array with one row object per line::
 
 so it is at once a valid JSON document (an Advanced Alchemy fixture) and streamable line by line. ``.jsonl``
 is one object per line. Gzip output has no name or timestamp in its header, so it is deterministic too.
+
+Dump directories are a closed world: file names are derived from table names by escaping (no separators, no
+``..``, no NUL, length-limited, unique even on case-insensitive file systems), a manifest may only name plain
+files inside its directory, and files of a dump are opened without following symbolic links. A dump is
+written into a hidden sibling directory and swapped in whole when complete (``StagedDirectory``), so an
+existing dump survives a dump that fails or is killed. Reading is bounded: a row (a line) may hold at most
+``MAX_ROW_BYTES``, and a hand-formatted fixture parsed whole at most as much.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import gzip
 import hashlib
 import os
-from collections.abc import Iterator
+import re
+import secrets
+import shutil
+import sys
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,32 +39,103 @@ import orjson
 from dbops.errors import DataError
 
 __all__ = [
+    "DATA_SUFFIXES",
+    "MAX_ROW_BYTES",
     "AtomicWriter",
+    "StagedDirectory",
+    "check_file_name",
+    "count_rows",
     "data_file_name",
     "file_digest",
     "is_data_file",
+    "is_temporary_file",
     "iter_rows",
+    "looks_like_dbops_file",
+    "read_small_file",
     "table_name_of",
 ]
 
-_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
+DATA_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
+MAX_ROW_BYTES = 64 << 20
+"""The largest row (one line of a data file) a load reads, and the largest fixture parsed as one document."""
+MAX_STEM = 100
+"""Characters of a data file's name before its suffix: far below every file system's 255-byte limit."""
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(10)), *(f"LPT{n}" for n in range(10))}
+_CHUNK = 1 << 20
 
 
-def data_file_name(table: str, file_format: str, *, compress: bool) -> str:
-    return f"{table}.{file_format}" + (".gz" if compress else "")
+# -- names ------------------------------------------------------------------------------------------------
+
+
+def _escape(name: str) -> str:
+    out = []
+    for index, char in enumerate(name):
+        if (char.isascii() and (char.isalnum() or char in "_-")) or (char == "." and index > 0):
+            out.append(char)
+        else:
+            out.extend(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogatepass"))
+    stem = "".join(out)
+    if stem.split(".", 1)[0].upper() in _WINDOWS_RESERVED:
+        stem = f"%{ord(stem[0]):02X}{stem[1:]}"
+    return stem
+
+
+def _digest(name: str) -> str:
+    return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+
+
+def data_file_name(table: str, file_format: str, *, compress: bool, taken: set[str] | None = None) -> str:
+    """The file name for ``table``'s rows: the name with anything but ``[A-Za-z0-9_-.]`` percent-escaped.
+
+    Unique among ``taken`` (compared case-insensitively; the name is added to it): a name too long, or one
+    colliding with another after escaping or case-folding, gets ``~`` and a digest of the real name.
+    """
+    suffix = f".{file_format}" + (".gz" if compress else "")
+    stem = _escape(table)
+    if len(stem) > MAX_STEM:
+        stem = stem[: MAX_STEM - 11].rstrip("%0123456789ABCDEF") + "~" + _digest(table)
+    seen = taken if taken is not None else set()
+    name = stem + suffix
+    if name.lower() in seen:
+        name = stem[: MAX_STEM - 11] + "~" + _digest(table) + suffix
+    counter = 1
+    while name.lower() in seen:
+        counter += 1
+        name = f"{stem[: MAX_STEM - 11]}~{_digest(table)}-{counter}{suffix}"
+    seen.add(name.lower())
+    return name
+
+
+def check_file_name(name: str) -> str | None:
+    """Why ``name`` can't be a file of a dump directory (a manifest entry), or None when it can."""
+    if not name.endswith(DATA_SUFFIXES):
+        return "is not a data file name (*.json, *.jsonl, optionally .gz)"
+    if any(char in name for char in "/\\\x00:") or name.startswith("."):
+        return "is not a plain file name inside the dump directory"
+    if len(name.encode("utf-8", "surrogatepass")) > 255:
+        return "is too long for a file name"
+    return None
 
 
 def is_data_file(path: Path) -> bool:
-    return path.name != "manifest.json" and path.name.endswith(_SUFFIXES) and not path.name.startswith(".")
+    return path.name != "manifest.json" and path.name.endswith(DATA_SUFFIXES) and not path.name.startswith(".")
+
+
+def is_temporary_file(path: Path) -> bool:
+    """A file ``AtomicWriter`` had not finished (``.name.tmp-PID``): the mark of an interrupted write."""
+    return bool(_TEMP_FILE.match(path.name))
 
 
 def table_name_of(path: Path) -> str:
     """``books.json.gz`` → ``books``."""
     name = path.name
-    for suffix in sorted(_SUFFIXES, key=len, reverse=True):
+    for suffix in sorted(DATA_SUFFIXES, key=len, reverse=True):
         if name.endswith(suffix):
             return name[: -len(suffix)]
     return path.stem
+
+
+# -- writing ----------------------------------------------------------------------------------------------
 
 
 class _HashingFile:
@@ -116,34 +200,230 @@ class AtomicWriter:
             self.discard()
 
 
-def _open(path: Path) -> IO[bytes]:
+_STAGING = re.compile(r"^\.(?P<name>.+)\.dbops-(?P<pid>\d+)-[0-9a-f]{8}\.(?P<kind>new|old)$")
+_TEMP_FILE = re.compile(r"^\..+\.tmp-\d+$")
+
+
+class StagedDirectory:
+    """A dump written into ``.NAME.dbops-PID-RANDOM.new`` beside ``target``, swapped in by ``commit``.
+
+    ``target`` is replaced whole, so it may only hold a dump: a ``manifest.json``, the files it lists and
+    temporary files of earlier dbops runs (otherwise ``DataError``, before anything is written). The swap
+    is one ``renameat2(RENAME_EXCHANGE)`` on Linux; elsewhere two renames, and a process killed between
+    them leaves the previous dump as ``.NAME.dbops-PID-RANDOM.old``, which the next dump puts back first.
+    Leftovers of dumps whose process is gone are removed when the next dump of ``target`` starts.
+    """
+
+    def __init__(self, target: Path) -> None:
+        self.target = target.resolve() if target.exists() else target.absolute()
+        self.parent = self.target.parent
+        self.path = self.parent / f".{self.target.name}.dbops-{os.getpid()}-{secrets.token_hex(4)}.new"
+
+    def check_target(self) -> None:
+        """Refuse a target that holds anything a dump didn't write (it would be lost in the swap)."""
+        from dbops.data.manifest import MANIFEST_NAME, read_manifest
+
+        if not self.target.exists():
+            return
+        if not self.target.is_dir():
+            raise DataError(f"{self.target}: exists and is not a directory")
+        entries = sorted(self.target.iterdir())
+        listed: set[str] = set()
+        manifest = self.target / MANIFEST_NAME
+        if manifest.is_file() and not manifest.is_symlink():
+            try:
+                listed = {entry.file for entry in read_manifest(manifest).tables}
+            except DataError:
+                listed = set()
+        foreign = [
+            entry.name
+            for entry in entries
+            if not (
+                (entry.name == MANIFEST_NAME and listed)
+                or entry.name in listed
+                or (is_temporary_file(entry) and entry.is_file())
+            )
+        ]
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+            raise DataError(
+                f"{self.target}: holds {shown}, which {'is' if len(foreign) == 1 else 'are'} not part of a dbops "
+                "dump; a dump replaces its directory whole: dump into an empty or new directory"
+            )
+
+    def clean_leftovers(self) -> None:
+        """Put back a previous dump a killed swap left aside, then remove dead dumps' staging directories."""
+        try:
+            siblings = list(self.parent.iterdir())
+        except OSError:
+            return
+        mine = [(match, path) for path in siblings if (match := _STAGING.match(path.name))]
+        mine = [(match, path) for match, path in mine if match["name"] == self.target.name]
+        dead = [(match, path) for match, path in mine if not _alive(int(match["pid"]))]
+        if not self.target.exists():
+            for match, path in dead:
+                if match["kind"] == "old" and (path / "manifest.json").is_file():
+                    with contextlib.suppress(OSError):
+                        path.rename(self.target)
+                        break
+        for _, path in dead:
+            if path.exists():
+                shutil.rmtree(path, ignore_errors=True)
+
+    def __enter__(self) -> Path:
+        try:
+            self.parent.mkdir(parents=True, exist_ok=True)
+            self.path.mkdir()
+        except OSError as error:
+            raise DataError(f"cannot create the dump beside {self.target}: {error.strerror or error}") from error
+        return self.path
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        if exc_type is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    def commit(self) -> None:
+        """Make the staged directory ``target``; the previous dump (if any) is removed afterwards."""
+        _fsync_directory(self.path)
+        if not self.target.exists():
+            self.path.rename(self.target)
+        elif _exchange(self.path, self.target):
+            shutil.rmtree(self.path, ignore_errors=True)  # it holds the previous dump now
+        else:
+            aside = self.path.with_name(self.path.name[: -len(".new")] + ".old")
+            self.target.rename(aside)
+            self.path.rename(self.target)
+            shutil.rmtree(aside, ignore_errors=True)
+        _fsync_directory(self.parent)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
     try:
-        if path.name.endswith(".gz"):
-            return gzip.open(path, "rb")  # type: ignore[return-value]
-        return path.open("rb")
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _fsync_directory(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2``); False where the system can't."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):  # no renameat2, or a file system without exchange
+        return False
+    raise OSError(code, os.strerror(code), str(second))
+
+
+# -- reading ----------------------------------------------------------------------------------------------
+
+
+def _open(path: Path, *, follow_symlinks: bool = True) -> IO[bytes]:
+    try:
+        if follow_symlinks:
+            raw: IO[bytes] = path.open("rb")
+        else:
+            descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            raw = os.fdopen(descriptor, "rb")
     except OSError as error:
+        if error.errno == errno.ELOOP or (not follow_symlinks and path.is_symlink()):
+            raise DataError(f"{path}: is a symbolic link; a dump directory holds only its own files") from error
         raise DataError(f"{path}: cannot open: {error.strerror or error}") from error
+    if path.name.endswith(".gz"):
+        unzipped = gzip.GzipFile(fileobj=raw, mode="rb")
+        unzipped.myfileobj = raw  # type: ignore[assignment]  # closed with it
+        return unzipped  # type: ignore[return-value]
+    return raw
 
 
-def file_digest(path: Path) -> tuple[str, int]:
-    """sha256 of the file's bytes, and the number of row lines in it (for a dbops-written file)."""
+def read_small_file(path: Path, limit: int) -> bytes:
+    """A whole file (not through a symbolic link), refused past ``limit`` bytes."""
+    try:
+        with _open(path, follow_symlinks=False) as stream:
+            data = stream.read(limit + 1)
+    except (OSError, EOFError) as error:
+        raise DataError(f"{path}: cannot read: {error}") from error
+    if len(data) > limit:
+        raise DataError(f"{path}: larger than {limit >> 20} MB")
+    return data
+
+
+def file_digest(path: Path, *, follow_symlinks: bool = True) -> tuple[str, int]:
+    """sha256 of the file's bytes, and the number of lines that can hold rows (a hint: ``count_rows`` is exact)."""
     digest = hashlib.sha256()
     try:
-        with path.open("rb") as raw:
-            for chunk in iter(lambda: raw.read(1 << 20), b""):
+        descriptor = os.open(path, os.O_RDONLY | (0 if follow_symlinks else getattr(os, "O_NOFOLLOW", 0)))
+        with os.fdopen(descriptor, "rb") as raw:
+            for chunk in iter(lambda: raw.read(_CHUNK), b""):
                 digest.update(chunk)
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise DataError(f"{path}: is a symbolic link; a dump directory holds only its own files") from error
         raise DataError(f"{path}: cannot read: {error.strerror or error}") from error
     lines = 0
     try:
-        with _open(path) as stream:
-            for chunk in iter(lambda: stream.read(1 << 20), b""):
+        with _open(path, follow_symlinks=follow_symlinks) as stream:
+            for chunk in iter(lambda: stream.read(_CHUNK), b""):
                 lines += chunk.count(b"\n")
-    except (OSError, EOFError) as error:
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
         raise DataError(f"{path}: cannot read: {error}") from error
     if not path.name.endswith((".jsonl", ".jsonl.gz")):
         lines -= 2  # the "[" and "]" lines
     return digest.hexdigest(), max(lines, 0)
+
+
+def count_rows(path: Path, *, follow_symlinks: bool = True, max_row_bytes: int = MAX_ROW_BYTES) -> int:
+    """The number of rows in a data file, by parsing it."""
+    return sum(1 for _ in iter_rows(path, follow_symlinks=follow_symlinks, max_row_bytes=max_row_bytes))
+
+
+def looks_like_dbops_file(path: Path) -> bool:
+    """Whether a data file has the exact layout dbops writes (a ``[`` line, then compact one-row lines)."""
+    try:
+        with _open(path) as stream:
+            first = stream.readline(_CHUNK)
+            if path.name.endswith((".jsonl", ".jsonl.gz")):
+                row = first
+            elif first != b"[\n":
+                return False
+            else:
+                row = stream.readline(_CHUNK)
+                if row == b"]\n":
+                    return True
+    except (OSError, EOFError, DataError, gzip.BadGzipFile):
+        return False
+    text = row.rstrip(b"\n")
+    text = text[:-1] if text.endswith(b",") else text
+    try:
+        return bool(text) and orjson.dumps(orjson.loads(text)) == text
+    except orjson.JSONDecodeError:
+        return False
 
 
 def _malformed(path: Path, row: int, error: Exception) -> DataError:
@@ -151,74 +431,141 @@ def _malformed(path: Path, row: int, error: Exception) -> DataError:
     return DataError(f"{path} row {row}: malformed JSON ({reason})")
 
 
-def iter_rows(path: Path, *, strict: bool) -> Iterator[tuple[int, Any]]:
-    """Yield ``(row_number, object)`` from a data file, 1-based, streaming.
+class _TooLong(Exception):
+    pass
 
-    ``strict`` (a file listed in a dbops manifest) requires dbops' line layout. Otherwise a ``.json`` file
-    that isn't laid out one row per line (a hand-written fixture) is parsed whole.
+
+def _line_blocks(stream: IO[bytes], limit: int) -> Iterator[list[bytes]]:
+    """The stream's lines (without ``\\n``) in blocks of about 1 MB; ``_TooLong`` for a line over ``limit``."""
+    parts: list[bytes] = []
+    pending = 0
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            if parts:
+                yield [b"".join(parts)]
+            return
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            parts.append(chunk)
+            pending += len(chunk)
+            if pending > limit:
+                raise _TooLong
+            continue
+        head = chunk[: end + 1]
+        if parts:
+            head = b"".join(parts) + head
+        lines = head.split(b"\n")
+        lines.pop()  # the empty piece after the last newline
+        too_long = next((index for index, line in enumerate(lines) if len(line) > limit), None)
+        if too_long is not None:
+            if too_long:
+                yield lines[:too_long]  # so the error names the right row
+            raise _TooLong
+        tail = chunk[end + 1 :]
+        parts = [tail] if tail else []
+        pending = len(tail)
+        yield lines
+
+
+def iter_rows(
+    path: Path, *, follow_symlinks: bool = True, max_row_bytes: int = MAX_ROW_BYTES
+) -> Iterator[tuple[int, Any]]:
+    """Yield ``(row_number, object)`` from a data file, 1-based, streaming, in bounded memory.
+
+    A ``.json`` file in dbops' line layout is read line by line; one that isn't (a hand-formatted fixture)
+    is parsed whole, if it is at most ``max_row_bytes``. A line longer than that is refused.
     """
     jsonl = path.name.endswith((".jsonl", ".jsonl.gz"))
-    with _open(path) as stream:
+    reader = _RowReader(path, max_row_bytes)
+    with _open(path, follow_symlinks=follow_symlinks) as stream:
         try:
-            first = stream.readline()
-        except (OSError, EOFError) as error:
+            if jsonl:
+                yield from reader.jsonl(stream)
+                return
+            first = stream.readline(max_row_bytes + 1)
+            if first.strip() == b"[":
+                layout = yield from reader.lines(stream)
+                if layout:
+                    return
+        except _TooLong:
+            raise DataError(
+                f"{path} row {reader.row + 1}: longer than {max_row_bytes >> 20} MB; "
+                f"a row may hold at most that (--max-row-size)"
+            ) from None
+        except (OSError, EOFError, gzip.BadGzipFile) as error:
             raise DataError(f"{path}: cannot read: {error}") from error
-        if jsonl:
-            yield from _iter_jsonl(path, first, stream)
-            return
-        if first.strip() != b"[":
-            if strict:
-                raise DataError(f"{path} row 1: malformed JSON (expected the file to start with '[')")
-            yield from _whole_file(path)
-            return
-        row = 0
-        fallback = False
-        ended = False
-        try:
-            while not ended and not fallback:
-                block = stream.readlines(1 << 20)
-                if not block:
+    yield from _whole_file(path, follow_symlinks=follow_symlinks, limit=max_row_bytes)
+
+
+class _RowReader:
+    def __init__(self, path: Path, limit: int) -> None:
+        self.path = path
+        self.limit = limit
+        self.row = 0
+
+    def lines(self, stream: IO[bytes]) -> Generator[tuple[int, Any], None, bool]:
+        """Rows of a file after its ``[`` line; returns False (nothing yielded) if row 1 is not one line."""
+        path = self.path
+        for block in _line_blocks(stream, self.limit):
+            after: list[bytes] | None = None
+            for index, line in enumerate(block):
+                if line.rstrip(b"\r") == b"]":
+                    block, after = block[:index], block[index + 1 :]
                     break
-                for index, line in enumerate(block):
-                    if line.rstrip(b"\r\n") == b"]":
-                        block, ended = block[:index], True
-                        break
-                parsed = _parse_block(block)
-                if parsed is not None:  # the common case: one orjson call for ~1 MB of rows
-                    for value in parsed:
-                        row += 1
-                        yield row, value
-                    continue
+            parsed = _parse_block(block)
+            if parsed is not None:  # the common case: one orjson call for ~1 MB of rows
+                for value in parsed:
+                    self.row += 1
+                    yield self.row, value
+            else:
                 for line in block:
-                    row += 1
-                    stripped = line.rstrip(b"\r\n")
+                    stripped = line.rstrip(b"\r")
                     text = stripped[:-1] if stripped.endswith(b",") else stripped
                     try:
                         value = orjson.loads(text)
                     except orjson.JSONDecodeError as error:
-                        if not strict and row == 1:
-                            fallback = True
-                            break
-                        raise _malformed(path, row, error) from error
-                    if not isinstance(value, dict):
-                        if not strict and row == 1:
-                            fallback = True
-                            break
-                        raise DataError(f"{path} row {row}: expected a JSON object, got {type(value).__name__}")
-                    yield row, value
-            if strict and not ended:
-                raise DataError(f"{path} row {row + 1}: malformed JSON (the file ends without ']')")
-        except (OSError, EOFError) as error:
-            raise DataError(f"{path}: cannot read: {error}") from error
-    if fallback:
-        yield from _whole_file(path)
+                        if self.row == 0:
+                            return False
+                        raise _malformed(path, self.row + 1, error) from error
+                    if type(value) is not dict:
+                        if self.row == 0:
+                            return False
+                        raise DataError(
+                            f"{path} row {self.row + 1}: expected a JSON object, got {type(value).__name__}"
+                        )
+                    self.row += 1
+                    yield self.row, value
+            if after is not None:
+                if b"".join(after).strip() or stream.read(_CHUNK).strip():
+                    raise DataError(f"{path} row {self.row + 1}: malformed JSON (data after the closing ']')")
+                return True
+        if self.row == 0:
+            return False
+        raise DataError(f"{path} row {self.row + 1}: malformed JSON (the file ends without ']')")
+
+    def jsonl(self, stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
+        for block in _line_blocks(stream, self.limit):
+            for line in block:
+                if not line.strip():
+                    continue
+                try:
+                    value = orjson.loads(line)
+                except orjson.JSONDecodeError as error:
+                    raise _malformed(self.path, self.row + 1, error) from error
+                if type(value) is not dict:
+                    raise DataError(
+                        f"{self.path} row {self.row + 1}: expected a JSON object, got {type(value).__name__}"
+                    )
+                self.row += 1
+                yield self.row, value
 
 
 def _parse_block(lines: list[bytes]) -> list[dict[str, Any]] | None:
     """Rows of a block of ``{...},`` lines in one parse, or None when the block isn't exactly one object a line."""
     if not lines:
         return []
-    text = b"".join(lines).rstrip()
+    text = b"\n".join(lines).rstrip()
     if text.endswith(b","):
         text = text[:-1]
     try:
@@ -230,36 +577,22 @@ def _parse_block(lines: list[bytes]) -> list[dict[str, Any]] | None:
     return values  # type: ignore[no-any-return]
 
 
-def _iter_jsonl(path: Path, first: bytes, stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
-    row = 0
-
-    def lines() -> Iterator[bytes]:
-        yield first
-        yield from stream
-
+def _whole_file(path: Path, *, follow_symlinks: bool, limit: int) -> Iterator[tuple[int, Any]]:
     try:
-        for line in lines():
-            if not line.strip():
-                continue
-            row += 1
-            try:
-                value = orjson.loads(line)
-            except orjson.JSONDecodeError as error:
-                raise _malformed(path, row, error) from error
-            if not isinstance(value, dict):
-                raise DataError(f"{path} row {row}: expected a JSON object, got {type(value).__name__}")
-            yield row, value
-    except (OSError, EOFError) as error:
+        with _open(path, follow_symlinks=follow_symlinks) as stream:
+            data = stream.read(limit + 1)
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
         raise DataError(f"{path}: cannot read: {error}") from error
-
-
-def _whole_file(path: Path) -> Iterator[tuple[int, Any]]:
-    with _open(path) as stream:
-        data = stream.read()
+    if len(data) > limit:
+        raise DataError(
+            f"{path}: not one row per line and larger than {limit >> 20} MB, too large to parse as one document; "
+            "write it as JSON lines (.jsonl)"
+        )
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as error:
         raise DataError(f"{path} line {error.lineno}, column {error.colno}: malformed JSON") from error
+    del data
     if not isinstance(value, list):
         raise DataError(f"{path}: expected a JSON list of objects, got {type(value).__name__}")
     for row, item in enumerate(value, start=1):

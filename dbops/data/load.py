@@ -1,31 +1,47 @@
 """``load_data``: load a dbops dump or Advanced Alchemy fixture files in foreign-key order, in one transaction.
 
-Before anything is written, a dump's files are checked against its manifest (sha256 and row counts). Rows
-are decoded by column type (``dbops.data.codec``) and written in batches: COPY on PostgreSQL with psycopg 3
-when a file holds every column, batched ``executemany`` elsewhere (asyncpg and async psycopg included). Each
-batch runs in a savepoint; when one fails, its rows are retried one by one to name the row and column, and
-the whole load rolls back: the database is exactly as before (unless ``batch_commit`` was asked for).
+Before anything is written, a dump's files are checked against its manifest (sha256 and row counts), and its
+recorded Alembic revision against the database's. Rows are decoded by column type (``dbops.data.codec``,
+widened by the kinds the manifest recorded) and written in batches: COPY on PostgreSQL with psycopg 3 when a
+file holds every column, batched ``executemany`` elsewhere (asyncpg and async psycopg included); statements
+come from ``dbops.data.statements``. Each batch runs in a savepoint; when one fails, its rows are retried one
+by one to name the row and column, and the whole load rolls back: the database is exactly as before (unless
+``batch_commit`` was asked for). Sequences and counters are restored last (``dbops.data.counters``).
+
+The Alembic version table is never loaded, emptied or upserted: the manifest's revision is compared instead.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from dbops.data.codec import JSON_NULL, ColumnCodec, column_codec
-from dbops.data.files import file_digest, is_data_file, iter_rows, table_name_of
-from dbops.data.manifest import MANIFEST_NAME, read_manifest
+from dbops.data.codec import JSON_NULL, SQLITE_AS_STORED, ColumnCodec, column_codec, is_plain, stored_type
+from dbops.data.files import (
+    MAX_ROW_BYTES,
+    count_rows,
+    file_digest,
+    is_data_file,
+    is_temporary_file,
+    iter_rows,
+    looks_like_dbops_file,
+    table_name_of,
+)
+from dbops.data.manifest import MANIFEST_NAME, Manifest, read_manifest
 from dbops.data.tables import (
+    alembic_revision,
     dependency_order,
     psycopg_connection,
     restart_transaction,
     table_label,
+    version_table_name,
     write_transaction,
 )
 from dbops.errors import DataError, first_line
@@ -33,9 +49,10 @@ from dbops.progress import NullReporter, Reporter
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Table
-    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import DBAPIError, StatementError
 
     from dbops.config import AnyConfig
+    from dbops.data.catalog import Catalog, ColumnFacts
 
 __all__ = ["MODES", "LoadResult", "LoadedTable", "load_data"]
 
@@ -67,7 +84,16 @@ class _Source:
     path: Path
     rows: int | None = None
     sha256: str | None = None
-    strict: bool = False
+    in_dump: bool = False
+    """Listed in a manifest: checked against it, and never read through a symbolic link."""
+    kinds: dict[str, str] = field(default_factory=dict)
+    """Column → codec kind the dump recorded."""
+
+
+@dataclass
+class _Inputs:
+    sources: list[_Source]
+    manifest: Manifest | None = None
 
 
 def load_data(
@@ -80,17 +106,41 @@ def load_data(
     batch_size: int = 5000,
     batch_commit: bool = False,
     use_copy: bool = True,
+    disable_triggers: bool = False,
+    require_same_revision: bool = False,
+    max_row_bytes: int = MAX_ROW_BYTES,
     reporter: Reporter | None = None,
 ) -> LoadResult:
-    """Load ``directory`` (a dump with ``manifest.json``, or fixture files) or ``files`` into the database."""
+    """Load ``directory`` (a dump with ``manifest.json``, or fixture files) or ``files`` into the database.
+
+    ``disable_triggers``: PostgreSQL only, for superusers (``session_replication_role = replica``); foreign
+    keys are not checked either then. ``require_same_revision``: refuse a dump taken at another Alembic
+    revision than the database's (otherwise a warning). ``max_row_bytes``: the largest row a file may hold.
+    """
     from dbops.connect import dialect_name, run_sync
 
     if mode not in MODES:
         raise DataError(f"unknown mode {mode!r} (use insert, truncate or upsert)")
     if batch_size < 1:
         raise DataError("--batch-size must be at least 1")
+    if max_row_bytes < 1:
+        raise DataError("--max-row-size must be at least 1 MB")
+    dialect = dialect_name(config)
+    if disable_triggers and dialect != "postgresql":
+        raise DataError(f"--disable-triggers works on PostgreSQL only ({dialect} can't switch triggers off)")
     reporter = reporter or NullReporter()
-    sources, from_manifest = _collect_sources(directory, files)
+    inputs = _collect_sources(directory, files)
+    if require_same_revision and inputs.manifest is None:
+        raise DataError("--require-same-revision needs a dump (a directory with manifest.json), not fixture files")
+    version_table = version_table_name(config)
+    if version_table in tables:
+        raise DataError(f"{version_table!r} is the Alembic version table, which load-data never writes")
+    sources = []
+    for source in inputs.sources:
+        if source.table == version_table:
+            reporter.warn(f"{source.path}: the Alembic version table is never loaded; skipped")
+        else:
+            sources.append(source)
     if tables:
         known = {source.table for source in sources}
         for name in tables:
@@ -98,24 +148,34 @@ def load_data(
                 raise DataError(f"no data file for table {name!r} (have: {', '.join(sorted(known)) or 'none'})")
         sources = [source for source in sources if source.table in set(tables)]
     for source in sources:
-        _verify(source)
-    dialect = dialect_name(config)
+        _verify(source, max_row_bytes)
     from dbops.models import model_metadata, no_models_message, tables_without_models
 
     metadata = model_metadata(config)
-    result = LoadResult(mode=mode, from_manifest=from_manifest)
+    result = LoadResult(mode=mode, from_manifest=inputs.manifest is not None)
 
     def work(connection: Connection) -> LoadResult:
         from sqlalchemy import MetaData, Table, inspect
 
+        from dbops.data.catalog import read_catalog
+        from dbops.data.counters import advance_past_loaded, restore_after_commit, restore_counters
+
+        catalog = read_catalog(connection, dialect)
         models = {table_label(table): table for table in metadata.sorted_tables}
         inspector = inspect(connection)
         present = set(inspector.get_table_names())
         unmodelled = tables_without_models(config, metadata, present)
         if unmodelled:
-            # Loading still works (into the tables as reflected), but without the models' column types
-            # (GUID, JsonB, DateTimeUTC, ...) the values are decoded by what the database reports.
+            # Loading still works, into the tables as the database describes them; but a config whose models
+            # weren't imported is usually a mistake the user wants to hear about (drop-all and dump-data refuse).
             reporter.warn(no_models_message(config, unmodelled) + " (loading into the tables as reflected)")
+        if inputs.manifest is not None:
+            _compare_revisions(
+                inputs.manifest.alembic_revision,
+                alembic_revision(connection, version_table if version_table in present else None),
+                refuse=require_same_revision,
+                warn=reporter.warn,
+            )
         reflected = MetaData()
         targets: dict[str, tuple[Table, _Source]] = {}
         for source in sources:
@@ -125,34 +185,59 @@ def load_data(
             if table is None or (table.schema is None and table.name not in present):
                 raise DataError(f"{source.path}: no table {source.table!r} in {config.describe()}")
             targets[table_label(table)] = (table, source)
-        ordered = dependency_order(table for table, _ in targets.values())
-        foreign_keys = _enforce_sqlite_foreign_keys(connection) if dialect == "sqlite" else None
-        try:
-            with write_transaction(connection, dialect):
-                if mode == "truncate":
-                    for table in reversed(ordered):
-                        _empty(connection, table, dialect)
-                loader = _TableLoader(connection, dialect, mode, batch_size, batch_commit, use_copy, reporter)
-                for table in ordered:
-                    source = targets[table_label(table)][1]
-                    rows = loader.load(table, source)
-                    result.tables.append(LoadedTable(table_label(table), source.path, rows))
-                if dialect == "postgresql":
-                    _reset_sequences(connection, ordered)
-                result.copy_used = loader.copy_used
-        finally:
-            if foreign_keys is not None:
-                connection.exec_driver_sql(f"PRAGMA foreign_keys={foreign_keys}")
-                connection.commit()
+        ordered = dependency_order((table for table, _ in targets.values()), catalog)
+        facts = {table_label(table): catalog.column_facts(connection, table) for table in ordered}
+        source_dialect = inputs.manifest.dialect if inputs.manifest is not None else None
+        after_commit = []
+        with _load_session(connection, dialect), write_transaction(connection, dialect):
+            if disable_triggers:
+                _disable_triggers(connection)
+            if mode == "truncate":
+                for table in reversed(ordered):
+                    _empty(connection, table, dialect, catalog)
+            loader = _TableLoader(
+                connection, dialect, mode, batch_size, batch_commit, use_copy, max_row_bytes, source_dialect, reporter
+            )
+            for table in ordered:
+                label = table_label(table)
+                source = targets[label][1]
+                rows = loader.load(table, source, facts[label], model_less=table.metadata is reflected)
+                if source.in_dump and rows != source.rows:
+                    raise DataError(f"{source.path}: {rows} rows, but the manifest says {source.rows}")
+                result.tables.append(LoadedTable(label, source.path, rows))
+            if inputs.manifest is not None:
+                after_commit = restore_counters(
+                    connection,
+                    dialect,
+                    inputs.manifest.counters,
+                    ordered,
+                    loaded={table.name: table.rows for table in result.tables},
+                    whole_dump=not tables,
+                    warn=reporter.warn,
+                )
+            elif dialect == "postgresql":
+                advance_past_loaded(connection, ordered)
+            result.copy_used = loader.copy_used
+        if after_commit:
+            restore_after_commit(connection, after_commit)
         return result
 
     return run_sync(config, work)
 
 
+def _compare_revisions(dumped: str | None, current: str | None, *, refuse: bool, warn: Callable[[str], None]) -> None:
+    if dumped == current:
+        return
+    message = f"the dump was taken at Alembic revision {dumped or '(none)'}, the database is at {current or '(none)'}"
+    if refuse:
+        raise DataError(f"{message}; nothing was loaded (--require-same-revision)")
+    warn(f"{message}; loading anyway (--require-same-revision refuses)")
+
+
 # -- inputs ---------------------------------------------------------------------------------------------------
 
 
-def _collect_sources(directory: Path | str | None, files: Sequence[Path | str]) -> tuple[list[_Source], bool]:
+def _collect_sources(directory: Path | str | None, files: Sequence[Path | str]) -> _Inputs:
     paths = [Path(item) for item in files]
     if len(paths) == 1 and paths[0].name == MANIFEST_NAME:
         directory, paths = paths[0].parent, []
@@ -162,20 +247,47 @@ def _collect_sources(directory: Path | str | None, files: Sequence[Path | str]) 
         for path in paths:
             if not path.is_file():
                 raise DataError(f"{path}: no such file")
-        return _unique([_Source(table_name_of(path), path) for path in paths]), False
+        return _Inputs(_unique([_Source(table_name_of(path), path) for path in paths]))
     folder = Path(directory if directory is not None else "fixtures")
     if not folder.is_dir():
         raise DataError(f"{folder}: no such directory")
     manifest_path = folder / MANIFEST_NAME
+    if manifest_path.is_symlink():
+        raise DataError(f"{manifest_path}: is a symbolic link; a dump directory holds only its own files")
+    entries = sorted(folder.iterdir())
     if manifest_path.exists():
         manifest = read_manifest(manifest_path)
-        return [
-            _Source(entry.name, folder / entry.file, entry.rows, entry.sha256, strict=True) for entry in manifest.tables
-        ], True
-    found = sorted(path for path in folder.iterdir() if path.is_file() and is_data_file(path))
+        listed = {entry.file for entry in manifest.tables}
+        for path in entries:
+            if is_data_file(path) and path.name not in listed:
+                raise DataError(
+                    f"{path}: not listed in {MANIFEST_NAME}; the directory changed after the dump (or mixes two)"
+                )
+        sources = [
+            _Source(
+                entry.name,
+                folder / entry.file,
+                entry.rows,
+                entry.sha256,
+                in_dump=True,
+                kinds={column.name: column.kind for column in entry.columns},
+            )
+            for entry in manifest.tables
+        ]
+        return _Inputs(sources, manifest)
+    found = [path for path in entries if is_data_file(path)]
+    for path in found:
+        if path.is_symlink():
+            raise DataError(f"{path}: is a symbolic link; name linked files explicitly to load them")
+    if any(is_temporary_file(path) for path in entries) or any(looks_like_dbops_file(path) for path in found):
+        raise DataError(
+            f"{folder}: incomplete dump: no {MANIFEST_NAME}; was the dump interrupted? "
+            f"(to load its files as fixtures anyway, name them: dbops load-data {folder}/*.json)"
+        )
+    found = [path for path in found if path.is_file()]
     if not found:
         raise DataError(f"{folder}: no manifest.json and no data files (*.json, *.json.gz, *.jsonl, *.jsonl.gz)")
-    return _unique([_Source(table_name_of(path), path) for path in found]), False
+    return _Inputs(_unique([_Source(table_name_of(path), path) for path in found]))
 
 
 def _unique(sources: list[_Source]) -> list[_Source]:
@@ -187,42 +299,94 @@ def _unique(sources: list[_Source]) -> list[_Source]:
     return sources
 
 
-def _verify(source: _Source) -> None:
-    if not source.strict:
+def _verify(source: _Source, max_row_bytes: int) -> None:
+    if not source.in_dump:
         return
+    if source.path.is_symlink():
+        raise DataError(f"{source.path}: is a symbolic link; a dump directory holds only its own files")
     if not source.path.is_file():
         raise DataError(f"{source.path}: listed in the manifest but missing")
-    digest, rows = file_digest(source.path)
+    digest, lines = file_digest(source.path, follow_symlinks=False)
     if digest != source.sha256:
         raise DataError(
             f"{source.path}: checksum mismatch (manifest sha256 {str(source.sha256)[:12]}…, file {digest[:12]}…); "
             "the file changed after the dump"
         )
-    if rows != source.rows:
-        raise DataError(f"{source.path}: {rows} rows, but the manifest says {source.rows}")
+    if lines != source.rows:  # not dbops' one-row-a-line layout, or rows missing: count them exactly
+        rows = count_rows(source.path, follow_symlinks=False, max_row_bytes=max_row_bytes)
+        if rows != source.rows:
+            raise DataError(f"{source.path}: {rows} rows, but the manifest says {source.rows}")
 
 
 # -- writing ---------------------------------------------------------------------------------------------------
 
 
-def _enforce_sqlite_foreign_keys(connection: Connection) -> int:
-    """Turn SQLite's foreign-key checks on for the load (they are off by default); returns the old setting."""
+@contextlib.contextmanager
+def _load_session(connection: Connection, dialect: str) -> Iterator[None]:
+    """Session settings for the load, put back afterwards (a sync config's connection returns to its pool).
+
+    SQLite: foreign-key checks on (they are off by default). MariaDB/MySQL: ``NO_AUTO_VALUE_ON_ZERO``, so an
+    id 0 is stored as 0 and not replaced by the next AUTO_INCREMENT value (as mysqldump does).
+    """
     if connection.in_transaction():
         connection.rollback()
-    old = int(connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one())
-    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+    if dialect == "sqlite":
+        setting, value = "PRAGMA foreign_keys", str(connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one())
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+    elif dialect in ("mysql", "mariadb"):
+        setting = "SET SESSION sql_mode"
+        value = str(connection.exec_driver_sql("SELECT @@SESSION.sql_mode").scalar_one())
+        connection.exec_driver_sql("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_AUTO_VALUE_ON_ZERO')")
+    else:
+        yield
+        return
     connection.rollback()
-    return old
+
+    def restore() -> None:
+        if connection.in_transaction():
+            connection.rollback()
+        connection.exec_driver_sql(f"{setting} = {_sql_literal(value)}")
+        connection.commit()
+
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):  # a dead connection: the load's own error says more
+            restore()
+        raise
+    restore()
 
 
-def _empty(connection: Connection, table: Table, dialect: str) -> None:
-    """DELETE every row (in the load's transaction, unlike TRUNCATE on MariaDB)."""
+def _sql_literal(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _disable_triggers(connection: Connection) -> None:
+    """``session_replication_role = replica`` for this transaction (superusers; PostgreSQL 15 can GRANT it)."""
+    from sqlalchemy.exc import DBAPIError
+
+    savepoint = connection.begin_nested()
+    try:
+        connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+    except DBAPIError as error:
+        savepoint.rollback()
+        raise DataError(
+            f"--disable-triggers: {_db_message(error)} (it needs a superuser, or SET on session_replication_role)"
+        ) from error
+    savepoint.commit()
+
+
+def _empty(connection: Connection, table: Table, dialect: str, catalog: Catalog) -> None:
+    """DELETE every row (in the load's transaction, unlike TRUNCATE on MariaDB); an INHERITS parent's own."""
     what = f"cannot empty {table_label(table)}"
     self_references = {fk.parent for fk in table.foreign_keys if fk.column.table is table and fk.parent.nullable}
     if self_references and dialect in ("mysql", "mariadb"):
         # InnoDB checks foreign keys row by row, so a parent row can't go before its children in one DELETE.
         _run(connection, table.update().values({column.key: None for column in self_references}), what)
-    _run(connection, table.delete(), what)
+    statement = table.delete()
+    if catalog.only(table_label(table)):
+        statement = statement.with_hint("ONLY", dialect_name="postgresql")
+    _run(connection, statement, what)
 
 
 def _run(connection: Connection, statement: Any, what: str) -> None:
@@ -235,17 +399,29 @@ def _run(connection: Connection, statement: Any, what: str) -> None:
 
 
 def _db_message(error: DBAPIError) -> str:
-    return first_line(error)
+    from dbops.violations import driver_message
+
+    # MySQL drivers' (errno, message) read as the message, then dbops' one-line rule (passwords masked)
+    return first_line(driver_message(error.orig if error.orig is not None else error)) or type(error).__name__
 
 
-def _bind_table(table: Table) -> Table:
-    """``table`` itself, or a copy whose JSON columns bind ``None`` as SQL NULL (JSON null is ``JSON.NULL``)."""
+def _bind_table(table: Table, as_stored: frozenset[str] = frozenset()) -> Table:
+    """``table`` itself, or a copy whose JSON columns bind ``None`` as SQL NULL (JSON null is ``JSON.NULL``)
+    and whose columns loaded in their stored form (``codec.stored_type``) bind as that type; the columns in
+    ``as_stored`` (``codec.SQLITE_AS_STORED``) bind their values untouched."""
     from sqlalchemy import JSON, MetaData
+    from sqlalchemy.types import NullType
 
+    stored = {column.key: type_ for column in table.columns if (type_ := stored_type(column.type)) is not None}
+    stored.update({key: NullType() for key in as_stored})
+    if stored:
+        table = table.to_metadata(MetaData())
+        for key, type_ in stored.items():
+            table.c[key].type = type_
     json_columns = [column for column in table.columns if isinstance(column.type, JSON)]
     if not json_columns:
         return table
-    bound = table.to_metadata(MetaData())
+    bound = table if stored else table.to_metadata(MetaData())
     for column in json_columns:
         patched: Any = copy.copy(column.type)
         patched.none_as_null = True
@@ -268,6 +444,8 @@ class _TableLoader:
         batch_size: int,
         batch_commit: bool,
         use_copy: bool,
+        max_row_bytes: int,
+        source_dialect: str | None,
         reporter: Reporter,
     ) -> None:
         self.connection = connection
@@ -275,15 +453,35 @@ class _TableLoader:
         self.mode = mode
         self.batch_size = batch_size
         self.batch_commit = batch_commit
+        self.max_row_bytes = max_row_bytes
+        self.source_dialect = source_dialect
         self.reporter = reporter
         self.psycopg = psycopg_connection(connection) if use_copy and mode != "upsert" else None
         self.copy_used = False
+        self.max_packet: int | None = None
+        if dialect in ("mysql", "mariadb"):
+            self.max_packet = int(connection.exec_driver_sql("SELECT @@max_allowed_packet").scalar_one())
 
-    def load(self, table: Table, source: _Source) -> int:
+    def rows(self, source: _Source) -> Iterator[tuple[int, Any]]:
+        return iter_rows(source.path, follow_symlinks=not source.in_dump, max_row_bytes=self.max_row_bytes)
+
+    def load(self, table: Table, source: _Source, facts: ColumnFacts, *, model_less: bool) -> int:
         from sqlalchemy import JSON
 
         label = table_label(table)
-        codecs = {column.key: column_codec(column, dialect=self.dialect) for column in table.columns}
+        columns = [column for column in table.columns if column.key not in facts.generated]
+        # a SQLite dump into a model-less SQLite table: values as stored; from elsewhere they are canonical
+        keep = self.dialect == "sqlite" and model_less and self.source_dialect == "sqlite"
+        codecs = {
+            column.key: column_codec(
+                column,
+                dialect=self.dialect,
+                source_kind=source.kinds.get(column.key),
+                source_dialect=self.source_dialect,
+                as_stored=keep,
+            )
+            for column in columns
+        }
         if self.mode == "upsert" and not table.primary_key.columns:
             raise DataError(f"{source.path}: table {label} has no primary key, which --mode upsert needs")
         decoders: dict[str, Callable[[Any], Any]] = {
@@ -291,7 +489,7 @@ class _TableLoader:
             for key, codec in codecs.items()
         }
         keys = tuple(codecs)
-        copyable = self.psycopg is not None and _copyable(table, codecs)
+        copyable = self.psycopg is not None and _copyable(columns, codecs)
         text_fields = [_copy_text_field(codecs[key], table.c[key]) for key in keys] if copyable else []
         if copyable and all(field is not None for field in text_fields):
             fast = _generated_copy_line(keys, text_fields)  # type: ignore[arg-type]
@@ -300,38 +498,42 @@ class _TableLoader:
             fast = _generated_converter(keys, [copy_decoders[key] for key in keys], as_tuple=True)
         else:
             fast = _generated_converter(keys, [decoders[key] for key in keys], as_tuple=False)
-        writer = _BatchWriter(self, table, source, decoders)
-        width = len(keys)
-        if copyable and not self.batch_commit and all(field is not None for field in text_fields):
-            streamed = self._stream_copy(writer, fast, width)
-            if streamed is not None:
-                return streamed
-        rows = 0
-        batch: list[_Row] = []
-        with self.reporter.progress(f"load {label}", source.rows) as task:
-            for row_number, raw in iter_rows(source.path, strict=source.strict):
-                prepared: Any = None
-                if len(raw) == width:
-                    try:
-                        prepared = fast(raw)
-                    except Exception:  # a missing key or a bad value: the slow path says exactly what
-                        prepared = None
-                if prepared is None:
-                    prepared = writer.decode(row_number, raw)
-                batch.append((row_number, raw, prepared))
-                if len(batch) >= self.batch_size:
+        as_stored = frozenset(key for key, codec in codecs.items() if keep and codec.kind in SQLITE_AS_STORED)
+        writer = _BatchWriter(self, table, source, decoders, keys, facts, as_stored)
+        try:
+            width = len(keys)
+            if copyable and not self.batch_commit and all(field is not None for field in text_fields):
+                streamed = self._stream_copy(writer, fast, width)
+                if streamed is not None:
+                    return streamed
+            rows = 0
+            batch: list[_Row] = []
+            with self.reporter.progress(f"load {label}", source.rows) as task:
+                for row_number, raw in self.rows(source):
+                    prepared: Any = None
+                    if len(raw) == width:
+                        try:
+                            prepared = fast(raw)
+                        except Exception:  # a missing key or a bad value: the slow path says exactly what
+                            prepared = None
+                    if prepared is None:
+                        prepared = writer.decode(row_number, raw)
+                    batch.append((row_number, raw, prepared))
+                    if len(batch) >= self.batch_size:
+                        writer.write(batch)
+                        rows += len(batch)
+                        task.advance(len(batch))
+                        batch = []
+                        if self.batch_commit:
+                            restart_transaction(self.connection, self.dialect)
+                if batch:
                     writer.write(batch)
                     rows += len(batch)
                     task.advance(len(batch))
-                    batch = []
-                    if self.batch_commit:
-                        restart_transaction(self.connection, self.dialect)
-            if batch:
-                writer.write(batch)
-                rows += len(batch)
-                task.advance(len(batch))
-        self.copy_used = self.copy_used or writer.copied
-        return rows
+            self.copy_used = self.copy_used or writer.copied
+            return rows
+        finally:
+            writer.close()
 
     def _stream_copy(self, writer: _BatchWriter, copy_line: Callable[[dict[str, Any]], str], width: int) -> int | None:
         """The whole table through one COPY, fed batch by batch while PostgreSQL works on what it has.
@@ -350,7 +552,7 @@ class _TableLoader:
                 try:
                     with cursor.copy(writer.copy_sql) as copy_:
                         pending: list[str] = []
-                        for _, raw in iter_rows(source.path, strict=source.strict):
+                        for _, raw in self.rows(source):
                             if len(raw) != width:
                                 raise _NotStreamable
                             pending.append(copy_line(raw))  # raises on a value the batched path must explain
@@ -515,34 +717,54 @@ def _copy_decoder(codec: ColumnCodec) -> Callable[[Any], Any]:
     return decode
 
 
-def _copyable(table: Table, codecs: dict[str, ColumnCodec]) -> bool:
+def _copyable(columns: list[Any], codecs: dict[str, ColumnCodec]) -> bool:
     """COPY bypasses SQLAlchemy's bind processing: only for columns whose decoded values psycopg takes as-is."""
-    from sqlalchemy import types
-
-    return not any(
-        isinstance(column.type, types.TypeDecorator) or codecs[column.key].kind == "other" for column in table.columns
-    )
+    return not any(not is_plain(column) or codecs[column.key].kind == "other" for column in columns)
 
 
 class _BatchWriter:
-    def __init__(self, loader: _TableLoader, table: Table, source: _Source, decoders: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        loader: _TableLoader,
+        table: Table,
+        source: _Source,
+        decoders: dict[str, Any],
+        keys: tuple[str, ...],
+        facts: ColumnFacts,
+        as_stored: frozenset[str],
+    ) -> None:
+        from dbops.data.statements import MysqlUpsert, insert_statement
+
         self.loader = loader
         self.connection = loader.connection
         self.table = table
         self.label = table_label(table)
-        self.bind_table = _bind_table(table)
+        self.bind_table = _bind_table(table, as_stored)
         self.source = source
         self.decoders = decoders
-        self.keys = tuple(column.key for column in table.columns)
-        self.insert = _insert_statement(self.bind_table, loader.dialect, loader.mode)
+        self.keys = keys
+        self.generated = facts.generated
+        self.insert = insert_statement(
+            self.bind_table, loader.dialect, mode=loader.mode, keys=keys, identity_always=facts.identity_always
+        )
+        self.upsert = MysqlUpsert(self.connection, self.bind_table, keys) if self.insert is None else None
         self.copied = False
 
+    def close(self) -> None:
+        if self.upsert is not None and not self.connection.invalidated:
+            self.upsert.close()
+
     def decode(self, row_number: int, raw: dict[str, Any]) -> dict[str, Any]:
-        """The row decoded for SQLAlchemy, or a DataError naming file, row and column."""
+        """The row decoded for SQLAlchemy, or a DataError naming file, row and column.
+
+        Values for generated columns are left out: the database computes them.
+        """
         decoded: dict[str, Any] = {}
         for key, value in raw.items():
             decode = self.decoders.get(key)
             if decode is None:
+                if key in self.generated:
+                    continue
                 raise DataError(f"{self.source.path} row {row_number}, column {key!r}: no such column in {self.label}")
             if value is None:
                 decoded[key] = None
@@ -554,15 +776,40 @@ class _BatchWriter:
         return decoded
 
     def write(self, batch: list[_Row]) -> None:
-        from sqlalchemy.exc import DBAPIError
+        from sqlalchemy.exc import StatementError
 
+        if self.loader.max_packet is not None:
+            self._check_packet(batch, self.loader.max_packet)
         savepoint = self.connection.begin_nested()
         try:
             self._write(batch)
-        except DBAPIError as error:
+        except StatementError as error:
+            if self.connection.invalidated:  # the server hung up: nothing to retry on
+                first, last = batch[0][0], batch[-1][0]
+                rows = f"row {first}" if first == last else f"rows {first}-{last}"
+                raise DataError(
+                    f"{self.source.path} {rows}: the database closed the connection ({_statement_message(error)})"
+                ) from error
             savepoint.rollback()
             raise self._locate(batch, error) from error
         savepoint.commit()
+
+    def _check_packet(self, batch: list[_Row], limit: int) -> None:
+        """MariaDB/MySQL hang up on a statement larger than ``max_allowed_packet``: name the row first."""
+        for row_number, _, prepared in batch:
+            if not isinstance(prepared, dict):
+                continue
+            sizes = {
+                key: len(value.encode()) if isinstance(value, str) and 4 * len(value) > limit // 8 else len(value)
+                for key, value in prepared.items()
+                if isinstance(value, (str, bytes))
+            }
+            if sizes and sum(sizes.values()) > limit - 1024:
+                key = max(sizes, key=lambda name: sizes[name])
+                raise DataError(
+                    f"{self.source.path} row {row_number}, column {key!r}: {sizes[key] / 1e6:.1f} MB, larger than "
+                    f"the server's max_allowed_packet ({limit / 1e6:.1f} MB) allows for a row"
+                )
 
     def _write(self, batch: list[_Row]) -> None:
         """COPY runs of prepared lines or tuples; executemany runs of dicts with the same keys; in file order."""
@@ -577,7 +824,13 @@ class _BatchWriter:
             if key is None:
                 self._copy(rows)
             else:
-                self.connection.execute(self.insert, rows)
+                self._execute(rows)
+
+    def _execute(self, rows: list[dict[str, Any]]) -> None:
+        if self.upsert is not None:
+            self.upsert.write(rows)
+        else:
+            self.connection.execute(self.insert, rows)
 
     @property
     def copy_sql(self) -> str:
@@ -605,26 +858,36 @@ class _BatchWriter:
             cursor.close()
         self.copied = True
 
-    def _locate(self, batch: list[_Row], error: DBAPIError) -> DataError:
+    def _locate(self, batch: list[_Row], error: StatementError) -> DataError:
         """Retry ``batch`` row by row (each in a savepoint) to find the row the database refuses, and say why."""
-        from sqlalchemy.exc import DBAPIError
+        from sqlalchemy.exc import StatementError
 
         for row_number, raw, prepared in batch:
             values = prepared if isinstance(prepared, dict) else self.decode(row_number, raw)
             savepoint = self.connection.begin_nested()
             try:
-                self.connection.execute(self.insert, [values])
-            except DBAPIError as row_error:
+                self._execute([values])
+            except StatementError as row_error:
+                if self.connection.invalidated:
+                    raise DataError(
+                        f"{self.source.path} row {row_number}: the database closed the connection "
+                        f"({_statement_message(row_error)})"
+                    ) from row_error
                 savepoint.rollback()
                 return self._explain(row_number, values, row_error)
             savepoint.commit()
         first, last = batch[0][0], batch[-1][0]
-        return DataError(f"{self.source.path} rows {first}-{last}: {_db_message(error)}")
+        return DataError(f"{self.source.path} rows {first}-{last}: {_statement_message(error)}")
 
-    def _explain(self, row_number: int, values: dict[str, Any], error: DBAPIError) -> DataError:
+    def _explain(self, row_number: int, values: dict[str, Any], error: StatementError) -> DataError:
         from sqlalchemy import and_, select
+        from sqlalchemy.exc import DBAPIError
 
         where = f"{self.source.path} row {row_number}"
+        message = _statement_message(error)
+        if not isinstance(error, DBAPIError):  # a TypeDecorator refused the value before it was sent
+            column = self._bind_failure(values)
+            return DataError(f"{where}" + (f", column {column!r}" if column else "") + f": {message}")
         for constraint in self.table.foreign_key_constraints:
             elements = list(constraint.elements)
             local = [element.parent.key for element in elements]
@@ -642,67 +905,123 @@ class _BatchWriter:
                     f"{where}, column {', '.join(repr(key) for key in local)}: missing foreign-key parent "
                     f"(no {table_label(parent)} row with {shown})"
                 )
-        message = _db_message(error)
-        lowered = message.lower()
-        if "duplicate" in lowered or "unique" in lowered:
-            # The constraint the database names (uq_author_name -> 'name'); the primary key when it names none.
-            from dbops.violations import unique_columns
+        columns = _unique_violation_columns(self.connection, self.table, error, message)
+        if columns is None:
+            column = next((key for key in values if f"'{key}'" in message or f'"{key}"' in message), None)
+            sqlite = _SQLITE_NOT_NULL.search(message)
+            if column is None and sqlite:
+                column = {c.name: c.key for c in self.table.columns}.get(sqlite["column"], sqlite["column"])
+            column = column or _pg_column(error) or self._probe_column(values)
+            columns = [column] if column else []
+        shown = ", ".join(repr(key) for key in columns)
+        return DataError(f"{where}" + (f", column {shown}" if shown else "") + f": {message}")
 
-            names = unique_columns(error.orig, self.table) or [c.name for c in self.table.primary_key.columns]
-            keys = ", ".join(repr(self.table.c[name].key if name in self.table.c else name) for name in names)
-            return DataError(f"{where}, column {keys}: {message}")
-        column = next((key for key in values if f"'{key}'" in message or f'"{key}"' in message), None)
-        return DataError(f"{where}" + (f", column {column!r}" if column else "") + f": {message}")
-
-
-def _insert_statement(table: Table, dialect: str, mode: str) -> Any:
-    from sqlalchemy import insert
-
-    if mode != "upsert":
-        return insert(table)
-    keys = [column.key for column in table.primary_key.columns]
-    others = [column.key for column in table.columns if column.key not in keys]
-    statement: Any
-    if dialect in ("mysql", "mariadb"):
-        from sqlalchemy.dialects.mysql import insert as mysql_insert
-
-        statement = mysql_insert(table)
-        updates = {key: statement.inserted[key] for key in others or keys}
-        return statement.on_duplicate_key_update(updates)
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        statement = pg_insert(table)
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        statement = sqlite_insert(table)
-    else:
-        raise DataError(f"--mode upsert is not supported on {dialect}")
-    if not others:
-        return statement.on_conflict_do_nothing(index_elements=keys)
-    return statement.on_conflict_do_update(index_elements=keys, set_={key: statement.excluded[key] for key in others})
-
-
-def _reset_sequences(connection: Connection, tables: list[Table]) -> None:
-    """Move each serial/identity sequence past the largest loaded value, so the next insert doesn't collide."""
-    from sqlalchemy import Integer, text
-
-    preparer = connection.dialect.identifier_preparer
-    for table in tables:
-        quoted_table = preparer.format_table(table)
-        for column in table.columns:
-            if not isinstance(column.type, Integer):
+    def _bind_failure(self, values: dict[str, Any]) -> str | None:
+        """The column whose type's bind processing raises on its value."""
+        dialect = self.connection.dialect
+        for key, value in values.items():
+            processor = self.bind_table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is None or value is None:
                 continue
-            sequence = connection.execute(
-                text("SELECT pg_get_serial_sequence(:table, :column)"), {"table": quoted_table, "column": column.name}
-            ).scalar()
-            if sequence is None:
-                continue
-            connection.execute(
-                text(
-                    f"SELECT setval(CAST(:sequence AS regclass), "
-                    f"COALESCE((SELECT MAX({preparer.format_column(column)}) FROM {quoted_table}), 0) + 1, false)"
-                ),
-                {"sequence": sequence},
+            try:
+                processor(value)
+            except Exception:
+                return key
+        return None
+
+    def _probe_column(self, values: dict[str, Any]) -> str | None:
+        """PostgreSQL names no column for a value that doesn't fit its type (numeric overflow, too long):
+        insert each value alone into an empty copy of the table's columns (constraints left out) to find it."""
+        if self.loader.dialect != "postgresql":
+            return None
+        import secrets
+
+        from sqlalchemy import Column, MetaData, Table, insert
+        from sqlalchemy.exc import StatementError
+
+        preparer = self.connection.dialect.identifier_preparer
+        name = f"dbops_probe_{secrets.token_hex(4)}"
+        keys = [key for key in values if key in self.bind_table.c]
+        selected = ", ".join(preparer.format_column(self.table.c[key]) for key in keys)
+        probe = Table(name, MetaData(), *[Column(self.table.c[k].name, self.bind_table.c[k].type, key=k) for k in keys])
+        savepoint = self.connection.begin_nested()
+        try:
+            self.connection.exec_driver_sql(
+                f"CREATE TEMPORARY TABLE {preparer.quote(name)} AS SELECT {selected} "
+                f"FROM {preparer.format_table(self.table)} WITH NO DATA"
             )
+            for key in keys:
+                if values[key] is None:
+                    continue
+                inner = self.connection.begin_nested()
+                try:
+                    self.connection.execute(insert(probe).values({key: values[key]}))
+                except StatementError:
+                    inner.rollback()
+                    return key
+                inner.rollback()
+        except StatementError:
+            return None
+        finally:
+            savepoint.rollback()
+        return None
+
+
+def _statement_message(error: StatementError) -> str:
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(error, DBAPIError):
+        return _db_message(error)
+    text = str(error.orig if error.orig is not None else error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _pg_column(error: StatementError) -> str | None:
+    """The column PostgreSQL's structured error fields name (not-null and check violations), if any."""
+    from dbops.violations import pg_details
+
+    return pg_details(getattr(error, "orig", None))[1]
+
+
+_SQLITE_NOT_NULL = re.compile(r"NOT NULL constraint failed: (?:.+\.)?(?P<column>[^.]+)$")
+
+
+def _unique_violation_columns(
+    connection: Connection, table: Table, error: StatementError, message: str
+) -> list[str] | None:
+    """The columns (keys) of the unique constraint or primary key a row broke; None if it isn't a unique violation.
+
+    The constraint the error names, looked up in the table's metadata (``dbops.violations``, shared with the
+    repository), else in the database, whose names may differ from the models'.
+    """
+    from sqlalchemy import inspect
+
+    from dbops.violations import named_constraint, pg_details, unique_columns
+
+    lowered = message.lower()
+    if "duplicate" not in lowered and "unique" not in lowered:
+        return None
+    keys = {column.name: column.key for column in table.columns}
+    orig = getattr(error, "orig", None)
+    names = unique_columns(orig, table)
+    if not names:
+        constraint, _, detail = pg_details(orig)
+        constraint = named_constraint(message + (f"\n{detail}" if detail else ""), None, constraint)[0]
+        names = _database_constraint_columns(inspect(connection), table, constraint) if constraint else []
+    return [keys.get(name, name) for name in names]
+
+
+def _database_constraint_columns(inspector: Any, table: Table, constraint: str) -> list[str]:
+    try:
+        primary = inspector.get_pk_constraint(table.name, schema=table.schema)
+        if constraint in ("PRIMARY", primary.get("name")):
+            return list(primary["constrained_columns"])
+        for item in inspector.get_unique_constraints(table.name, schema=table.schema):
+            if item["name"] == constraint:
+                return list(item["column_names"])
+        for index in inspector.get_indexes(table.name, schema=table.schema):
+            if index["name"] == constraint:
+                return [str(column) for column in index["column_names"]]
+    except Exception:  # the error path: a failed lookup must not hide the database's message
+        return []
+    return []

@@ -116,14 +116,20 @@ def _message(result: Any, pgconn: Any) -> str:
 
 
 def server_rows(
-    table: Table, codecs: Sequence[ColumnCodec], order: Sequence[Any], dialect: Dialect
+    table: Table,
+    columns: Sequence[Any],
+    codecs: Sequence[ColumnCodec],
+    order: Sequence[Any],
+    dialect: Dialect,
+    *,
+    only: bool = False,
 ) -> ServerRows | None:
-    """The server-side form of ``table``'s dump in ``order`` (its columns), or None when a column needs the
-    generic path."""
+    """The server-side form of the dump of ``table``'s ``columns`` in ``order``, or None when a column needs
+    the generic path. ``only``: the table's own rows, not its inheritance children's."""
     preparer = dialect.identifier_preparer
     fields: list[str] = []
     json_keys: list[str] = []
-    for column, codec in zip(table.columns, codecs, strict=True):
+    for column, codec in zip(columns, codecs, strict=True):
         if not is_plain(column):
             return None
         value = f"b.{preparer.quote(column.name)}"
@@ -135,7 +141,7 @@ def server_rows(
         fields.append(f"{expression} AS {_quoted(codec.name)}")
     sort = ", ".join(f"b.{preparer.quote(column.name)}" for column in order)
     query = (
-        f"SELECT row_to_json(r) FROM {preparer.format_table(table)} AS b"
+        f"SELECT row_to_json(r) FROM {'ONLY ' if only else ''}{preparer.format_table(table)} AS b"
         f" CROSS JOIN LATERAL (SELECT {', '.join(fields)}) AS r" + (f" ORDER BY {sort}" if sort else "")
     )
     sql = f"COPY ({query}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')"

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from dbops.data.catalog import Catalog, read_catalog
 from dbops.errors import DataError
 
 if TYPE_CHECKING:
@@ -16,11 +17,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TableSet",
+    "alembic_revision",
     "begin_write",
     "dependency_order",
     "find_tables",
     "psycopg_connection",
     "read_transaction",
+    "references",
     "restart_transaction",
     "table_label",
     "version_table_name",
@@ -37,20 +40,23 @@ def version_table_name(config: AnyConfig) -> str:
     return str(getattr(alembic, "version_table_name", None) or "alembic_versions")
 
 
-def dependency_order(tables: Iterable[Table]) -> list[Table]:
+def references(table: Table, catalog: Catalog | None = None) -> set[str]:
+    """Labels of the tables ``table`` references: its own foreign keys, and (PostgreSQL) its partitions'."""
+    label = table_label(table)
+    found = {fk.target_fullname.rsplit(".", 1)[0] for fk in table.foreign_keys}
+    if catalog is not None:
+        found = {catalog.unit(target) for target in found} | catalog.dependencies.get(label, set())
+    return found - {label}
+
+
+def dependency_order(tables: Iterable[Table], catalog: Catalog | None = None) -> list[Table]:
     """``tables`` with every table after the tables it references (ties and cycles broken by name).
 
-    Works on tables from different MetaData objects (models and reflection) by matching names.
+    Works on tables from different MetaData objects (models and reflection) by matching names; with a
+    ``catalog``, foreign keys declared on partitions count as their root table's.
     """
     by_label = {table_label(table): table for table in tables}
-    depends: dict[str, set[str]] = {}
-    for label, table in by_label.items():
-        parents = set()
-        for fk in table.foreign_keys:
-            target = fk.target_fullname.rsplit(".", 1)[0]
-            if target != label and target in by_label:
-                parents.add(target)
-        depends[label] = parents
+    depends = {label: references(table, catalog) & by_label.keys() for label, table in by_label.items()}
     ordered: list[str] = []
     remaining = dict(depends)
     while remaining:
@@ -74,6 +80,9 @@ class TableSet:
     """Model tables that the database doesn't have."""
     version_table: str | None = None
     """The Alembic version table, when it exists in the database."""
+    catalog: Catalog = field(default_factory=lambda: Catalog(""))
+    reflected: set[str] = field(default_factory=set)
+    """Chosen tables without a model (reflected from the database)."""
 
 
 def find_tables(
@@ -89,8 +98,11 @@ def find_tables(
     from sqlalchemy import MetaData, inspect
 
     inspector = inspect(connection)
-    present = set(inspector.get_table_names())
-    model_tables = {table_label(table): table for table in metadata.sorted_tables}
+    catalog = read_catalog(connection, connection.dialect.name)
+    present = set(inspector.get_table_names()) - catalog.partitions
+    model_tables = {
+        table_label(table): table for table in metadata.sorted_tables if table_label(table) != version_table
+    }
     missing = sorted(label for label, table in model_tables.items() if not _exists(inspector, table, present))
     chosen = {label: table for label, table in model_tables.items() if label not in missing}
     unknown = sorted(present - chosen.keys() - {version_table})
@@ -101,6 +113,10 @@ def find_tables(
     wanted = set(include)
     names = set(chosen) | set(missing)
     for name in sorted((wanted | set(exclude)) - names - set(unknown)):
+        if name == version_table:
+            raise DataError(f"{name!r} is the Alembic version table: dumps record its revision, not its rows")
+        if name in catalog.partitions:
+            raise DataError(f"{name!r} is a partition: its rows are dumped with {catalog.unit(name)!r}")
         raise DataError(f"no table {name!r} in the models or the database")
     if wanted:
         not_chosen = sorted(wanted - chosen.keys())
@@ -110,11 +126,25 @@ def find_tables(
         chosen = {label: table for label, table in chosen.items() if label in wanted}
     chosen = {label: table for label, table in chosen.items() if label not in set(exclude)}
     return TableSet(
-        tables=dependency_order(chosen.values()),
+        tables=dependency_order(chosen.values(), catalog),
         unknown=[] if reflect_unknown else unknown,
         missing=missing,
         version_table=version_table if version_table in present else None,
+        catalog=catalog,
+        reflected=set(unknown) if reflect_unknown else set(),
     )
+
+
+def alembic_revision(connection: Connection, version_table: str | None) -> str | None:
+    """The revision(s) in the Alembic version table (space-separated when branched), or None."""
+    if version_table is None:
+        return None
+    from sqlalchemy import column, select, table
+
+    rows: list[Any] = list(
+        connection.execute(select(column("version_num")).select_from(table(version_table))).scalars().all()
+    )
+    return " ".join(sorted(str(row) for row in rows)) or None
 
 
 def psycopg_connection(connection: Connection) -> Any:
@@ -167,8 +197,9 @@ def write_transaction(connection: Connection, dialect: str) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        if connection.in_transaction():
-            connection.rollback()
+        with contextlib.suppress(Exception):  # a connection the server closed: the error inside says why
+            if connection.in_transaction():
+                connection.rollback()
         raise
     if connection.in_transaction():
         connection.commit()

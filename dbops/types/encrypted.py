@@ -127,6 +127,7 @@ class EncryptedText(EncryptedString):
     """Like ``EncryptedString``, for long values (a ``TEXT`` column)."""
 
     impl = Text
+    cache_ok = True
 
     def __init__(
         self, key: KeyType | None = None, *, backend: type[FernetBackend] = FernetBackend, **kwargs: Any

@@ -70,8 +70,8 @@ def test_manifest_describes_the_dump(db: TestDatabase, tmp_path: Path, is_async:
 def test_rows_are_ordered_by_primary_key(db: TestDatabase, tmp_path: Path) -> None:
     metadata = chain_metadata()
     create_and_fill(db, metadata, {"authors": [{"id": n, "name": f"a{n}"} for n in (5, 3, 9, 1, 7)]})
-    dump_data(make_config(db, metadata), directory=tmp_path, tables=["authors"], batch_size=2)
-    rows = orjson.loads((tmp_path / "authors.json").read_bytes())
+    dump_data(make_config(db, metadata), directory=tmp_path / "dump", tables=["authors"], batch_size=2)
+    rows = orjson.loads((tmp_path / "dump" / "authors.json").read_bytes())
     assert [row["id"] for row in rows] == [1, 3, 5, 7, 9]
 
 
@@ -110,8 +110,8 @@ def test_unknown_table_option_is_an_error(sqlite_db: TestDatabase, tmp_path: Pat
     metadata = chain_metadata()
     create_and_fill(sqlite_db, metadata, chain_rows())
     with pytest.raises(DataError, match="no table 'nope'"):
-        dump_data(make_config(sqlite_db, metadata), directory=tmp_path, tables=["nope"])
-    result = dump_data(make_config(sqlite_db, metadata), directory=tmp_path, exclude=["reviews", "books"])
+        dump_data(make_config(sqlite_db, metadata), directory=tmp_path / "dump", tables=["nope"])
+    result = dump_data(make_config(sqlite_db, metadata), directory=tmp_path / "dump", exclude=["reviews", "books"])
     assert [table.name for table in result.tables] == ["authors", "categories"]
 
 
@@ -123,14 +123,27 @@ def test_atomic_writer_leaves_nothing_on_failure(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_old_manifest_is_removed_first(sqlite_db: TestDatabase, tmp_path: Path) -> None:
+def test_a_refused_or_failed_dump_leaves_the_previous_dump_as_it_was(sqlite_db: TestDatabase, tmp_path: Path) -> None:
+    from dbops.config import SQLAlchemySyncConfig
+    from dbops.errors import DatabaseConnectionError
+
     metadata = chain_metadata()
     create_and_fill(sqlite_db, metadata, chain_rows())
     config = make_config(sqlite_db, metadata)
-    dump_data(config, directory=tmp_path)
-    with pytest.raises(DataError):
-        dump_data(config, directory=tmp_path, tables=["nope"])
-    assert not (tmp_path / "manifest.json").exists()  # the files left can't pass for a complete dump
+    out = tmp_path / "dump"
+    dump_data(config, directory=out)
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    with pytest.raises(DataError, match="no table 'nope'"):
+        dump_data(config, directory=out, tables=["nope"])
+    with pytest.raises(DataError, match="no tables to dump"):
+        dump_data(make_config(sqlite_db, sa.MetaData()), directory=out)
+    unreachable = SQLAlchemySyncConfig(
+        connection_string="postgresql+psycopg://nobody@127.0.0.1:1/none", metadata=metadata
+    )
+    with pytest.raises(DatabaseConnectionError):
+        dump_data(unreachable, directory=out)
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["dump", "test.sqlite"]  # no staging left behind
 
 
 class WriterDuringDump(RecordingReporter):
@@ -158,7 +171,7 @@ def test_dump_reads_one_snapshot(db: TestDatabase, tmp_path: Path, is_async: boo
     if db.dialect == "sqlite":  # a reader and a committing writer at once need WAL on SQLite
         execute(db, "PRAGMA journal_mode=WAL")
     config = make_config(db, metadata, is_async=is_async)
-    result = dump_data(config, directory=tmp_path, reporter=WriterDuringDump(db))
+    result = dump_data(config, directory=tmp_path / "dump", reporter=WriterDuringDump(db))
     assert {table.name: table.rows for table in result.tables} == {
         "authors": 2,
         "categories": 2,
@@ -183,8 +196,10 @@ def test_orm_models_with_deferred_and_server_default_columns(sqlite_db: TestData
         status: Mapped[str] = mapped_column(sa.String(10), server_default="new")
 
     create_and_fill(sqlite_db, Base.metadata, {"notes": [{"id": 1, "body": "long text"}]})
-    dump_data(make_config(sqlite_db, Base.metadata), directory=tmp_path)
-    assert orjson.loads((tmp_path / "notes.json").read_bytes()) == [{"id": 1, "body": "long text", "status": "new"}]
+    dump_data(make_config(sqlite_db, Base.metadata), directory=tmp_path / "dump")
+    assert orjson.loads((tmp_path / "dump" / "notes.json").read_bytes()) == [
+        {"id": 1, "body": "long text", "status": "new"}
+    ]
 
 
 def test_psycopg_cursor_and_sqlalchemy_paths_write_the_same_bytes(pg_db: TestDatabase, tmp_path: Path) -> None:

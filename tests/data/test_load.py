@@ -76,7 +76,7 @@ def edit_row(index: int, **changes: Any) -> Callable[[list[bytes]], list[bytes]]
     return change
 
 
-def test_loads_dump_in_fk_order_and_resets_sequences(db: TestDatabase, dumped: Path, is_async: bool) -> None:
+def test_loads_dump_in_fk_order(db: TestDatabase, dumped: Path, is_async: bool) -> None:
     metadata = chain_metadata()
     engine = sync_engine(db)
     with engine.begin() as connection:
@@ -94,15 +94,53 @@ def test_loads_dump_in_fk_order_and_resets_sequences(db: TestDatabase, dumped: P
     assert result.copy_used == (db.dialect == "postgresql" and not is_async)
     rows = snapshot(db, metadata)
     assert len(rows["books"]) == 3 and "Decimal('9.99')" in rows["books"][0]
+
+
+def next_author_id(db: TestDatabase) -> int:
+    authors = chain_metadata().tables["authors"]
     engine = sync_engine(db)
-    with engine.begin() as connection:  # the next generated id does not collide with the loaded ones
-        new_id = connection.execute(
-            sa.insert(metadata.tables["authors"]).values(name="New").returning(metadata.tables["authors"].c.id)
-            if db.dialect != "mariadb"
-            else sa.insert(metadata.tables["authors"]).values(name="New")
-        )
-        if db.dialect != "mariadb":
-            assert new_id.scalar_one() == 3
+    try:
+        with engine.begin() as connection:
+            key = connection.execute(sa.insert(authors).values(name="New")).inserted_primary_key
+            assert key is not None
+            return int(key[0])
+    finally:
+        engine.dispose()
+
+
+def test_counters_are_restored_exactly(db: TestDatabase, tmp_path: Path, is_async: bool) -> None:
+    """The next id after a load is the next id the dumped database would have given (not max + 1)."""
+    metadata = chain_metadata()
+    create_and_fill(db, metadata, chain_rows())
+    counter = {
+        "postgresql": "SELECT setval('authors_id_seq', 41)",
+        "mariadb": "ALTER TABLE authors AUTO_INCREMENT = 42",
+        "sqlite": None,  # INTEGER PRIMARY KEY without AUTOINCREMENT: max(rowid) + 1
+    }[db.dialect]
+    if counter:
+        execute(db, counter)
+    config = make_config(db, metadata, is_async=is_async)
+    dump_data(config, directory=tmp_path / "dump")
+    dispose(config)
+    db.reset()
+    create_tables(db, metadata)
+    load_data(make_config(db, metadata, is_async=is_async), directory=tmp_path / "dump")
+    assert next_author_id(db) == (3 if db.dialect == "sqlite" else 42)
+
+
+def test_fixture_loads_move_sequences_past_the_loaded_ids(db: TestDatabase, tmp_path: Path) -> None:
+    metadata = chain_metadata()
+    create_tables(db, metadata)
+    (tmp_path / "authors.json").write_bytes(orjson.dumps([{"id": 1, "name": "A"}, {"id": 7, "name": "B"}]))
+    load_data(make_config(db, metadata), files=[tmp_path / "authors.json"])
+    assert next_author_id(db) == 8
+
+
+def execute(db: TestDatabase, *statements: str) -> None:
+    engine = sync_engine(db)
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(sa.text(statement))
     engine.dispose()
 
 

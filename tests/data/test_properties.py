@@ -184,13 +184,13 @@ def test_dump_from_postgresql_loads_into_other_dialects(
         for row in SOURCE_ROWS:
             connection.execute(metadata.tables["props"].insert(), [row])
     engine.dispose()
-    dump_data(make_config(pg_db, metadata), directory=tmp_path)
+    dump_data(make_config(pg_db, metadata), directory=tmp_path / "dump")
 
     other: TestDatabase = request.getfixturevalue(target)
     engine = sync_engine(other)
     with engine.begin() as connection:
         metadata.create_all(connection)
     engine.dispose()
-    result = load_data(make_config(other, metadata), directory=tmp_path)
+    result = load_data(make_config(other, metadata), directory=tmp_path / "dump")
     assert result.rows == len(SOURCE_ROWS)
     assert typed_rows(other, metadata) == typed_rows(pg_db, metadata)

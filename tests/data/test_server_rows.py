@@ -114,14 +114,14 @@ def test_edge_values_match_the_generic_encoder(db: TestDatabase, tmp_path: Path,
         """INSERT INTO served (id, doc, price) VALUES (5, '{"x" : 1.50,\n  "x": [1e5, "\\n"]\r\n}', 'NaN')""",
     )
     config = make_config(db, metadata)
-    for options in ({}, {"file_format": "jsonl"}, {"compress": True}):
+    for index, options in enumerate(({}, {"file_format": "jsonl"}, {"compress": True})):
         server_calls.clear()
-        dump_data(config, directory=tmp_path / "server", **options)
+        dump_data(config, directory=tmp_path / f"server{index}", **options)
         assert len(server_calls) == 1
-        dump_data(config, directory=tmp_path / "generic", raw_cursor=False, **options)
+        dump_data(config, directory=tmp_path / f"generic{index}", raw_cursor=False, **options)
         assert len(server_calls) == 1
-        assert files(tmp_path / "server") == files(tmp_path / "generic")
-    rows = [orjson.loads(line) for line in (tmp_path / "server" / "served.jsonl").read_bytes().splitlines()]
+        assert files(tmp_path / f"server{index}") == files(tmp_path / f"generic{index}")
+    rows = [orjson.loads(line) for line in (tmp_path / "server1" / "served.jsonl").read_bytes().splitlines()]
     assert rows[0]["doc"] == {"$json": {"$json": 1}} and rows[1]["doc"] == {"$json": None} and rows[2]["doc"] is None
     assert rows[0]["at"] == "2024-02-29T18:00:00.000005+00:00" and rows[1]["at"] == "0001-01-01T00:00:00+00:00"
     assert rows[2]["local"] == "2024-01-01T12:00:00.100000" and rows[4]["price"] == "NaN"
@@ -148,8 +148,8 @@ def test_a_timestamp_python_cannot_hold_is_a_clear_error(db: TestDatabase, tmp_p
     fill(db, metadata, [], f"INSERT INTO served (id, at) VALUES (1, '{value}')")
     config = make_config(db, metadata)
     with pytest.raises(DataError, match=r"cannot dump served: a date or timestamp '.*' is outside the years 1-9999"):
-        dump_data(config, directory=tmp_path)
-    assert not (tmp_path / "manifest.json").exists() and not (tmp_path / "served.json").exists()
+        dump_data(config, directory=tmp_path / "dump")
+    assert not (tmp_path / "dump" / "manifest.json").exists() and not (tmp_path / "dump" / "served.json").exists()
     dispose(config)
 
 
@@ -160,10 +160,12 @@ def test_a_column_the_server_does_not_format_keeps_the_generic_path(
     metadata.tables["served"].append_column(sa.Column("ratio", sa.Double))
     fill(db, metadata, [{"id": 1, "ratio": 1e16}, {"id": 2, "ratio": -0.0}])
     config = make_config(db, metadata)
-    dump_data(config, directory=tmp_path)
+    dump_data(config, directory=tmp_path / "dump")
     assert server_calls == []
-    rows = orjson.loads((tmp_path / "served.json").read_bytes())
-    assert [row["ratio"] for row in rows] == [1e16, -0.0] and b"-0.0" in (tmp_path / "served.json").read_bytes()
+    rows = orjson.loads((tmp_path / "dump" / "served.json").read_bytes())
+    assert [row["ratio"] for row in rows] == [1e16, -0.0] and b"-0.0" in (
+        tmp_path / "dump" / "served.json"
+    ).read_bytes()
     dispose(config)
 
 
