@@ -181,6 +181,11 @@ class AlembicConfig:
     it. ``dbops lint`` takes it as the lock timeout every statement runs under."""
     ddl_retries: int = 0
     """How often a revision whose statement hit ``ddl_lock_timeout`` is rolled back and retried."""
+    migration_log: bool = False
+    """Record every step ``upgrade`` / ``downgrade`` / ``stamp`` runs in ``migration_log_table`` (the ledger
+    ``history --applied`` shows and ``verify --against-db`` checks the revision files against)."""
+    migration_log_table: str = "dbops_migration_log"
+    """The ledger's table name (in ``version_table_schema``)."""
 
 
 @dataclass

@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from sqlalchemy import MetaData
 
     from dbops.config import AnyConfig
 
-__all__ = ["mappers_of", "model_metadata", "no_models_message"]
+__all__ = ["mappers_of", "model_metadata", "no_models_message", "tables_without_models"]
 
 
 def model_metadata(config: AnyConfig, *, environment: bool = True) -> MetaData:
@@ -89,6 +91,16 @@ def mappers_of(metadata: MetaData) -> list[Any]:
         for mapper in list(registry.mappers)
         if getattr(mapper.local_table, "metadata", None) is metadata
     ]
+
+
+def tables_without_models(config: AnyConfig, metadata: MetaData, present: Iterable[str]) -> list[str]:
+    """The database's tables (``present``, dbops' version table and ledger aside) when ``metadata`` has no
+    tables: the case ``no_models_message`` describes; ``[]`` when the config has models or the database none."""
+    if metadata.tables:
+        return []
+    settings = config.alembic_config
+    ours = {settings.version_table_name, settings.migration_log_table}
+    return sorted(name for name in present if name not in ours)
 
 
 def no_models_message(config: AnyConfig, database_tables: list[str]) -> str:

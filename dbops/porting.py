@@ -168,10 +168,38 @@ def _from_import(module: str, names: list[str], indent: str, multiline: bool) ->
     return f"from {module} import (\n{inner}{indent})"
 
 
-def _port_from(node: ast.ImportFrom, source: _Source, unresolved: list[str]) -> None:
+REVISION_TYPES = "dbops.migrations.aa_types"
+"""Where a revision file's Advanced Alchemy column types go: stand-ins that make the columns AA's made."""
+
+
+def _is_revision(tree: ast.Module) -> bool:
+    """A migration revision file: top-level ``revision = ...`` and ``down_revision = ...`` (what Alembic reads)."""
+    names = {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name)
+    }
+    return {"revision", "down_revision"} <= names
+
+
+def _revision_type(module: str, name: str) -> bool:
+    if not (module == "advanced_alchemy.types" or module.startswith("advanced_alchemy.types.")):
+        return False
+    from dbops.migrations import aa_types
+
+    return name in aa_types.__all__
+
+
+def _port_from(node: ast.ImportFrom, source: _Source, unresolved: list[str], *, revision: bool = False) -> None:
     module = node.module or ""
     groups: dict[str, list[str]] = {}
     for alias in node.names:
+        if revision and _revision_type(module, alias.name):
+            # A revision keeps making the columns it made under Advanced Alchemy (dbops.types' DDL differs).
+            groups.setdefault(REVISION_TYPES, []).append(_alias(alias.name, alias.asname))
+            continue
         if alias.name == "*":
             target = _target(module)
             if target is None:
@@ -239,9 +267,10 @@ def port_source(text: str, filename: str = "<string>") -> tuple[str, list[str]]:
     source = _Source(text)
     unresolved: list[str] = []
     plain_imports: set[str] = set()
+    revision = _is_revision(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level == 0 and _is_ported(node.module):
-            _port_from(node, source, unresolved)
+            _port_from(node, source, unresolved, revision=revision)
         elif isinstance(node, ast.Import) and any(_is_ported(alias.name) for alias in node.names):
             plain_imports.update(alias.name for alias in node.names if alias.asname is None and _is_ported(alias.name))
             _port_import(node, source, unresolved)

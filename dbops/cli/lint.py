@@ -131,19 +131,28 @@ def verify_command(
             "--since", help="Also check revisions added since this git ref build on its head.", metavar="GIT_REF"
         ),
     ] = None,
+    against_db: Annotated[
+        bool,
+        typer.Option(
+            "--against-db",
+            help="Also check that every applied revision's file is unchanged since it ran (needs migration_log).",
+        ),
+    ] = False,
     output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """Check the migration history: one head, no dangling or duplicate revisions, a message each.
 
-    Needs no database and imports no revision file. Exit 1 on a problem, 0 when the history is sound.
+    Needs no database and imports no revision file. With --against-db it also compares the files with the
+    checksums the migration ledger recorded when each revision was applied (changed or missing files).
+    Exit 1 on a problem, 0 when the history is sound, 2 when it cannot check.
 
-    Example: dbops --config examples/app.py:db verify --since origin/main
+    Example: dbops --config examples/app.py:db verify --since origin/main --against-db
     """
     from dbops.errors import CheckFailedError
     from dbops.migrations.verify import verify
 
     state = get_state(ctx)
-    result = verify(state.config(), since=since)
+    result = verify(state.config(), since=since, against_db=against_db)
     if output_format == "json":
         from dbops.cli.render import print_json
 
@@ -151,8 +160,14 @@ def verify_command(
     else:
         for problem in result.problems:
             _out(f"{problem.kind}: {problem.message}")
+    for warning in result.warnings:
+        _err(f"Warning: {warning}")
     if not result.ok:
         raise CheckFailedError(f"{len(result.problems)} problem(s) in the migration history of {result.config}")
     if not state.quiet:
         new = f", {len(result.new)} new since {since}" if since else ""
-        _err(f"{result.revisions} revision(s), head {', '.join(result.heads) or '<none>'}{new}: history is sound.")
+        checked = f", {result.checked} applied revision(s) match the ledger" if result.checked is not None else ""
+        _err(
+            f"{result.revisions} revision(s), head {', '.join(result.heads) or '<none>'}{new}{checked}: "
+            "history is sound."
+        )

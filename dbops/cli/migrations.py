@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
     from dbops.cli.state import CliState
+    from dbops.migrations.ledger import LedgerEntry
     from dbops.migrations.results import CheckResult, MigrationRunResult, RevisionInfo
     from dbops.progress import ProgressTask, Reporter
 
@@ -508,16 +509,52 @@ def history_command(
         str | None, typer.Option("--rev-range", "-r", help="FROM:TO, e.g. base:head.", metavar="RANGE")
     ] = None,
     verbose: VerboseLines = False,
+    applied: Annotated[
+        bool,
+        typer.Option("--applied", help="Show the steps run on the database, from the migration ledger, newest first."),
+    ] = False,
     output_format: Format = OutputFormat.text,
 ) -> None:
-    """List the revisions, newest first.
+    """List the revisions, newest first (--applied: what ran on the database, when, where, with what result).
 
-    Example: dbops --config examples/app.py:db history --verbose
+    Example: dbops --config examples/app.py:db history --applied --format json
     """
     from dbops.migrations import commands
 
-    revisions = commands.history(get_state(ctx).config(), rev_range)
-    _print_revisions(revisions, output_format, verbose=verbose)
+    state = get_state(ctx)
+    if not applied:
+        revisions = commands.history(state.config(), rev_range)
+        _print_revisions(revisions, output_format, verbose=verbose)
+        return
+    if rev_range is not None:
+        raise typer.BadParameter("--applied shows the whole ledger: give no --rev-range", param_hint="--applied")
+    from dbops.migrations.ledger import read_ledger
+
+    config = state.config()
+    entries = read_ledger(config)
+    if output_format == "json":
+        from dbops.cli.render import print_json
+
+        print_json([entry.to_dict() for entry in entries or []])
+        return
+    for entry in entries or []:
+        _out(_ledger_line(entry))
+        if entry.error:
+            _out(f"    error: {entry.error}")
+        if verbose:
+            _out(f"    file: {entry.file or '?'}  sha256: {entry.checksum or '?'}")
+    if not entries:
+        table = config.alembic_config.migration_log_table
+        _note(state, f"No steps recorded in {table} on {config.describe()} yet.")
+
+
+def _ledger_line(entry: LedgerEntry) -> str:
+    """``2025-01-02 10:11:12Z  upgrade  a1 -> b2  applied  0.42 s  host  dbops 0.1.0  message``."""
+    moves = f"{', '.join(entry.from_revisions) or '<base>'} -> {', '.join(entry.to_revisions) or '<base>'}"
+    return (
+        f"{entry.started_at:%Y-%m-%d %H:%M:%S}Z  {entry.direction:<9} {moves}  {entry.result}  "
+        f"{entry.duration_seconds:.2f} s  {entry.host}  dbops {entry.dbops_version}  {entry.message}"
+    ).rstrip()
 
 
 @app.command("heads")

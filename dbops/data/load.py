@@ -149,7 +149,7 @@ def load_data(
         sources = [source for source in sources if source.table in set(tables)]
     for source in sources:
         _verify(source, max_row_bytes)
-    from dbops.models import model_metadata
+    from dbops.models import model_metadata, no_models_message, tables_without_models
 
     metadata = model_metadata(config)
     result = LoadResult(mode=mode, from_manifest=inputs.manifest is not None)
@@ -164,6 +164,11 @@ def load_data(
         models = {table_label(table): table for table in metadata.sorted_tables}
         inspector = inspect(connection)
         present = set(inspector.get_table_names())
+        unmodelled = tables_without_models(config, metadata, present)
+        if unmodelled:
+            # Loading still works, into the tables as the database describes them; but a config whose models
+            # weren't imported is usually a mistake the user wants to hear about (drop-all and dump-data refuse).
+            reporter.warn(no_models_message(config, unmodelled) + " (loading into the tables as reflected)")
         if inputs.manifest is not None:
             _compare_revisions(
                 inputs.manifest.alembic_revision,

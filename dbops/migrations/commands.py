@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from dbops.errors import DbopsError, MigrationError, first_line, redact
 from dbops.migrations.interrupt import StepTracker, interrupted_error
+from dbops.migrations.ledger import LedgerRecorder, configure_hook, strip_ledger_operations
 from dbops.migrations.results import (
     CheckResult,
     CurrentResult,
@@ -398,6 +399,7 @@ def _run_environment(
     script = _script_directory(config, alembic_config)
 
     tracker = StepTracker(lambda step: _step(step, command))
+    recorder = LedgerRecorder(config) if config.alembic_config.migration_log and not sql else None
 
     def fn(rev: Any, context: Any) -> Iterator[Any]:
         steps = plan(script, rev)
@@ -407,7 +409,12 @@ def _run_environment(
             # only now that the target resolved, so a bad revision changes nothing, even where DDL can't be
             # rolled back (MariaDB/MySQL).
             context._ensure_version_table()
-        return tracker.track(tuple(rev), steps)
+        tracked = tracker.track(tuple(rev), steps)
+        if recorder is None:
+            return tracked
+        if steps:
+            recorder.ensure_table(context.connection)
+        return recorder.track(tracked)
 
     if purge and not sql:
         with _translate_errors(config, command):
@@ -419,23 +426,34 @@ def _run_environment(
         holder = server_lock(config, dialect, lock, reporter)
     elif not sql and not _uses_dbops_env(script):
         holder = _sqlite_file_lock(config, script, lock, reporter)
+    environment = EnvironmentContext(
+        alembic_config,
+        script,
+        fn=fn,
+        as_sql=sql,
+        starting_rev=starting_rev,
+        destination_rev=destination_rev,
+        purge=purge,
+        dont_mutate=not sql,
+    )
+    if recorder is not None:
+        # Whatever env.py passes to context.configure (dbops', Advanced Alchemy's, the app's own), the ledger's
+        # hook is added to it: every environment records.
+        configure = environment.configure
+        environment.configure = lambda *args, **kwargs: configure(*args, **configure_hook(kwargs, recorder))  # type: ignore[method-assign]
     with (
         _translate_errors(config, command),
         holder,
         _alembic_logs_to(reporter),
-        EnvironmentContext(
-            alembic_config,
-            script,
-            fn=fn,
-            as_sql=sql,
-            starting_rev=starting_rev,
-            destination_rev=destination_rev,
-            purge=purge,
-            dont_mutate=not sql,
-        ),
+        environment,
         _report_interrupt(config, tracker, dialect=dialect, command=command, sql=sql),
     ):
-        script.run_env()
+        try:
+            script.run_env()
+        except BaseException as error:
+            if recorder is not None:
+                recorder.record_failure(error, reporter)
+            raise
     if buffer is not None:
         result.sql = buffer.getvalue()
     return result
@@ -715,6 +733,7 @@ def make_migrations(
         def finish(context: Any, revision: Any, directives: list[Any]) -> None:
             if app_hook is not None:
                 app_hook(context, revision, directives)
+            strip_ledger_operations(config, directives)
             for script in directives:
                 operations.extend(differences_of(script.upgrade_ops_list))
             if all(ops.is_empty() for script in directives for ops in script.upgrade_ops_list):
@@ -755,8 +774,8 @@ def _refuse_without_models(config: AnyConfig, context: Any) -> None:
 
     if metadata_tables(context.opts.get("target_metadata")) or context.connection is None:
         return
-    version_table = context.opts.get("version_table") or "alembic_version"
-    present = sorted(name for name in inspect(context.connection).get_table_names() if name != version_table)
+    ours = {context.opts.get("version_table") or "alembic_version", config.alembic_config.migration_log_table}
+    present = sorted(name for name in inspect(context.connection).get_table_names() if name not in ours)
     if present:
         raise MigrationError(no_models_message(config, present) + " (make-migrations would drop them all)")
 

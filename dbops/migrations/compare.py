@@ -70,8 +70,11 @@ def compare_models(alembic_config: DbopsAlembicConfig, script: ScriptDirectory) 
 
     from dbops.migrations import pg_enums
     from dbops.migrations.diffs import differences_of
+    from dbops.migrations.ledger import strip_ledger_operations
 
     pg_enums.register()
+    db_config = alembic_config.dbops_config
+    ledger_name = db_config.alembic_config.migration_log_table
     result = Comparison()
     revision_context = RevisionContext(alembic_config, script, dict(_REVISION_ARGS))
     heads = set(script.get_revisions("heads"))
@@ -82,9 +85,9 @@ def compare_models(alembic_config: DbopsAlembicConfig, script: ScriptDirectory) 
         target = context.opts.get("target_metadata")
         result.model_tables = metadata_tables(target)
         if result.model_tables == 0 and context.connection is not None:
-            version_table = context.opts.get("version_table") or "alembic_version"
+            ours = {context.opts.get("version_table") or "alembic_version", ledger_name}
             names = inspect(context.connection).get_table_names()
-            result.database_tables = sorted(name for name in names if name != version_table)
+            result.database_tables = sorted(name for name in names if name not in ours)
         if result.up_to_date:
             revision_context.run_autogenerate(rev, context)
         return []
@@ -100,6 +103,7 @@ def compare_models(alembic_config: DbopsAlembicConfig, script: ScriptDirectory) 
     ):
         script.run_env()
     if result.up_to_date:
+        strip_ledger_operations(db_config, revision_context.generated_revisions)
         # A process_revision_directives hook may empty the list when there is nothing to write.
         for migration_script in revision_context.generated_revisions:
             result.differences.extend(differences_of(migration_script.upgrade_ops_list))

@@ -20,6 +20,7 @@ import contextlib
 import math
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -74,52 +75,101 @@ def _same_database(url: Any, target: Any) -> bool:
     return bool((url.host, url.port, url.database) == (target.host, target.port, target.database))
 
 
-@contextlib.contextmanager
-def statement_timeouts(config: AnyConfig, dialect: str, seconds: float) -> Iterator[None]:
-    """Every transaction begun on the config's database while the block runs gets the lock timeout."""
+@dataclass(frozen=True)
+class _Timeouts:
+    """The statements one ``statement_timeouts`` block runs at the start and end of each transaction."""
+
+    target: Any
+    start: list[str]
+    end: list[str]
+    autocommit_start: list[str]
+    autocommit_end: list[str]
+
+
+# The blocks in force, by id. The engine-wide listeners below are added once per process and read this table:
+# adding and removing listeners on every run raced with other threads' transactions (SQLAlchemy iterates the
+# listener deque on each "begin": "deque mutated during iteration" in an app thread querying meanwhile).
+_active: dict[int, _Timeouts] = {}
+_active_lock = threading.Lock()
+_listening: list[bool] = []
+
+
+def _autocommit(connection: Connection) -> bool:
+    return connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+
+
+def _run_for(connection: Connection, *, starting: bool) -> None:
+    if not _active:
+        return
+    url = connection.engine.url
+    for timeouts in list(_active.values()):
+        if not _same_database(url, timeouts.target):
+            continue
+        in_block = _autocommit(connection) and timeouts.autocommit_start
+        if starting:
+            statements = timeouts.autocommit_start if in_block else timeouts.start
+        else:
+            statements = timeouts.autocommit_end if in_block else timeouts.end
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+
+
+def _on_begin(connection: Connection) -> None:
+    _run_for(connection, starting=True)
+
+
+def _on_end(connection: Connection) -> None:
+    _run_for(connection, starting=False)
+
+
+def _listen() -> None:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
+    with _active_lock:
+        if _listening:
+            return
+        event.listen(Engine, "begin", _on_begin)
+        event.listen(Engine, "commit", _on_end)
+        event.listen(Engine, "rollback", _on_end)
+        _listening.append(True)
+
+
+@contextlib.contextmanager
+def statement_timeouts(config: AnyConfig, dialect: str, seconds: float) -> Iterator[None]:
+    """Every transaction begun on the config's database while the block runs gets the lock timeout."""
     from dbops.urls import parse_url
 
     target = parse_url(str(config.connection_string))
-    autocommit_start: list[str] = []
-    autocommit_end: list[str] = []
     if dialect == "postgresql":
         milliseconds = max(int(seconds * 1000), 1)
-        start = [f"SET LOCAL lock_timeout = '{milliseconds}ms'"]
-        end: list[str] = []
         # Outside a transaction (an autocommit_block() for CREATE INDEX CONCURRENTLY) SET LOCAL does nothing:
         # there the session's setting is changed, and reset when the block's work ends.
-        autocommit_start = [f"SET lock_timeout = '{milliseconds}ms'"]
-        autocommit_end = ["RESET lock_timeout"]
+        timeouts = _Timeouts(
+            target,
+            start=[f"SET LOCAL lock_timeout = '{milliseconds}ms'"],
+            end=[],
+            autocommit_start=[f"SET lock_timeout = '{milliseconds}ms'"],
+            autocommit_end=["RESET lock_timeout"],
+        )
     else:
         whole = max(math.ceil(seconds), 1)
-        start = [f"SET SESSION lock_wait_timeout = {whole}", f"SET SESSION innodb_lock_wait_timeout = {whole}"]
-        end = ["SET SESSION lock_wait_timeout = DEFAULT", "SET SESSION innodb_lock_wait_timeout = DEFAULT"]
-
-    def autocommit(connection: Connection) -> bool:
-        return connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
-
-    def on_begin(connection: Connection) -> None:
-        if _same_database(connection.engine.url, target):
-            for statement in autocommit_start if autocommit(connection) and autocommit_start else start:
-                connection.exec_driver_sql(statement)
-
-    def on_end(connection: Connection) -> None:
-        if _same_database(connection.engine.url, target):
-            for statement in autocommit_end if autocommit(connection) and autocommit_start else end:
-                connection.exec_driver_sql(statement)
-
-    event.listen(Engine, "begin", on_begin)
-    event.listen(Engine, "commit", on_end)
-    event.listen(Engine, "rollback", on_end)
+        timeouts = _Timeouts(
+            target,
+            start=[f"SET SESSION lock_wait_timeout = {whole}", f"SET SESSION innodb_lock_wait_timeout = {whole}"],
+            end=["SET SESSION lock_wait_timeout = DEFAULT", "SET SESSION innodb_lock_wait_timeout = DEFAULT"],
+            autocommit_start=[],
+            autocommit_end=[],
+        )
+    _listen()
+    key = id(timeouts)
+    with _active_lock:
+        _active[key] = timeouts
     try:
         yield
     finally:
-        event.remove(Engine, "begin", on_begin)
-        event.remove(Engine, "commit", on_end)
-        event.remove(Engine, "rollback", on_end)
+        with _active_lock:
+            _active.pop(key, None)
 
 
 def _lock_timeout_error(error: BaseException) -> Any:

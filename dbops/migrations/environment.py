@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from dbops.config import AnyConfig
 
-__all__ = ["configure_options", "options_for", "run_migrations"]
+__all__ = ["compare_types", "configure_options", "options_for", "run_migrations"]
 
 
 CHECK_CONSTRAINTS_PLUGIN = "alembic.ext.checkconstraint_byname"
@@ -35,8 +35,27 @@ def _has_check_constraints_plugin() -> bool:
     return importlib.util.find_spec(CHECK_CONSTRAINTS_PLUGIN) is not None
 
 
+def compare_types(
+    context: Any, inspected_column: Any, metadata_column: Any, inspected_type: Any, metadata_type: Any
+) -> bool | None:
+    """``compare_type=True``, except that SQLite's reflection of ``BINARY(n)`` (``GUID``) is no difference.
+
+    SQLite keeps a column's declared type only as an affinity, and SQLAlchemy reads an unknown name back by
+    SQLite's rules: ``BINARY(16)`` comes back as ``NUMERIC(16)``, so every binary GUID column was reported as
+    ``modify_type`` on every ``check``. ``None``: Alembic's own comparison decides.
+    """
+    if context.dialect.name != "sqlite":
+        return None
+    declared = context.dialect.type_compiler.process(metadata_type).upper()
+    reflected = context.dialect.type_compiler.process(inspected_type).upper()
+    if declared.startswith(("BINARY", "VARBINARY")) and reflected.replace("NUMERIC", "BINARY") == declared:
+        return False
+    return None
+
+
 def options_for(db_config: AnyConfig) -> dict[str, Any]:
     """The Alembic context options a dbops config implies (metadata, version table, autogenerate settings)."""
+    from dbops.migrations.render import render_item
     from dbops.models import model_metadata
 
     settings = db_config.alembic_config
@@ -46,10 +65,12 @@ def options_for(db_config: AnyConfig) -> dict[str, Any]:
         "version_table": settings.version_table_name,
         "version_table_schema": settings.version_table_schema,
         "version_table_pk": settings.version_table_pk,
-        "compare_type": settings.compare_type,
+        "compare_type": compare_types if settings.compare_type else False,
         "compare_server_default": settings.compare_server_default,
         "render_as_batch": settings.render_as_batch,
         "user_module_prefix": settings.user_module_prefix,
+        # dbops' column types as ``dbops.types.X(...)`` with their import (``sa.GUID`` would not import).
+        "render_item": render_item,
     }
     if _has_check_constraints_plugin():
         # Alembic compares CHECK constraints (by name; the naming convention names them) only when asked.
@@ -78,8 +99,12 @@ def run_migrations(**overrides: Any) -> None:
     """Run the migrations Alembic asked for (call this from env.py)."""
     from alembic import context
 
+    from dbops.migrations.render import chain_render_item
+
     config = context.config
     options = configure_options(config)
+    if "render_item" in overrides:
+        overrides = {**overrides, "render_item": chain_render_item(overrides["render_item"])}
     options.update(overrides)
     if context.is_offline_mode():
         context.configure(url=config.db_url, literal_binds=True, dialect_opts={"paramstyle": "named"}, **options)  # type: ignore[attr-defined]

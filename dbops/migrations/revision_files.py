@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from dbops.config import AnyConfig
 
-__all__ = ["RevisionFile", "parse_revision", "version_directories"]
+__all__ = ["RevisionFile", "file_checksum", "parse_revision", "version_directories"]
+
+
+def file_checksum(source: bytes) -> str:
+    """sha256 of a revision file, line endings normalised (a checkout with ``autocrlf`` is not a change)."""
+    return hashlib.sha256(source.replace(b"\r\n", b"\n")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,8 @@ class RevisionFile:
     """The whole module docstring, stripped (Alembic's ``Script.longdoc``)."""
     error: str | None = None
     """Why the file could not be read (syntax error, non-literal revision, ...)."""
+    checksum: str = ""
+    """``file_checksum`` of the file (what the migration ledger recorded when it ran)."""
 
 
 def _names(value: object) -> tuple[str, ...] | None:
@@ -55,6 +63,12 @@ def _message(tree: ast.Module) -> str:
 
 def parse_revision(path: str, source: bytes) -> RevisionFile:
     """What a revision file declares, read from its top-level assignments."""
+    from dataclasses import replace
+
+    return replace(_parse(path, source), checksum=file_checksum(source))
+
+
+def _parse(path: str, source: bytes) -> RevisionFile:
     try:
         tree = ast.parse(source, path)
     except (SyntaxError, ValueError) as error:

@@ -7,7 +7,9 @@ Checks, from the revision files' top-level assignments only (``revision_files``)
 - every revision has a message, and no two non-merge revisions share one;
 - with ``since=REF`` (git): no revision that existed at REF is gone, and every new revision builds on REF's
   head(s) or on other new revisions; a new revision whose parent is an older, non-head revision was written
-  against an out-of-date history (an out-of-order merge).
+  against an out-of-date history (an out-of-order merge);
+- with ``against_db`` (the one check that connects): every revision the migration ledger says is applied still
+  has its file, with the checksum recorded when it ran (Flyway's checksum validation).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dbops.migrations.revision_files import RevisionFile, parse_revision, revisi
 
 if TYPE_CHECKING:
     from dbops.config import AnyConfig
+    from dbops.migrations.ledger import LedgerEntry
 
 __all__ = ["Problem", "VerifyResult", "verify"]
 
@@ -45,6 +48,12 @@ class VerifyResult:
     problems: list[Problem] = field(default_factory=list)
     new: list[str] = field(default_factory=list)
     """With ``since``: the revisions added since that ref."""
+    checked: int | None = None
+    """With ``against_db``: how many applied revisions were compared with the ledger's checksums."""
+    unrecorded: list[str] = field(default_factory=list)
+    """With ``against_db``: revisions the version table has applied that the ledger has no row for (applied
+    before it was turned on), which could not be checked."""
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -58,6 +67,9 @@ class VerifyResult:
             "heads": self.heads,
             "new": self.new,
             "problems": [asdict(problem) for problem in self.problems],
+            "checked": self.checked,
+            "unrecorded": self.unrecorded,
+            "warnings": self.warnings,
         }
 
 
@@ -232,8 +244,65 @@ def _since_problems(
     return sorted(new), problems
 
 
-def verify(config: AnyConfig, *, since: str | None = None) -> VerifyResult:
-    """Check the revision files of ``config`` (no database, no import of revision files)."""
+def _when(entry: LedgerEntry) -> str:
+    return f"{entry.direction} on {entry.host} at {entry.started_at:%Y-%m-%d %H:%M:%S}Z"
+
+
+def _ledger_problems(config: AnyConfig, by_id: dict[str, RevisionFile], result: VerifyResult) -> None:
+    """Applied revisions (by the ledger) whose file is gone or changed; what the ledger can't vouch for."""
+    from dbops.migrations.fast import current_revisions
+    from dbops.migrations.ledger import applied_entries, read_ledger
+
+    entries = read_ledger(config)
+    table = config.alembic_config.migration_log_table
+    if entries is None:
+        result.warnings.append(
+            f"the migration ledger {table} does not exist yet on {config.describe()}: no step ran with it"
+        )
+        entries = []
+    applied = applied_entries(entries)
+    result.checked = len(applied)
+    for revision, entry in sorted(applied.items()):
+        file = by_id.get(revision)
+        if file is None:
+            result.problems.append(
+                Problem(
+                    "missing",
+                    revision,
+                    None,
+                    f"revision {revision} was applied ({_when(entry)}, file {entry.file or '?'}) and no revision "
+                    "file declares it any more",
+                )
+            )
+        elif entry.checksum is not None and entry.checksum != file.checksum:
+            result.problems.append(
+                Problem(
+                    "changed",
+                    revision,
+                    file.path,
+                    f"revision {revision} ({file.path}) changed since it was applied ({_when(entry)}; sha256 "
+                    f"{entry.checksum[:12]}... then, {file.checksum[:12]}... now)",
+                )
+            )
+    from dbops.migrations.commands import _translate_errors
+
+    with _translate_errors(config, "reading the version table"):
+        at = current_revisions(config) or frozenset()
+    in_table = set().union(*(_ancestors(revision, by_id) for revision in at)) | set(at)
+    result.unrecorded = sorted(in_table - set(applied))
+    if result.unrecorded:
+        result.warnings.append(
+            f"{len(result.unrecorded)} applied revision(s) have no ledger row (applied before migration_log was "
+            f"turned on) and were not checked: {', '.join(result.unrecorded)}"
+        )
+
+
+def verify(config: AnyConfig, *, since: str | None = None, against_db: bool = False) -> VerifyResult:
+    """Check the revision files of ``config`` (no database, no import of revision files).
+
+    ``against_db`` also compares the files with the migration ledger's record of what was applied (this one
+    connects; ``MigrationError`` when the ledger is off).
+    """
     from dbops.errors import MigrationError
 
     directories = version_directories(config)
@@ -248,4 +317,7 @@ def verify(config: AnyConfig, *, since: str | None = None) -> VerifyResult:
     if since is not None:
         new, found = _since_problems(directories, since, by_id)
         problems.extend(found)
-    return VerifyResult(config.describe(), len(by_id), heads, problems, new)
+    result = VerifyResult(config.describe(), len(by_id), heads, problems, new)
+    if against_db:
+        _ledger_problems(config, by_id, result)
+    return result

@@ -166,6 +166,9 @@ def _inspect_tables(
             raise SessionsError(f"no session tables (with session_id, data, expires_at) in {config.describe()}")
         return list(tables)
     if not tables:
+        detected = _without_models(connection, config, reporter)
+        if detected:
+            return detected
         raise SessionsError(
             f"the models of config {config.describe()} define no session table "
             "(no SessionModelMixin subclass imported); pass --table NAME"
@@ -190,6 +193,22 @@ def _inspect_tables(
     for table in missing:
         reporter.warn(f"skipped session table {table}: it does not exist in {config.describe()} (not migrated yet?)")
     return found
+
+
+def _without_models(connection: Connection, config: AnyConfig, reporter: Reporter) -> list[SessionTable]:
+    """When the config resolved to no model tables at all (its models weren't imported) while the database
+    holds tables: say so, and find the session tables by their columns, as ``--url`` does."""
+    from sqlalchemy import inspect
+
+    from dbops.models import model_metadata, no_models_message, tables_without_models
+
+    unmodelled = tables_without_models(config, model_metadata(config), inspect(connection).get_table_names())
+    if not unmodelled:
+        return []
+    detected = _detect_session_tables(connection)
+    found = ", ".join(map(str, detected)) or "none"
+    reporter.warn(no_models_message(config, unmodelled) + f"; session tables found by their columns: {found}")
+    return detected
 
 
 def _has_expires_at(connection: Connection, table: SessionTable) -> bool:

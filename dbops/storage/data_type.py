@@ -69,6 +69,11 @@ class StoredObject(TypeDecorator[Any]):
     def python_type(self) -> type[Any]:
         return list if self.multiple else FileObject
 
+    def __repr__(self) -> str:
+        # What autogenerate writes into a revision (SQLAlchemy's would show the JSON impl's none_as_null).
+        multiple = ", multiple=True" if self.multiple else ""
+        return f"StoredObject(backend={self.backend!r}{multiple})"
+
     def _dump(self, value: Any) -> dict[str, Any]:
         if isinstance(value, dict):
             return value

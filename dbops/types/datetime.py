@@ -60,3 +60,6 @@ class DateTimeUTC(TypeDecorator[datetime.datetime]):
     @property
     def python_type(self) -> type[datetime.datetime]:
         return datetime.datetime
+
+    def __repr__(self) -> str:
+        return "DateTimeUTC()"  # what autogenerate writes into a revision (SQLAlchemy's shows "timezone=True")

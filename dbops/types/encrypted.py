@@ -24,7 +24,7 @@ KeyType = str | bytes | Callable[[], str | bytes]
 class FernetBackend:
     """Symmetric encryption with ``cryptography``'s Fernet (AES-128-CBC + HMAC-SHA256)."""
 
-    def __init__(self, key: KeyType) -> None:
+    def __init__(self, key: KeyType | None) -> None:
         self._key = key
         self._fernet: Any = None
 
@@ -34,6 +34,11 @@ class FernetBackend:
                 from cryptography.fernet import Fernet
             except ImportError as exc:  # pragma: no cover - depends on the install
                 raise ConfigError("encrypted columns need cryptography: pip install 'dbops[encryption]'") from exc
+            if self._key is None:
+                raise ConfigError(
+                    "an encrypted column without a key can't encrypt or decrypt: give the model's "
+                    "EncryptedString/EncryptedText a key (a type without one is for migrations)"
+                )
             raw = self._key() if callable(self._key) else self._key
             if isinstance(raw, str):
                 raw = raw.encode()
@@ -52,6 +57,11 @@ class FernetBackend:
             return str(self._get().decrypt(value.encode()).decode())
         except InvalidToken:
             raise ValueError("an encrypted column could not be decrypted: wrong key or corrupt value") from None
+
+
+def _only_fernet(backend: object) -> None:
+    if backend is not FernetBackend:
+        raise ConfigError(f"encrypted columns use FernetBackend, not {getattr(backend, '__name__', backend)!r}")
 
 
 def ciphertext_length(length: int) -> int:
@@ -77,10 +87,26 @@ class EncryptedString(TypeDecorator[str]):
     impl = String
     cache_ok = True
 
-    def __init__(self, key: KeyType, length: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        key: KeyType | None = None,
+        length: int | None = None,
+        *,
+        backend: type[FernetBackend] = FernetBackend,
+        **kwargs: Any,
+    ) -> None:
+        # key=None: a column type that can create the column (a migration) but not encrypt, so a revision never
+        # holds the key. backend=: Advanced Alchemy's spelling; Fernet is the one backend.
+        _only_fernet(backend)
         super().__init__(length=1024 if length is None else ciphertext_length(length), **kwargs)
         self.key = key
+        self.plaintext_length = length  # ``length`` (through the impl) is the column's: the ciphertext's
         self.backend = FernetBackend(key)
+
+    def __repr__(self) -> str:
+        # What autogenerate writes into a revision: the length the model declared, never the key.
+        length = self.plaintext_length
+        return f"{type(self).__name__}()" if length is None else f"{type(self).__name__}(length={length})"
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
@@ -103,7 +129,11 @@ class EncryptedText(EncryptedString):
     impl = Text
     cache_ok = True
 
-    def __init__(self, key: KeyType, **kwargs: Any) -> None:
+    def __init__(
+        self, key: KeyType | None = None, *, backend: type[FernetBackend] = FernetBackend, **kwargs: Any
+    ) -> None:
+        _only_fernet(backend)
         TypeDecorator.__init__(self, **kwargs)
         self.key = key
+        self.plaintext_length = None
         self.backend = FernetBackend(key)

@@ -58,3 +58,8 @@ class GUID(TypeDecorator[uuid.UUID]):
     @property
     def python_type(self) -> type[uuid.UUID]:
         return uuid.UUID
+
+    def __repr__(self) -> str:
+        # What autogenerate writes into a revision: the type as the model declared it (SQLAlchemy's default
+        # repr shows the BINARY(16) impl's arguments, "GUID(length=16)", which drops binary=False).
+        return "GUID()" if self.binary else "GUID(binary=False)"

@@ -96,12 +96,30 @@ class Readers:
 
 
 @pytest.fixture
-def project(db: TestDatabase, tmp_path: Path) -> Iterator[object]:
+def project(db: TestDatabase, is_async: bool, tmp_path: Path) -> Iterator[object]:
+    """r1 applied, r2 to come; sync (psycopg, pymysql) and async (asyncpg, asyncmy) configs, with the ledger."""
     if db.dialect == "sqlite":
         pytest.skip("SQLite locks the whole database: there --lock-timeout is the only timeout (see README)")
-    config = make_project(tmp_path, db.sync_url, [("r1", None, FIRST), ("r2", "r1", SECOND)])
+    config = make_project(
+        tmp_path,
+        db.url(is_async=is_async),
+        [("r1", None, FIRST), ("r2", "r1", SECOND)],
+        is_async=is_async,
+        migration_log=True,
+    )
     commands.upgrade(config, "r1")
     yield config
+
+
+def _attempts(db: TestDatabase) -> list[tuple[str, str]]:
+    """What the migration ledger recorded for r2: one row per attempt."""
+    engine = sa.create_engine(db.sync_url)
+    try:
+        with engine.connect() as connection:
+            query = "SELECT result, error FROM dbops_migration_log WHERE revision = 'r2' ORDER BY id"
+            return [(row[0], row[1] or "") for row in connection.execute(sa.text(query))]
+    finally:
+        engine.dispose()
 
 
 def _runs(db: TestDatabase) -> list[str]:
@@ -124,6 +142,10 @@ def test_readers_keep_flowing_and_the_upgrade_succeeds_once_the_blocker_leaves(
     assert versions(db) == {"r2"}
     retried = [warning for warning in reporter.warnings if "retrying" in warning]
     assert retried and all("revision r2" in warning and "book" in warning for warning in retried)
+    # The ledger: a failed row per attempt that timed out, then the one that got through.
+    attempts = _attempts(db)
+    assert [result for result, _ in attempts] == ["failed"] * len(retried) + ["applied"]
+    assert all("lock" in error.lower() for _, error in attempts[:-1]), attempts
     if db.dialect == "postgresql":
         assert _runs(db) == ["r2"]  # attempts that timed out were rolled back: it ran exactly once
         # Each DDL attempt gave up after 0.2 s, so no reader queued behind it for long.
@@ -153,6 +175,7 @@ def test_gives_up_cleanly_after_the_retries_naming_revision_table_and_blocker(
     if db.dialect == "postgresql":  # the session's state and last query (MariaDB shows none when idle)
         assert "idle in transaction" in message and "SELECT pg_backend_pid()" in message
     assert versions(db) == {"r1"}
+    assert [result for result, _ in _attempts(db)] == ["failed", "failed"]
     if db.dialect == "postgresql":
         assert _runs(db) == []
 

@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from dbops.config import AlembicSyncConfig, SQLAlchemySyncConfig
+from dbops.config import AlembicAsyncConfig, AlembicSyncConfig, SQLAlchemyAsyncConfig, SQLAlchemySyncConfig
 
 # Offline linting never connects: these URLs only choose the dialect.
 OFFLINE_URLS = {
@@ -50,13 +50,20 @@ def write_revision(
     return path
 
 
-def make_project(folder: Path, url: str, revisions: list[tuple[str, Any, str]], **alembic: Any) -> SQLAlchemySyncConfig:
-    """``revisions``: ``(id, down_revision, body)`` in order. Returns a config for them on ``url``."""
+def make_project(
+    folder: Path, url: str, revisions: list[tuple[str, Any, str]], *, is_async: bool = False, **alembic: Any
+) -> Any:
+    """``revisions``: ``(id, down_revision, body)`` in order. Returns a config for them on ``url`` (an async
+    config with ``is_async``: then ``url`` must name an async driver)."""
     migrations = folder / "migrations"
     (migrations / "versions").mkdir(parents=True, exist_ok=True)
     (migrations / "env.py").write_text(ENV_PY)
     for revision, down, body in revisions:
         write_revision(migrations, revision, down, body)
+    if is_async:
+        return SQLAlchemyAsyncConfig(
+            connection_string=url, alembic_config=AlembicAsyncConfig(script_location=str(migrations), **alembic)
+        )
     return SQLAlchemySyncConfig(
         connection_string=url, alembic_config=AlembicSyncConfig(script_location=str(migrations), **alembic)
     )

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -34,7 +35,7 @@ db = SQLAlchemySyncConfig(connection_string={url!r}, alembic_config=AlembicSyncC
 """
 
 
-def _project(folder: Path, url: str, revisions: list[tuple[str, object, str]], **alembic: object) -> object:
+def _project(folder: Path, url: str, revisions: list[tuple[str, object, str]], **alembic: Any) -> object:
     config = make_project(folder, url, revisions, **alembic)
     (folder / "settings.py").write_text(SETTINGS.format(url=url))
     return config
