@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from dbops.data.tables import dependency_order, table_label, version_table_name, write_transaction
+from dbops.data.tables import dependency_order, ledger_table_name, table_label, version_table_name, write_transaction
 from dbops.errors import DataError, first_line
 from dbops.progress import NullReporter, Reporter
 
@@ -29,7 +29,8 @@ class DropPlan:
 
     database: str
     tables: list[str] = field(default_factory=list)
-    """In the order they are dropped (children first); includes the version table when present."""
+    """In the order they are dropped (children first); includes the version table and dbops' migration ledger
+    when present (they describe the migrations of the tables being dropped)."""
     version_table: str | None = None
     enum_types: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
@@ -58,12 +59,12 @@ def drop_all(
     from dbops.models import model_metadata
 
     metadata = model_metadata(config)
-    version_table = version_table_name(config)
+    migration_tables = (version_table_name(config), ledger_table_name(config))
 
     def work(connection: Connection) -> DropPlan:
         from sqlalchemy import MetaData
 
-        plan = _plan(connection, metadata, version_table, dialect, include_unknown, config.describe())
+        plan = _plan(connection, metadata, migration_tables, dialect, include_unknown, config.describe())
         if not metadata.tables and plan.unknown and not include_unknown:
             from dbops.models import no_models_message
 
@@ -98,7 +99,7 @@ def drop_all(
 def _plan(
     connection: Connection,
     metadata: MetaData,
-    version_table: str,
+    migration_tables: tuple[str, str],
     dialect: str,
     include_unknown: bool,
     database: str,
@@ -109,7 +110,8 @@ def _plan(
     present = set(inspector.get_table_names())
     models = [table for table in metadata.sorted_tables if table.schema is None and table.name in present]
     model_names = {table.name for table in models}
-    unknown = sorted(present - model_names - {version_table})
+    version_table, ledger_table = migration_tables
+    unknown = sorted(present - model_names - {version_table, ledger_table})
     chosen = model_names | (set(unknown) if include_unknown else set())
     reflected = MetaData()
     if chosen:
@@ -117,6 +119,8 @@ def _plan(
     ordered = [table_label(table) for table in reversed(dependency_order(reflected.tables[n] for n in chosen))]
     plan = DropPlan(database=database, unknown=unknown, include_unknown=include_unknown)
     plan.tables = ordered
+    if ledger_table in present:
+        plan.tables.append(ledger_table)
     if version_table in present:
         plan.version_table = version_table
         plan.tables.append(version_table)

@@ -33,6 +33,7 @@ from dbops.data.server_rows import ServerRowsError, out_of_range_value, server_r
 from dbops.data.tables import (
     alembic_revision,
     find_tables,
+    ledger_table_name,
     psycopg_connection,
     read_transaction,
     references,
@@ -116,6 +117,7 @@ def dump_data(
                 connection,
                 metadata,
                 version_table=version_table,
+                ledger_table=ledger_table_name(config),
                 include=tables,
                 exclude=exclude,
                 reflect_unknown=all_tables,

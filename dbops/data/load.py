@@ -38,6 +38,7 @@ from dbops.data.manifest import MANIFEST_NAME, Manifest, read_manifest
 from dbops.data.tables import (
     alembic_revision,
     dependency_order,
+    ledger_table_name,
     psycopg_connection,
     restart_transaction,
     table_label,
@@ -133,12 +134,17 @@ def load_data(
     if require_same_revision and inputs.manifest is None:
         raise DataError("--require-same-revision needs a dump (a directory with manifest.json), not fixture files")
     version_table = version_table_name(config)
-    if version_table in tables:
-        raise DataError(f"{version_table!r} is the Alembic version table, which load-data never writes")
+    never_loaded = {
+        version_table: "the Alembic version table",
+        ledger_table_name(config): "dbops' migration ledger",
+    }
+    for name in tables:
+        if name in never_loaded:
+            raise DataError(f"{name!r} is {never_loaded[name]}, which load-data never writes")
     sources = []
     for source in inputs.sources:
-        if source.table == version_table:
-            reporter.warn(f"{source.path}: the Alembic version table is never loaded; skipped")
+        if source.table in never_loaded:
+            reporter.warn(f"{source.path}: {never_loaded[source.table]} is never loaded; skipped")
         else:
             sources.append(source)
     if tables:

@@ -21,6 +21,7 @@ __all__ = [
     "begin_write",
     "dependency_order",
     "find_tables",
+    "ledger_table_name",
     "psycopg_connection",
     "read_transaction",
     "references",
@@ -38,6 +39,13 @@ def table_label(table: Table) -> str:
 def version_table_name(config: AnyConfig) -> str:
     alembic = getattr(config, "alembic_config", None)
     return str(getattr(alembic, "version_table_name", None) or "alembic_versions")
+
+
+def ledger_table_name(config: AnyConfig) -> str:
+    """dbops' migration ledger (``alembic_config.migration_log_table``): like the version table, it records
+    the migrations, not the app's data, so dumps leave it out, loads never write it and drop-all drops it."""
+    alembic = getattr(config, "alembic_config", None)
+    return str(getattr(alembic, "migration_log_table", None) or "dbops_migration_log")
 
 
 def references(table: Table, catalog: Catalog | None = None) -> set[str]:
@@ -90,6 +98,7 @@ def find_tables(
     metadata: MetaData,
     *,
     version_table: str,
+    ledger_table: str = "dbops_migration_log",
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     reflect_unknown: bool = False,
@@ -101,11 +110,13 @@ def find_tables(
     catalog = read_catalog(connection, connection.dialect.name)
     present = set(inspector.get_table_names()) - catalog.partitions
     model_tables = {
-        table_label(table): table for table in metadata.sorted_tables if table_label(table) != version_table
+        table_label(table): table
+        for table in metadata.sorted_tables
+        if table_label(table) not in {version_table, ledger_table}
     }
     missing = sorted(label for label, table in model_tables.items() if not _exists(inspector, table, present))
     chosen = {label: table for label, table in model_tables.items() if label not in missing}
-    unknown = sorted(present - chosen.keys() - {version_table})
+    unknown = sorted(present - chosen.keys() - {version_table, ledger_table})
     if reflect_unknown and unknown:
         reflected = MetaData()
         reflected.reflect(connection, only=unknown)
@@ -115,6 +126,8 @@ def find_tables(
     for name in sorted((wanted | set(exclude)) - names - set(unknown)):
         if name == version_table:
             raise DataError(f"{name!r} is the Alembic version table: dumps record its revision, not its rows")
+        if name == ledger_table:
+            raise DataError(f"{name!r} is dbops' migration ledger: it records migrations, not data, and is not dumped")
         if name in catalog.partitions:
             raise DataError(f"{name!r} is a partition: its rows are dumped with {catalog.unit(name)!r}")
         raise DataError(f"no table {name!r} in the models or the database")

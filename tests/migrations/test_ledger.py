@@ -332,3 +332,36 @@ def test_an_interrupted_step_is_recorded(db: TestDatabase, is_async: bool, tmp_p
         assert found == [("b2", "upgrade", "a1", "b2", "interrupted")]
     else:
         assert found == [("a1", "upgrade", "", "a1", "applied"), ("b2", "upgrade", "a1", "b2", "interrupted")]
+
+
+def test_data_commands_treat_the_ledger_like_the_version_table(
+    db: TestDatabase, is_async: bool, tmp_path: Path
+) -> None:
+    """dump-data leaves the ledger out (no 'table without a model' warning), load-data refuses to write it,
+    and drop-all drops it with the version table: it describes the migrations, not the app's data."""
+    from dbops.data import drop_all, dump_data, load_data
+    from dbops.errors import DataError
+    from tests.reporter import RecordingReporter
+
+    config = project(tmp_path, db, is_async, [("r1", None, CREATE_T), ("r2", "r1", ADD_X)])
+    commands.upgrade(config)
+    reporter = RecordingReporter()
+    dumped = dump_data(config, directory=tmp_path / "dump", reporter=reporter)
+    assert [table.name for table in dumped.tables] == ["t"] and dumped.skipped == []
+    assert not [line for line in reporter.warnings if LEDGER in line]
+    manifest = json.loads((tmp_path / "dump" / "manifest.json").read_text())
+    assert [entry["name"] for entry in manifest["tables"]] == ["t"]
+    with pytest.raises(DataError, match="migration ledger"):
+        dump_data(config, directory=tmp_path / "other", tables=[LEDGER])
+    with pytest.raises(DataError, match="migration ledger"):
+        load_data(config, directory=tmp_path / "dump", tables=[LEDGER])
+    (tmp_path / "fixture").mkdir()
+    (tmp_path / "fixture" / f"{LEDGER}.json").write_text('[{"id": 99, "revision": "bogus"}]')
+    reporter = RecordingReporter()
+    load_data(config, files=[tmp_path / "fixture" / f"{LEDGER}.json"], reporter=reporter)
+    assert any("migration ledger is never loaded" in line for line in reporter.warnings)
+    assert "bogus" not in {row["revision"] for row in rows(db)}
+    plan = drop_all(config, dry_run=True)
+    assert plan.unknown == [] and plan.tables[-2:] == [LEDGER, "alembic_versions"]
+    drop_all(config)
+    assert table_names(db) == set()
