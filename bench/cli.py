@@ -13,7 +13,6 @@ runs. ``--url`` benchmarks another database (a sync URL, e.g. postgresql+psycopg
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -23,6 +22,10 @@ import time
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.report import ENV, peak_rss_mb, record  # noqa: E402
+
 REVISION = '''"""step {n}"""
 import sqlalchemy as sa
 from alembic import op
@@ -43,12 +46,11 @@ def downgrade():
 
 
 def timed(argv: list[str], cwd: Path, repeat: int) -> float:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
-    subprocess.run(argv, cwd=cwd, env=env, check=True, capture_output=True)  # warm caches, bytecode
+    subprocess.run(argv, cwd=cwd, env=ENV, check=True, capture_output=True)  # warm caches, bytecode
     samples = []
     for _ in range(repeat):
         start = time.perf_counter()
-        subprocess.run(argv, cwd=cwd, env=env, check=True, capture_output=True)
+        subprocess.run(argv, cwd=cwd, env=ENV, check=True, capture_output=True)
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)
 
@@ -89,29 +91,30 @@ def main() -> None:
     try:
         url = args.url or f"sqlite:///{folder / 'bench.sqlite'}"
         setup(folder, url, args.revisions)
-        rows = [
-            (
-                "--help",
-                timed([str(BIN / "dbops"), "--help"], folder, args.repeat),
-                timed([str(BIN / "alembic"), "--help"], folder / "plain", args.repeat),
-                0.5,
-            ),
-            (
-                "no-op upgrade",
-                timed([str(BIN / "dbops"), "--config", "settings.py:db", "upgrade"], folder, args.repeat),
-                timed([str(BIN / "alembic"), "upgrade", "head"], folder / "plain", args.repeat),
-                0.7,
-            ),
+        pairs = [
+            ("--help", ["--help"], ["--help"], 0.5),
+            ("no-op upgrade", ["--config", "settings.py:db", "upgrade"], ["upgrade", "head"], 0.7),
             *(
-                (
-                    ours,
-                    timed([str(BIN / "dbops"), "--config", "settings.py:db", ours], folder, args.repeat),
-                    timed([str(BIN / "alembic"), theirs], folder / "plain", args.repeat),
-                    0.7,
-                )
+                (ours, ["--config", "settings.py:db", ours], [theirs], 0.7)
                 for ours, theirs in (("show-current-revision", "current"), ("heads", "heads"), ("history", "history"))
             ),
         ]
+        database = "SQLite" if not args.url else args.url.split("+")[0].split(":")[0]
+        rows = []
+        for name, ours_args, theirs_args, target in pairs:
+            ours_argv = [str(BIN / "dbops"), *ours_args]
+            ours_s = timed(ours_argv, folder, args.repeat)
+            theirs_s = timed([str(BIN / "alembic"), *theirs_args], folder / "plain", args.repeat)
+            rows.append((name, ours_s, theirs_s, target))
+            record(
+                "cli",
+                f"{database}: dbops {' '.join(ours_args[2:] if ours_args[0] == '--config' else ours_args)}",
+                ours_s,
+                f"alembic {' '.join(theirs_args)}",
+                theirs_s,
+                target=target,
+                dbops_rss_mb=peak_rss_mb(ours_argv, folder),
+            )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
