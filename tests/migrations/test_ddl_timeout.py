@@ -83,22 +83,18 @@ def _describe(error: BaseException) -> str:
 class Readers:
     """Threads reading ``book`` in a loop (fresh transaction each time), recording each query's wait.
 
-    They stand for the site's traffic: sessions of other processes, which a migration's DDL lock timeout does
-    not reach. In this process it does: while an upgrade runs, dbops sets it at the start of every transaction
-    on that database (an engine-wide listener, see dbops.migrations.ddl_timeout), so a reader queued behind a
-    waiting DDL statement would give up itself (LockNotAvailable, MariaDB's 1205) instead of showing its wait.
-    Each reader turns the timeout off again first. A failed read is recorded in ``errors``, for the test.
+    They stand for the site's traffic, here threads of the same process as the upgrade (an app migrating
+    in-process): the migration's DDL lock timeout must not reach them (a reader queued behind a waiting DDL
+    statement would give up itself, LockNotAvailable or MariaDB's 1205, instead of waiting). Each read also
+    records the lock timeout its transaction ran with, in ``timeouts``; a failed read goes to ``errors``.
     """
 
     def __init__(self, db: TestDatabase, count: int = 3) -> None:
         self.engine = sa.create_engine(db.sync_url, pool_size=count)
         self.waits: list[float] = []
         self.errors: list[str] = []
-        self.no_timeout = (
-            "SET LOCAL lock_timeout = 0"
-            if db.dialect == "postgresql"
-            else "SET SESSION lock_wait_timeout = DEFAULT, innodb_lock_wait_timeout = DEFAULT"
-        )
+        self.timeouts: set[str] = set()
+        self.show_timeout = "SHOW lock_timeout" if db.dialect == "postgresql" else "SELECT @@SESSION.lock_wait_timeout"
         self.stop = threading.Event()
         self.threads = [threading.Thread(target=self._read, daemon=True) for _ in range(count)]
 
@@ -107,7 +103,7 @@ class Readers:
             started = time.perf_counter()
             try:
                 with self.engine.connect() as connection:
-                    connection.execute(sa.text(self.no_timeout))
+                    self.timeouts.add(str(connection.execute(sa.text(self.show_timeout)).scalar()))
                     connection.execute(sa.text("SELECT count(*) FROM book")).scalar()
             except Exception as error:
                 self.errors.append(_describe(error))
@@ -173,7 +169,10 @@ def test_readers_keep_flowing_and_the_upgrade_succeeds_once_the_blocker_leaves(
     timeout = 0.2 if db.dialect == "postgresql" else 1  # MariaDB/MySQL: whole seconds
     with Readers(db) as readers, Blocker(db, seconds=2.5):
         result = commands.upgrade(project, ddl_lock_timeout=timeout, retries=8, reporter=reporter)  # type: ignore[arg-type]
+    # The readers are this process's other threads: the migration's lock timeout never reached them (the
+    # server's defaults, 0 = wait forever on PostgreSQL, MariaDB's 86400 s), so none of them gave up.
     assert readers.errors == [], readers.errors[:5]
+    assert readers.timeouts == ({"0"} if db.dialect == "postgresql" else {"86400"}), readers.timeouts
     assert [step.to_revisions for step in result.steps] == [("r2",)]
     assert versions(db) == {"r2"}
     retried = [warning for warning in reporter.warnings if "retrying" in warning]
