@@ -293,7 +293,7 @@ class SQLAlchemySyncConfig(DatabaseConfig):
     session_maker: Any = None
     alembic_config: AlembicSyncConfig = field(default_factory=AlembicSyncConfig)
 
-    is_async: ClassVar[bool] = False
+    is_async: ClassVar[Literal[False]] = False
 
     def get_engine(self) -> Engine:
         """The config's engine, created once."""
@@ -333,7 +333,7 @@ class SQLAlchemyAsyncConfig(DatabaseConfig):
     session_maker: Any = None
     alembic_config: AlembicAsyncConfig = field(default_factory=AlembicAsyncConfig)
 
-    is_async: ClassVar[bool] = True
+    is_async: ClassVar[Literal[True]] = True
 
     def get_engine(self) -> AsyncEngine:
         """The config's async engine, created once."""

@@ -7,6 +7,11 @@ run is retried after a backoff, continuing from the revision that gave up (earli
 revision has its own transaction). After the last retry the command fails with ``DdlLockTimeoutError``
 (exit 4), naming the revision, the table and the sessions holding locks on it.
 
+Only the migration's own transactions get the timeout: the block is recorded in a context variable, which
+the migration's call tree sees (its env.py, an ``asyncio.run`` inside it, SQLAlchemy's greenlets for async
+drivers) and other threads and already-running tasks of the same process (an app that migrates in-process
+while it serves requests) do not.
+
 - PostgreSQL: ``SET LOCAL lock_timeout`` at the start of every transaction on the migration's connections.
 - MariaDB/MySQL: ``SET SESSION lock_wait_timeout`` (whole seconds, at least 1) and ``innodb_lock_wait_timeout``
   at the start of each transaction, restored when it ends. Their DDL is not transactional: a revision is
@@ -17,6 +22,7 @@ revision has its own transaction). After the last retry the command fails with `
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import math
 import random
 import re
@@ -86,11 +92,13 @@ class _Timeouts:
     autocommit_end: list[str]
 
 
-# The blocks in force, by id. The engine-wide listeners below are added once per process and read this table:
-# adding and removing listeners on every run raced with other threads' transactions (SQLAlchemy iterates the
-# listener deque on each "begin": "deque mutated during iteration" in an app thread querying meanwhile).
-_active: dict[int, _Timeouts] = {}
-_active_lock = threading.Lock()
+# The blocks in force in this context (the migration's call tree). The engine-wide listeners below are added
+# once per process and read this variable: adding and removing listeners on every run raced with other
+# threads' transactions (SQLAlchemy iterates the listener deque on each "begin": "deque mutated during
+# iteration" in an app thread querying meanwhile). A context variable, not a process-wide table, so that those
+# other threads' transactions don't get the migration's lock timeout (they would give up instead of waiting).
+_active: contextvars.ContextVar[tuple[_Timeouts, ...]] = contextvars.ContextVar("dbops_ddl_timeouts", default=())
+_listen_lock = threading.Lock()
 _listening: list[bool] = []
 
 
@@ -99,10 +107,11 @@ def _autocommit(connection: Connection) -> bool:
 
 
 def _run_for(connection: Connection, *, starting: bool) -> None:
-    if not _active:
+    active = _active.get()
+    if not active:
         return
     url = connection.engine.url
-    for timeouts in list(_active.values()):
+    for timeouts in active:
         if not _same_database(url, timeouts.target):
             continue
         in_block = _autocommit(connection) and timeouts.autocommit_start
@@ -126,7 +135,7 @@ def _listen() -> None:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    with _active_lock:
+    with _listen_lock:
         if _listening:
             return
         event.listen(Engine, "begin", _on_begin)
@@ -137,7 +146,8 @@ def _listen() -> None:
 
 @contextlib.contextmanager
 def statement_timeouts(config: AnyConfig, dialect: str, seconds: float) -> Iterator[None]:
-    """Every transaction begun on the config's database while the block runs gets the lock timeout."""
+    """Every transaction the block's own code (this context) begins on the config's database gets the lock
+    timeout; other threads' and tasks' transactions are left as they are."""
     from dbops.urls import parse_url
 
     target = parse_url(str(config.connection_string))
@@ -162,14 +172,11 @@ def statement_timeouts(config: AnyConfig, dialect: str, seconds: float) -> Itera
             autocommit_end=[],
         )
     _listen()
-    key = id(timeouts)
-    with _active_lock:
-        _active[key] = timeouts
+    token = _active.set((*_active.get(), timeouts))
     try:
         yield
     finally:
-        with _active_lock:
-            _active.pop(key, None)
+        _active.reset(token)
 
 
 def _lock_timeout_error(error: BaseException) -> Any:

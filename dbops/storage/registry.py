@@ -8,12 +8,14 @@ the CLI imports that module through ``--config``, so the same registrations appl
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from dbops.errors import StorageError
 from dbops.storage.backends.base import StorageBackend
 
 __all__ = ["StorageRegistry", "storages"]
+
+B = TypeVar("B", bound=StorageBackend)
 
 
 class StorageRegistry:
@@ -23,6 +25,12 @@ class StorageRegistry:
         self._backends: dict[str, StorageBackend] = {}
         self._lock = threading.Lock()
 
+    # A backend object comes back typed as itself: ``local = storages.register_backend(LocalBackend(...))``
+    # keeps ``local.root`` without a cast.
+    @overload
+    def register_backend(self, value: B, key: str | None = None, **options: Any) -> B: ...
+    @overload
+    def register_backend(self, value: str, key: str | None = None, **options: Any) -> StorageBackend: ...
     def register_backend(self, value: StorageBackend | str, key: str | None = None, **options: Any) -> StorageBackend:
         """Register a backend object, or a URL (``s3://bucket/``, ``file:///srv/files``) opened with obstore."""
         if isinstance(value, str):

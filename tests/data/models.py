@@ -7,7 +7,7 @@ import enum
 import math
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, overload
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
@@ -132,7 +132,7 @@ def everything_rows(dialect: str) -> list[dict[str, Any]]:
             row["words"] = [["a", "ü 🎉", ""], [None], []][index % 3]
             row["docb"] = {"z": 1, "a": [None, {"b": "c"}]} if index % 2 else sa.JSON.NULL
         rows.append(row)
-    null_row = {key: sa.null() if key in ("doc", "docb") else None for key in rows[0]}
+    null_row: dict[str, Any] = {key: sa.null() if key in ("doc", "docb") else None for key in rows[0]}
     null_row["id"] = len(rows) + 1
     rows.append(null_row)
     return rows
@@ -201,6 +201,14 @@ def chain_rows() -> dict[str, list[dict[str, Any]]]:
     }
 
 
+@overload
+def make_config(
+    database: TestDatabase, metadata: sa.MetaData, *, is_async: Literal[False] = False, bind_key: str | None = None
+) -> SQLAlchemySyncConfig: ...
+@overload
+def make_config(
+    database: TestDatabase, metadata: sa.MetaData, *, is_async: bool, bind_key: str | None = None
+) -> SQLAlchemySyncConfig | SQLAlchemyAsyncConfig: ...
 def make_config(
     database: TestDatabase, metadata: sa.MetaData, *, is_async: bool = False, bind_key: str | None = None
 ) -> SQLAlchemySyncConfig | SQLAlchemyAsyncConfig:

@@ -52,7 +52,7 @@ def test_json_null_and_sql_null_differ() -> None:
 
 def test_native_kinds_match_the_python_encoders() -> None:
     """orjson writes these kinds itself in dumps; it must write exactly what the encoders would."""
-    samples = {
+    samples: dict[str, list[Any]] = {
         "datetime": [
             dt.datetime(2020, 1, 1, 0, 0, 0, m, tzinfo=tz)
             for m in (0, 1, 10000, 999999)
@@ -61,7 +61,7 @@ def test_native_kinds_match_the_python_encoders() -> None:
         "date": [dt.date(1, 1, 1), dt.date(9999, 12, 31)],
         "uuid": [uuid.UUID(int=0), uuid.uuid4()],
     }
-    types = {"datetime": sa.DateTime(), "date": sa.Date(), "uuid": sa.Uuid()}
+    types: dict[str, sa.types.TypeEngine[Any]] = {"datetime": sa.DateTime(), "date": sa.Date(), "uuid": sa.Uuid()}
     assert set(samples) <= NATIVE_KINDS and "time" not in NATIVE_KINDS
     for kind, values in samples.items():
         codec = column_codec(sa.Column("c", types[kind]), dialect="sqlite")

@@ -56,11 +56,11 @@ def portable_metadata() -> sa.MetaData:
 
 def texts(max_size: int) -> st.SearchStrategy[str]:
     # No NUL (PostgreSQL text can't hold it) and no lone surrogates (not UTF-8).
-    return st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=max_size)
+    return st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=max_size)
 
 
 def json_values() -> st.SearchStrategy[Any]:
-    scalars = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | texts(10)
+    scalars: st.SearchStrategy[Any] = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | texts(10)
     scalars |= st.floats(allow_nan=False, allow_infinity=False, width=64).filter(lambda f: f == 0 or abs(f) > 1e-300)
     return st.recursive(
         scalars,

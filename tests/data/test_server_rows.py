@@ -114,7 +114,8 @@ def test_edge_values_match_the_generic_encoder(db: TestDatabase, tmp_path: Path,
         """INSERT INTO served (id, doc, price) VALUES (5, '{"x" : 1.50,\n  "x": [1e5, "\\n"]\r\n}', 'NaN')""",
     )
     config = make_config(db, metadata)
-    for index, options in enumerate(({}, {"file_format": "jsonl"}, {"compress": True})):
+    variants: list[dict[str, Any]] = [{}, {"file_format": "jsonl"}, {"compress": True}]
+    for index, options in enumerate(variants):
         server_calls.clear()
         dump_data(config, directory=tmp_path / f"server{index}", **options)
         assert len(server_calls) == 1
@@ -212,7 +213,7 @@ def test_rows_without_json_pass_through_unchanged_across_batches(
     metadata = served_metadata(with_json=False)  # the server's lines are written as they arrive
     table = metadata.tables["served"]
     start = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"id": index, "Mixed Case": f'row {index} \\ "{chr(index % 200 + 1)}"', "ref": uuid.UUID(int=index)}
         | {"price": Decimal(index) / 7 if index % 3 else None, "at": start + dt.timedelta(microseconds=index * 999)}
         for index in range(5000)

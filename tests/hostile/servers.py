@@ -50,7 +50,7 @@ def _admin(server: PasswordServer) -> Iterator[object]:
         ) as connection:
             yield connection
         return
-    import pymysql
+    import pymysql  # type: ignore[import-untyped]
 
     connection = pymysql.connect(host=server.host, port=server.port, user="root", password="", autocommit=True)
     try:

@@ -92,7 +92,7 @@ def test_the_backend_refuses_ids_it_cannot_store(db: TestDatabase, is_async: boo
 @pytest.fixture
 def case_insensitive_mariadb(mariadb_db: TestDatabase) -> Iterator[TestDatabase]:
     """A MariaDB database whose default collation folds case and trailing spaces, as most servers' default does."""
-    import pymysql
+    import pymysql  # type: ignore[import-untyped]
 
     name = f"hostile_ci_{uuid.uuid4().hex[:8]}"
     admin = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user="root", password="", autocommit=True)
@@ -146,7 +146,7 @@ def test_any_cookie_is_a_session_or_none(db: TestDatabase) -> None:
     a fresh one otherwise, and the row is stored under that id only."""
     database = db
     with TestClient(app=build_app(database, False, "backend")) as client:
-        characters = st.sampled_from(NASTY_CHARACTERS) | st.characters(exclude_categories=("Cs",))
+        characters = st.sampled_from(NASTY_CHARACTERS) | st.characters(exclude_categories=["Cs"])
 
         @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
         @given(st.text(alphabet=characters, max_size=300))

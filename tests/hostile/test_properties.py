@@ -23,7 +23,7 @@ from dbops.urls import MIN_SCRUBBED_LENGTH, mask_url, parse_url, redact
 from tests.cli_runner import CliResult, invoke
 from tests.hostile.corpus import NASTY_CHARACTERS, leaked
 
-characters = st.sampled_from(NASTY_CHARACTERS) | st.characters(exclude_categories=("Cs",))
+characters = st.sampled_from(NASTY_CHARACTERS) | st.characters(exclude_categories=["Cs"])
 passwords = st.text(alphabet=characters, min_size=1, max_size=40)
 URL = "postgresql+psycopg://u:{}@db.example:5432/app"
 MASKED = "postgresql+psycopg://u:***@db.example:5432/app"

@@ -33,7 +33,12 @@ op.add_column("book", sa.Column("isbn", sa.Text))
 
 
 class Blocker:
-    """A session that reads ``book`` in an open transaction (ACCESS SHARE / a metadata lock) for ``seconds``."""
+    """A session that reads ``book`` in an open transaction (ACCESS SHARE / a metadata lock) for ``seconds``.
+
+    It takes its lock before the upgrade starts, so no DDL lock timeout applies to it and nothing it runs is
+    expected to fail; an error is recorded (not raised in the thread, where pytest would only warn) and fails
+    the test when the block ends.
+    """
 
     def __init__(self, db: TestDatabase, seconds: float, *, writes: bool = False) -> None:
         self.engine = sa.create_engine(db.sync_url)
@@ -42,42 +47,68 @@ class Blocker:
         self.holding = threading.Event()
         self.pid = 0
         self.dialect = db.dialect
+        self.errors: list[str] = []
         self.thread = threading.Thread(target=self._hold, daemon=True)
 
     def _hold(self) -> None:
-        with self.engine.connect() as connection:
-            connection.execute(sa.text(self.statement))
-            pid = "SELECT pg_backend_pid()" if self.dialect == "postgresql" else "SELECT CONNECTION_ID()"
-            self.pid = int(connection.execute(sa.text(pid)).scalar_one())
-            self.holding.set()
-            time.sleep(self.seconds)
-            connection.rollback()
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(sa.text(self.statement))
+                pid = "SELECT pg_backend_pid()" if self.dialect == "postgresql" else "SELECT CONNECTION_ID()"
+                self.pid = int(connection.execute(sa.text(pid)).scalar_one())
+                self.holding.set()
+                time.sleep(self.seconds)
+                connection.rollback()
+        except Exception as error:
+            self.errors.append(_describe(error))
 
     def __enter__(self) -> Blocker:
         self.thread.start()
-        self.holding.wait(10)
+        if not self.holding.wait(10):
+            self.__exit__(None, None, None)
+            pytest.fail(f"the blocker did not take its lock within 10 s: {self.errors}")
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.thread.join(30)
         self.engine.dispose()
+        if exc[0] is None:  # an error in the block is the one to see
+            assert self.errors == [], f"the blocker failed: {self.errors}"
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
 
 
 class Readers:
-    """Threads reading ``book`` in a loop (fresh transaction each time), recording each query's wait."""
+    """Threads reading ``book`` in a loop (fresh transaction each time), recording each query's wait.
+
+    They stand for the site's traffic, here threads of the same process as the upgrade (an app migrating
+    in-process): the migration's DDL lock timeout must not reach them (a reader queued behind a waiting DDL
+    statement would give up itself, LockNotAvailable or MariaDB's 1205, instead of waiting). Each read also
+    records the lock timeout its transaction ran with, in ``timeouts``; a failed read goes to ``errors``.
+    """
 
     def __init__(self, db: TestDatabase, count: int = 3) -> None:
         self.engine = sa.create_engine(db.sync_url, pool_size=count)
         self.waits: list[float] = []
+        self.errors: list[str] = []
+        self.timeouts: set[str] = set()
+        self.show_timeout = "SHOW lock_timeout" if db.dialect == "postgresql" else "SELECT @@SESSION.lock_wait_timeout"
         self.stop = threading.Event()
         self.threads = [threading.Thread(target=self._read, daemon=True) for _ in range(count)]
 
     def _read(self) -> None:
         while not self.stop.is_set():
             started = time.perf_counter()
-            with self.engine.connect() as connection:
-                connection.execute(sa.text("SELECT count(*) FROM book")).scalar()
-            self.waits.append(time.perf_counter() - started)
+            try:
+                with self.engine.connect() as connection:
+                    self.timeouts.add(str(connection.execute(sa.text(self.show_timeout)).scalar()))
+                    connection.execute(sa.text("SELECT count(*) FROM book")).scalar()
+            except Exception as error:
+                self.errors.append(_describe(error))
+            else:
+                self.waits.append(time.perf_counter() - started)
             time.sleep(0.02)
 
     def __enter__(self) -> Readers:
@@ -138,6 +169,10 @@ def test_readers_keep_flowing_and_the_upgrade_succeeds_once_the_blocker_leaves(
     timeout = 0.2 if db.dialect == "postgresql" else 1  # MariaDB/MySQL: whole seconds
     with Readers(db) as readers, Blocker(db, seconds=2.5):
         result = commands.upgrade(project, ddl_lock_timeout=timeout, retries=8, reporter=reporter)  # type: ignore[arg-type]
+    # The readers are this process's other threads: the migration's lock timeout never reached them (the
+    # server's defaults, 0 = wait forever on PostgreSQL, MariaDB's 86400 s), so none of them gave up.
+    assert readers.errors == [], readers.errors[:5]
+    assert readers.timeouts == ({"0"} if db.dialect == "postgresql" else {"86400"}), readers.timeouts
     assert [step.to_revisions for step in result.steps] == [("r2",)]
     assert versions(db) == {"r2"}
     retried = [warning for warning in reporter.warnings if "retrying" in warning]
@@ -158,6 +193,7 @@ def test_without_the_option_readers_queue_behind_the_waiting_ddl(pg_db: TestData
     with Blocker(pg_db, seconds=2.0), Readers(pg_db) as readers:
         time.sleep(0.2)
         commands.upgrade(config)
+    assert readers.errors == [], readers.errors[:5]
     assert max(readers.waits) > 1.0  # the oracle for the test above: plain Alembic makes readers wait
 
 

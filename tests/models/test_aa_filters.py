@@ -215,13 +215,14 @@ def test_prefer_any_is_one_array_parameter_on_postgresql_only():
     assert "!= ALL (" in str(excluded.compile(dialect=postgresql.dialect()))
 
 
+# The ignores: these pass what the annotations forbid, on purpose, to show the runtime check refuses it too
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda: BooleanFilter("active", "yes"), "BooleanFilter: value must be True, False or None"),
-        (lambda: ExistsFilter([], operator="xor"), "operator must be 'and' or 'or'"),
+        (lambda: BooleanFilter("active", "yes"), "BooleanFilter: value must be True, False or None"),  # type: ignore[arg-type]
+        (lambda: ExistsFilter([], operator="xor"), "operator must be 'and' or 'or'"),  # type: ignore[arg-type]
         (lambda: FilterGroup("xor", []), "logical_operator must be and_ or or_"),
-        (lambda: FilterGroup(or_, ["score"]), "is not a filter"),
+        (lambda: FilterGroup(or_, ["score"]), "is not a filter"),  # type: ignore[list-item]
         (lambda: MultiFilter({"not_": []}), "'not_' is not a group"),
         (lambda: MultiFilter({"and_": [{"type": "nope"}]}), "unknown filter type 'nope'"),
         (lambda: MultiFilter({"and_": [{"type": "null"}]}), "MultiFilter: null: "),
@@ -230,7 +231,7 @@ def test_prefer_any_is_one_array_parameter_on_postgresql_only():
             lambda: MultiFilter({"and_": [{"type": "before_after", "field_name": "created_at", "after": "soon"}]}),
             "after must be an ISO 8601",
         ),
-        (lambda: OrderBy("score", nulls="middle"), "nulls must be 'first', 'last' or None"),
+        (lambda: OrderBy("score", nulls="middle"), "nulls must be 'first', 'last' or None"),  # type: ignore[arg-type]
     ],
 )
 def test_bad_filters_are_refused_when_built(make: Any, message: str) -> None:

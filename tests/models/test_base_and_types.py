@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select, text
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Mapped, Session
 
 from dbops import base
@@ -119,6 +120,7 @@ def test_encrypted_values_of_the_declared_length_fit(db, is_async):
     """``EncryptedString(length=64)`` stores any 64-character value, multi-byte characters included (the
     column holds the ciphertext: PostgreSQL and MariaDB reject or cut a longer one)."""
     column_type = RtSecretModel.__table__.c.token.type
+    assert isinstance(column_type, EncryptedString)  # typed TypeEngine[Any] by the Column
     backend = column_type.backend
     for size in range(0, 70):
         for char in ("a", "é", "€", "😀"):
@@ -174,7 +176,8 @@ def test_wrong_encryption_key_is_an_error(sqlite_db):
         assert connection.execute(select(writer.c.v)).scalar_one() == "secret"
         with pytest.raises(Exception, match="could not be decrypted: wrong key or corrupt value"):
             connection.execute(select(reader.c.v)).scalar_one()
-        with pytest.raises(Exception, match="the encryption key of an encrypted column is empty") as info:
+        # SQLAlchemy wraps an error raised while binding a parameter in StatementError; .orig is ours
+        with pytest.raises(StatementError, match="the encryption key of an encrypted column is empty") as info:
             connection.execute(empty.insert().values(v="x"))
         assert isinstance(info.value.orig, ConfigError)
     create_engine_.dispose()

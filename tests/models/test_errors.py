@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import String, text
@@ -21,8 +22,10 @@ from dbops.errors import (
 from tests.models.harness import Context, run
 from tests.models.models import TABLES, RtAuthorModel, RtBookModel, RtCounterModel, RtSecretModel
 
+E = TypeVar("E", bound=DbopsError)
 
-async def _expect(ctx: Context, error: type[DbopsError], pattern: str, coroutine, *, caused: bool = True) -> DbopsError:
+
+async def _expect(ctx: Context, error: type[E], pattern: str, coroutine, *, caused: bool = True) -> E:
     with pytest.raises(error, match=pattern) as info:
         await coroutine
     await ctx.session.rollback()
@@ -116,13 +119,13 @@ def test_fields_the_server_names_only_in_details(db, is_async):
         )
         assert error.field == (None if ctx.dialect == "mariadb" else "bio")
         if ctx.dialect != "sqlite":  # SQLite doesn't enforce VARCHAR lengths
-            error = await _expect(
+            invalid = await _expect(
                 ctx,
                 RepositoryError,
                 r"^RtAuthorModel\.name: invalid value: ",
                 repo.add(RtAuthorModel(name="x" * 101)),
             )
-            assert error.field == "name"
+            assert invalid.field == "name"
 
     run(db, is_async, TABLES, body)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 from litestar import Litestar, Response, post
 from litestar.di import NamedDependency
@@ -29,6 +29,12 @@ class Item(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
 
 
+@overload
+def make_config(url: str, *, is_async: Literal[True], **kwargs: Any) -> SQLAlchemyAsyncConfig: ...
+@overload
+def make_config(url: str, *, is_async: Literal[False], **kwargs: Any) -> SQLAlchemySyncConfig: ...
+@overload
+def make_config(url: str, *, is_async: bool, **kwargs: Any) -> AnyConfig: ...
 def make_config(url: str, *, is_async: bool, **kwargs: Any) -> AnyConfig:
     kwargs.setdefault("metadata", Base.metadata)
     kwargs.setdefault("create_all", True)

@@ -190,12 +190,12 @@ def test_get_session_in_a_startup_hook_and_a_background_task(db: TestDatabase, i
     config = make_config(db.url(is_async=is_async), is_async=is_async, before_send_handler="autocommit")
 
     async def add(name: str) -> None:
-        if is_async:
-            async with config.get_session() as session:  # type: ignore[attr-defined]
+        if config.is_async:  # the same as is_async, and it narrows the config's type
+            async with config.get_session() as session:
                 session.add(Item(name=name))
                 await session.commit()
         else:
-            with config.get_session() as session:  # type: ignore[attr-defined]
+            with config.get_session() as session:
                 session.add(Item(name=name))
                 session.commit()
 

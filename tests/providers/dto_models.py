@@ -98,7 +98,7 @@ class BookModel(TitleMixin, LabelMixin, Base):
     __tablename__ = "dto_book"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(100))  # type: ignore[assignment]  # shadows TitleMixin's, on purpose
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dto_author.id"))
     author: Mapped[AuthorModel] = relationship(back_populates="books", lazy="joined")
     author_name: Mapped[str] = column_property(

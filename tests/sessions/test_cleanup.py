@@ -322,7 +322,8 @@ def test_table_name_with_colons_and_percents(db: TestDatabase) -> None:
         [result] = cleanup(config(db), tables=[SessionTable(name)], batch_size=4)
         assert (result.table, result.deleted, result.remaining_expired, result.complete) == (name, 9, 0, True)
         cursor.execute(f"SELECT count(*) FROM {quoted}")
-        assert tuple(cursor.fetchone()) == (2,)
+        counted = cursor.fetchone()
+        assert counted is not None and tuple(counted) == (2,)
         [row] = stats(config(db), tables=[SessionTable(name)])
         assert (row.live, row.expired) == (2, 0)
     finally:

@@ -49,16 +49,16 @@ def build_app(
 
     async def startup() -> None:
         if alchemy.is_async:
-            async with alchemy.get_engine().begin() as connection:  # type: ignore[attr-defined]
+            async with alchemy.get_engine().begin() as connection:
                 await connection.run_sync(lambda sync: table.create(sync, checkfirst=True))
         else:
-            table.create(alchemy.get_engine(), checkfirst=True)  # type: ignore[attr-defined]
+            table.create(alchemy.get_engine(), checkfirst=True)
 
     async def shutdown() -> None:
         if alchemy.is_async:
-            await alchemy.dispose_async()  # type: ignore[union-attr]
+            await alchemy.dispose_async()
         else:
-            alchemy.dispose()  # type: ignore[union-attr]
+            alchemy.dispose()
 
     middleware = session_config.middleware if wiring == "config" else backend.middleware
     return Litestar(

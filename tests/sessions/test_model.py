@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from sqlalchemy import Index, LargeBinary, String, create_engine, inspect, select
+from sqlalchemy import DateTime, Index, LargeBinary, String, create_engine, inspect, select
 from sqlalchemy.orm import Session, declared_attr
 
 from dbops.sessions import SessionModelMixin, storage_key
@@ -49,7 +49,8 @@ def test_columns_constraints_and_indexes(db: TestDatabase) -> None:
         assert isinstance(columns["session_id"]["type"], String) and columns["session_id"]["type"].length == 255
         assert isinstance(columns["data"]["type"], LargeBinary)  # BYTEA / BLOB: bytes of any length
         if db.dialect == "postgresql":  # the only one of the three with a zoned timestamp type
-            assert all(columns[name]["type"].timezone for name in ("expires_at", "created_at", "updated_at"))
+            stamps = [columns[name]["type"] for name in ("expires_at", "created_at", "updated_at")]
+            assert all(isinstance(stamp, DateTime) and stamp.timezone for stamp in stamps)
         assert inspector.get_pk_constraint("custom_args_sessions")["constrained_columns"] == ["id"]
         for table in ("custom_args_sessions", "indexed_sessions"):
             unique = [c["column_names"] for c in inspector.get_unique_constraints(table)]

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -183,7 +184,7 @@ print(json.dumps(report))
 """
 
 
-def run_example(tmp_path: Path, source: str, table: str, page: str, sync_url: str) -> dict[str, object]:
+def run_example(tmp_path: Path, source: str, table: str, page: str, sync_url: str) -> dict[str, Any]:
     (tmp_path / "seed_app.py").write_text(source)
     (tmp_path / "runner.py").write_text(RUNNER)
     completed = subprocess.run(
@@ -196,7 +197,7 @@ def run_example(tmp_path: Path, source: str, table: str, page: str, sync_url: st
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
-    report: dict[str, object] = json.loads(completed.stdout.strip().splitlines()[-1])
+    report: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])  # the runner's JSON
     return report
 
 
@@ -211,7 +212,7 @@ def test_quick_setup_with_routes(db: TestDatabase, tmp_path: Path) -> None:
     assert report["anonymous"] == {"error": "Not logged in"}
     assert report["rows_before"] == []
     assert report["login"] == [200, "Logged in!"]
-    [data] = report["rows_after_login"]  # type: ignore[misc]
+    [data] = report["rows_after_login"]
     assert json.loads(data) == {"user_id": 123, "username": "alice"}
     assert report["page"] == {"user_id": 123, "username": "alice"}
     assert report["logout"] == 201
@@ -222,7 +223,7 @@ def test_quick_setup_with_routes(db: TestDatabase, tmp_path: Path) -> None:
 def test_sync_configuration(db: TestDatabase, tmp_path: Path) -> None:
     source = with_url(SYNC_SETUP, "postgresql://user:password@localhost/mydb", db.sync_url)
     report = run_example(tmp_path, source, "user_sessions", "/profile", db.sync_url)
-    assert len(report["rows_after_login"]) == 1  # type: ignore[arg-type]
+    assert len(report["rows_after_login"]) == 1
     assert report["page"] == {"user_id": 123, "username": "alice"}
     assert report["rows_after_logout"] == []
 
@@ -237,8 +238,8 @@ def test_complete_example(sqlite_db: TestDatabase, tmp_path: Path, as_printed: b
     )
     report = run_example(tmp_path, source, "web_sessions", "/", url)
     assert report["anonymous"] == {"message": "Hello stranger!"}
-    assert report["login"][0] == 201  # type: ignore[index]
-    [data] = report["rows_after_login"]  # type: ignore[misc]
+    assert report["login"][0] == 201
+    [data] = report["rows_after_login"]
     assert json.loads(data) == {"username": "alice", "login_time": "now"}
     assert report["page"] == {"message": "Hello alice!"}
     assert report["rows_after_logout"] == []
@@ -248,7 +249,7 @@ def test_complete_example(sqlite_db: TestDatabase, tmp_path: Path, as_printed: b
 def test_complete_example_on_servers(db: TestDatabase, tmp_path: Path) -> None:
     source = with_url(COMPLETE_EXAMPLE, "sqlite+aiosqlite:///sessions.db", db.async_url)
     report = run_example(tmp_path, source, "web_sessions", "/", db.sync_url)
-    assert len(report["rows_after_login"]) == 1  # type: ignore[arg-type]
+    assert len(report["rows_after_login"]) == 1
     assert report["page"] == {"message": "Hello alice!"}
     assert report["rows_after_logout"] == []
 

@@ -156,7 +156,7 @@ def test_registry() -> None:
     with pytest.raises(StorageError, match="needs key"):
         storages.register_backend("memory://")
     with pytest.raises(StorageError, match="expects a StorageBackend"):
-        storages.register_backend(42)  # type: ignore[arg-type]
+        storages.register_backend(42)  # type: ignore[call-overload]
     url_backend = storages.register_backend("memory://", key="from-url")
     assert isinstance(url_backend, ObstoreBackend)
     url_backend.put("k", b"v")

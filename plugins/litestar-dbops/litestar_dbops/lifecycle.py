@@ -51,11 +51,11 @@ async def stop_config(config: AnyLitestarConfig, state: State) -> None:
     state.pop(config.engine_app_state_key, None)
     state.pop(config.session_maker_app_state_key, None)
     if config.is_async:
-        await config.dispose_async()  # type: ignore[union-attr]
+        await config.dispose_async()
     else:
         import anyio.to_thread
 
-        await anyio.to_thread.run_sync(config.dispose)  # type: ignore[union-attr]
+        await anyio.to_thread.run_sync(config.dispose)
 
 
 async def create_all(config: AnyLitestarConfig) -> None:
@@ -66,12 +66,12 @@ async def create_all(config: AnyLitestarConfig) -> None:
     try:
         with translate_connect_errors(config):
             if config.is_async:
-                async with config.get_engine().begin() as connection:  # type: ignore[union-attr]
+                async with config.get_engine().begin() as connection:
                     await connection.run_sync(metadata.create_all)
             else:
                 import anyio.to_thread
 
-                await anyio.to_thread.run_sync(lambda: metadata.create_all(config.get_engine()))  # type: ignore[arg-type]
+                await anyio.to_thread.run_sync(lambda: metadata.create_all(config.get_engine()))
     except DbopsError:
         raise
     except (SQLAlchemyError, OSError) as error:
