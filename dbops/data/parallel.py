@@ -22,6 +22,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from dbops.errors import DataError
 from dbops.progress import ProgressTask, Reporter
 
 if TYPE_CHECKING:
@@ -37,8 +38,12 @@ T = TypeVar("T")
 Task = Callable[["Connection"], Any]
 
 
-class Cancelled(Exception):
-    """Raised inside a running task when another task failed: it stops at its next progress step."""
+class Cancelled(BaseException):
+    """Raised inside a running task when another task failed: it stops at its next progress step.
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` on the way (a fallback path
+    that retries) mistakes it for the task's own failure.
+    """
 
 
 @dataclass
@@ -70,6 +75,7 @@ class WorkerPool:
         self._failure: BaseException | None = None
 
     def __enter__(self) -> WorkerPool:
+        self._check_pool()
         for number in range(self.count):
             thread = threading.Thread(target=self._main, name=f"{self.name}-{number + 1}", daemon=True)
             thread.start()
@@ -88,6 +94,23 @@ class WorkerPool:
         self._stop()
         if error is None and self._failure is not None:  # a session that failed to close (a commit, say)
             raise self._failure
+
+    def _check_pool(self) -> None:
+        """A sync config's workers take connections from its pool, beside the coordinator's: say if it's too
+        small, rather than have a worker wait for ``pool_timeout`` and fail."""
+        if self.config.is_async:  # each worker makes its own engine (``connect.run_sync``)
+            return
+        from sqlalchemy.pool import QueuePool
+
+        from dbops.connect import sync_engine_for
+
+        pool = sync_engine_for(self.config).pool
+        overflow = int(getattr(pool, "_max_overflow", -1))
+        if isinstance(pool, QueuePool) and overflow >= 0 and pool.size() + overflow < self.count + 1:
+            raise DataError(
+                f"--jobs {self.count} needs {self.count + 1} connections, and {self.config.describe()}'s pool "
+                f"allows {pool.size() + overflow} (pool_size + max_overflow in its engine_config)"
+            )
 
     def _stop(self) -> None:
         for _ in self._threads:
@@ -121,14 +144,15 @@ class WorkerPool:
     def _main(self) -> None:
         from dbops.connect import run_sync
 
-        announced = False
+        announced = stopped = False
 
         def serve(connection: Connection) -> None:
-            nonlocal announced
+            nonlocal announced, stopped
             with self.session(connection):
                 announced = True
                 self._ready.put(None)
                 self._serve(connection)
+                stopped = True  # this worker's stop signal is taken: nothing more will come for it
 
         try:
             run_sync(self.config, serve)
@@ -139,7 +163,8 @@ class WorkerPool:
                 self._ready.put(error)
             elif self._failure is None:
                 self._failure = error
-            self._drain(error)
+            if not stopped:
+                self._drain(error)
 
     def _serve(self, connection: Connection) -> None:
         while (job := self._jobs.get()) is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from tests.data.models import (
     chain_metadata,
     chain_rows,
     create_and_fill,
+    create_tables,
     dispose,
     everything_metadata,
     everything_rows,
@@ -230,4 +231,197 @@ def test_mariadb_without_reload_dumps_with_one_reader(mariadb_db: TestDatabase, 
     assert files(tmp_path / "one") == files(tmp_path / "four")
 
 
-_ = Callable  # (keeps the import for the load tests below)
+# -- load ------------------------------------------------------------------------------------------------------
+
+
+def dump_then_empty(db: TestDatabase, tmp_path: Path, metadata: sa.MetaData, rows: dict[str, Any]) -> Path:
+    """A dump of ``rows``; the database then holds the tables, empty."""
+    create_and_fill(db, metadata, rows)
+    config = make_config(db, metadata)
+    dump_data(config, directory=tmp_path / "dump")
+    dispose(config)
+    db.reset()
+    create_tables(db, metadata)
+    return tmp_path / "dump"
+
+
+def next_id(db: TestDatabase, table: str) -> int:
+    engine = sync_engine(db)
+    try:
+        with engine.begin() as connection:
+            inserted = connection.execute(sa.text(f"INSERT INTO {table} (note) VALUES ('new')"))
+            if db.dialect == "postgresql":
+                return int(connection.execute(sa.text(f"SELECT currval('{table}_id_seq')")).scalar_one())
+            return int(inserted.lastrowid)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("mode", ["insert", "upsert"])
+def test_parallel_load_gives_the_dumped_database(db: TestDatabase, tmp_path: Path, is_async: bool, mode: str) -> None:
+    """Rows, counters and a dump of the loaded database: the same as with one transaction."""
+    metadata = many_tables()
+    rows = many_rows()
+    create_and_fill(db, metadata, rows)
+    counter = {
+        "postgresql": "SELECT setval('extra2_id_seq', 500)",
+        "mariadb": "ALTER TABLE extra2 AUTO_INCREMENT = 501",
+        "sqlite": None,  # INTEGER PRIMARY KEY without AUTOINCREMENT: max(rowid) + 1
+    }[db.dialect]
+    if counter:
+        execute(db, counter)
+    config = make_config(db, metadata)
+    dump_data(config, directory=tmp_path / "dump")
+    dispose(config)
+    before = snapshot(db, metadata)
+    db.reset()
+    create_tables(db, metadata)
+    config = make_config(db, metadata, is_async=is_async)
+    reporter = RecordingReporter()
+    result = load_data(config, directory=tmp_path / "dump", jobs=4, mode=mode, reporter=reporter)
+    assert [table.name for table in result.tables] == [
+        "authors",
+        "categories",
+        "books",
+        "extra0",
+        "extra1",
+        "extra2",
+        "extra3",
+        "reviews",
+    ]
+    assert result.rows == sum(len(table_rows) for table_rows in rows.values())
+    assert result.copy_used == (db.dialect == "postgresql" and not is_async and mode == "insert")
+    assert sorted(task.description for task in reporter.tasks) == sorted(f"load {t.name}" for t in result.tables)
+    assert snapshot(db, metadata) == before
+    dump_data(config, directory=tmp_path / "again")
+    dispose(config)
+    assert files(tmp_path / "again") == files(tmp_path / "dump")
+    assert next_id(db, "extra2") == (180 if db.dialect == "sqlite" else 501)
+
+
+def test_parallel_load_refuses_tables_with_rows(server_db: TestDatabase, tmp_path: Path) -> None:
+    metadata = many_tables()
+    dumped = dump_then_empty(server_db, tmp_path, metadata, many_rows())
+    execute(server_db, "INSERT INTO extra3 (id, note) VALUES (1000, 'kept')")
+    before = snapshot(server_db, metadata)
+    config = make_config(server_db, metadata)
+    for mode in ("insert", "truncate", "upsert"):
+        with pytest.raises(DataError, match=r"--jobs 2 loads into empty tables only, and extra3 has rows"):
+            load_data(config, directory=dumped, jobs=2, mode=mode)
+    dispose(config)
+    assert snapshot(server_db, metadata) == before
+
+
+def test_sqlite_loads_with_one_writer_in_one_transaction(sqlite_db: TestDatabase, tmp_path: Path) -> None:
+    """--jobs means one writer on SQLite: the load stays one transaction, into tables with rows too."""
+    metadata = many_tables()
+    dumped = dump_then_empty(sqlite_db, tmp_path, metadata, many_rows())
+    execute(sqlite_db, "INSERT INTO authors (id, name) VALUES (99, 'Zed')")
+    config = make_config(sqlite_db, metadata)
+    result = load_data(config, directory=dumped, jobs=4, mode="truncate")
+    dispose(config)
+    assert result.rows == sum(len(rows) for rows in many_rows().values())
+    assert all("Zed" not in row for row in snapshot(sqlite_db, metadata)["authors"])
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_a_failing_table_empties_every_loaded_table(server_db: TestDatabase, tmp_path: Path, is_async: bool) -> None:
+    """A bad row in a table of the last wave: the tables already committed are emptied again."""
+    metadata = many_tables()
+    rows = many_rows()
+    rows["reviews"][1]["stars"] = 2
+    dumped = dump_then_empty(server_db, tmp_path, metadata, rows)
+    text = (dumped / "reviews.json").read_bytes()
+    (dumped / "reviews.json").write_bytes(text.replace(b'"stars":2', b'"stars":"two"'))
+    manifest = (dumped / "manifest.json").read_bytes()
+    import hashlib
+
+    old = hashlib.sha256(text).hexdigest().encode()
+    new = hashlib.sha256((dumped / "reviews.json").read_bytes()).hexdigest().encode()
+    (dumped / "manifest.json").write_bytes(manifest.replace(old, new))
+    config = make_config(server_db, metadata, is_async=is_async)
+    with pytest.raises(DataError, match=r"reviews.json row 2, column 'stars'"):
+        load_data(config, directory=dumped, jobs=3)
+    dispose(config)
+    assert all(not table_rows for table_rows in snapshot(server_db, metadata).values())
+
+
+def test_a_lost_connection_is_said_with_the_tables_it_may_leave(pg_db: TestDatabase, tmp_path: Path) -> None:
+    """The clean-up itself fails (the server is gone): the error names the tables that may hold rows."""
+    metadata = many_tables()
+    dumped = dump_then_empty(pg_db, tmp_path, metadata, many_rows())
+
+    class Terminator(RecordingReporter):
+        @contextmanager
+        def progress(self, description: str, total: int | None) -> Iterator[ProgressTask]:
+            if description == "load reviews":
+                execute(
+                    pg_db,
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                )
+            with super().progress(description, total) as task:
+                yield task
+
+    config = make_config(pg_db, metadata)
+    with pytest.raises(DataError, match=r"may hold part of the load") as caught:
+        load_data(config, directory=dumped, jobs=2, reporter=Terminator())
+    dispose(config)
+    assert "authors" in str(caught.value) and "reviews" in str(caught.value)
+
+
+def test_parallel_load_disables_triggers(pg_db: TestDatabase, tmp_path: Path) -> None:
+    metadata = many_tables()
+    dumped = dump_then_empty(pg_db, tmp_path, metadata, many_rows())
+    execute(
+        pg_db,
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RAISE 'no'; END$$",
+        "CREATE TRIGGER refuse BEFORE INSERT ON extra1 FOR EACH ROW EXECUTE FUNCTION refuse()",
+    )
+    config = make_config(pg_db, metadata)
+    with pytest.raises(DataError, match="extra1"):
+        load_data(config, directory=dumped, jobs=2)
+    assert all(not table_rows for table_rows in snapshot(pg_db, metadata).values())
+    result = load_data(config, directory=dumped, jobs=2, disable_triggers=True)
+    dispose(config)
+    assert result.rows == sum(len(rows) for rows in many_rows().values())
+
+
+def test_a_pool_too_small_for_the_jobs_is_said(pg_db: TestDatabase, tmp_path: Path) -> None:
+    from dbops.config import EngineConfig, SQLAlchemySyncConfig
+
+    metadata = many_tables()
+    create_and_fill(pg_db, metadata, many_rows())
+    config = SQLAlchemySyncConfig(
+        connection_string=pg_db.sync_url, metadata=metadata, engine_config=EngineConfig(pool_size=2, max_overflow=1)
+    )
+    with pytest.raises(DataError, match=r"--jobs 3 needs 4 connections, and .*'s pool allows 3 \(pool_size"):
+        dump_data(config, directory=tmp_path / "dump", jobs=3)
+    dump_data(config, directory=tmp_path / "dump", jobs=2)
+    config.dispose()
+
+
+class FullDiskAtFirstBatch(RecordingReporter):
+    """Fails while the first batch of a table is written out (for a small table, its last batch too)."""
+
+    @contextmanager
+    def progress(self, description: str, total: int | None) -> Iterator[ProgressTask]:
+        class Failing:
+            def advance(self, amount: int = 1) -> None:
+                raise OSError(28, "No space left on device")
+
+        yield Failing()
+
+
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_a_write_failing_at_the_last_batch_leaves_a_usable_connection(
+    pg_db: TestDatabase, tmp_path: Path, jobs: int
+) -> None:
+    """The server's COPY of the table has ended then; its results must still be read, or the rollback fails
+    ("another command is already in progress") and hides the real error."""
+    metadata = many_tables()
+    create_and_fill(pg_db, metadata, many_rows())
+    config = make_config(pg_db, metadata)
+    with pytest.raises(DataError, match="No space left on device"):
+        dump_data(config, directory=tmp_path / "dump", jobs=jobs, reporter=FullDiskAtFirstBatch())
+    dispose(config)
