@@ -6,8 +6,9 @@ does (wall time, peak RSS of the child), in the same run:
 
 - dump: ``dbops dump-data --jobs N`` vs ``pg_dump -Fd -j N --data-only`` vs one ``psql`` streaming every
   table's ``\\copy (select row_to_json(t) … order by id)`` in turn (what ``--jobs 1`` does, by the server);
-- load: ``dbops load-data --jobs N`` vs ``pg_restore -j N --data-only`` (of that ``pg_dump``) vs one ``psql``
-  running ``\\copy … from`` per table in turn.
+- load: ``dbops load-data --jobs N`` vs ``pg_restore -j N --data-only --disable-triggers`` (of that
+  ``pg_dump``; a data-only parallel restore doesn't order tables by foreign key, so it needs the triggers off)
+  vs one ``psql`` running ``\\copy … from`` per table in turn.
 
     uv run --all-extras python bench/jobs.py                    # 100k rows, N = 1, 2, 4
     uv run --all-extras python bench/jobs.py --rows 1000000 --jobs 1 2 4 8
@@ -58,6 +59,16 @@ db = SQLAlchemySyncConfig(connection_string={url!r}, metadata=metadata, engine_c
 """
 
 
+def cpu_seconds(command: list[str], cwd: Path) -> float:
+    """User + system CPU time of one more run of ``command`` (the dbops process alone, not the server)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(command, cwd=cwd, check=True, capture_output=True, env=ENV)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
 def load_average() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
@@ -103,64 +114,61 @@ def main() -> None:
             print(
                 f"{args.rows:,} rows over {TABLES} tables (+1,000 authors), PostgreSQL; load average {load_average()}"
             )
-            print("times in seconds (best of --repeat), peak RSS in MB\n")
-            header = f"{'operation':<48} {'N':>3} {'seconds':>8} {'vs N=1':>7} {'RSS':>6}"
-            print(header)
-            print("-" * len(header), flush=True)
-
-            def row(label: str, jobs: int | str, result: dict[str, float], first: float | None) -> None:
-                versus = f"{first / result['seconds']:.2f}x" if first else ""
-                print(f"{label:<48} {jobs!s:>3} {result['seconds']:>8.2f} {versus:>7} {result['rss_mb']:>6.0f}")
-
             stream = "".join(
                 f"\\copy (select row_to_json(t) from {table} t order by id) to '{work / table}.json'\n"
                 for table in ["author", *books]
             )
             (work / "stream-dump.sql").write_text(stream)
-            single = measure(["psql", url, "-qf", str(work / "stream-dump.sql")], cwd=work)
-            row("dump: psql, every table in turn (row_to_json)", 1, single, None)
-            first: float | None = None
-            for jobs in args.jobs:
-                ours = measure(dbops("dump-data", "--dir", f"dbops-{jobs}", "--jobs", str(jobs)), cwd=work)
-                first = first or ours["seconds"]
-                row("dump: dbops dump-data --jobs N", jobs, ours, first)
-            first = None
+            stream_dump = measure(["psql", url, "-qf", str(work / "stream-dump.sql")], cwd=work)
+            dumps: dict[int, tuple[dict[str, float], dict[str, float], float]] = {}
             for jobs in args.jobs:
                 target = work / f"pg-{jobs}"
+                command = dbops("dump-data", "--dir", f"dbops-{jobs}", "--jobs", str(jobs))
+                ours = measure(command, cwd=work)
                 peer = measure(
                     ["pg_dump", "-Fd", "-j", str(jobs), "--data-only", "-f", str(target), url],
                     cwd=work,
                     prepare=lambda target=target: shutil.rmtree(target, ignore_errors=True),  # type: ignore[misc]
                 )
-                first = first or peer["seconds"]
-                row("dump: pg_dump -Fd -j N --data-only", jobs, peer, first)
+                dumps[jobs] = (ours, peer, cpu_seconds(command, work))
             for table in ["author", *books]:
                 psql(url, f"\\copy {table} to '{work / table}.copy'")
             (work / "stream-load.sql").write_text(
                 "".join(f"\\copy {table} from '{work / table}.copy'\n" for table in ["author", *books])
             )
-            single = measure(
+            stream_load = measure(
                 ["psql", url, "-qf", str(work / "stream-load.sql")], cwd=work, prepare=lambda: psql(url, empty)
             )
-            row("load: psql, \\copy from per table in turn", 1, single, None)
-            first = None
+            loads: dict[int, tuple[dict[str, float], dict[str, float], float]] = {}
             for jobs in args.jobs:
-                ours = measure(
-                    dbops("load-data", "--dir", f"dbops-{args.jobs[0]}", "--jobs", str(jobs)),
-                    cwd=work,
-                    prepare=lambda: psql(url, empty),
+                command = dbops("load-data", "--dir", f"dbops-{args.jobs[0]}", "--jobs", str(jobs))
+                ours = measure(command, cwd=work, prepare=lambda: psql(url, empty))
+                restore = ["pg_restore", "-j", str(jobs), "--data-only", "--disable-triggers", "-d", url]
+                peer = measure([*restore, str(work / f"pg-{args.jobs[0]}")], cwd=work, prepare=lambda: psql(url, empty))
+                psql(url, empty)
+                loads[jobs] = (ours, peer, cpu_seconds(command, work))
+            print(f"single-stream psql: dump {stream_dump['seconds']:.2f} s, load {stream_load['seconds']:.2f} s\n")
+            print(
+                "| work | N | dbops s | peer s | ratio | dbops vs its N=1 | peer vs its N=1 | dbops CPU s"
+                " (of 2 cores x wall) | dbops RSS MB |"
+            )
+            print("|---|---|---|---|---|---|---|---|---|")
+            for work_name, peer_name, results, single in (
+                ("dump", "pg_dump -Fd -j N", dumps, stream_dump),
+                ("load", "pg_restore -j N", loads, stream_load),
+            ):
+                first = results[args.jobs[0]]
+                for jobs, (ours, peer, cpu) in results.items():
+                    print(
+                        f"| {work_name} vs {peer_name} | {jobs} | {ours['seconds']:.2f} | {peer['seconds']:.2f}"
+                        f" | {ours['seconds'] / peer['seconds']:.2f}x | {first[0]['seconds'] / ours['seconds']:.2f}x"
+                        f" | {first[1]['seconds'] / peer['seconds']:.2f}x | {cpu:.2f} ({2 * ours['seconds']:.1f})"
+                        f" | {ours['rss_mb']:.0f} |"
+                    )
+                print(
+                    f"| {work_name} vs single-stream psql | 1 | {first[0]['seconds']:.2f} | {single['seconds']:.2f}"
+                    f" | {first[0]['seconds'] / single['seconds']:.2f}x | | | | |"
                 )
-                first = first or ours["seconds"]
-                row("load: dbops load-data --jobs N", jobs, ours, first)
-            first = None
-            for jobs in args.jobs:
-                peer = measure(
-                    ["pg_restore", "-j", str(jobs), "--data-only", "-d", url, str(work / f"pg-{args.jobs[0]}")],
-                    cwd=work,
-                    prepare=lambda: psql(url, empty),
-                )
-                first = first or peer["seconds"]
-                row("load: pg_restore -j N --data-only", jobs, peer, first)
             print(f"\nload average after: {load_average()} ({os.cpu_count()} cores)")
     finally:
         psql(f"{PG}/postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
