@@ -170,7 +170,12 @@ def dump_data(
                     task(table, data_file_name(table_label(table), file_format, compress=compress, taken=taken))
                     for table in found.tables
                 ]
-                entries = pool.run(tasks) if pool is not None else [dump_one(connection) for dump_one in tasks]
+                if pool is None:
+                    entries = [dump_one(connection) for dump_one in tasks]
+                else:  # the largest tables first, so that no reader starts a big one last; entries in table order
+                    order = _largest_first(connection, dialect, found.tables)
+                    dumped = dict(zip(order, pool.run([tasks[index] for index in order]), strict=True))
+                    entries = [dumped[index] for index in range(len(tasks))]
                 for entry in entries:
                     result.tables.append(DumpedTable(entry.name, target / entry.file, entry.rows))
                 manifest = Manifest(
@@ -231,26 +236,62 @@ def _shared_snapshot(
                 connection.exec_driver_sql("UNLOCK TABLES")
 
 
+def _largest_first(connection: Connection, dialect: str, tables: Sequence[Table]) -> list[int]:
+    """Indexes of ``tables``, the largest first by the server's row estimate (statistics, not a count)."""
+    from sqlalchemy import text
+
+    preparer = connection.dialect.identifier_preparer
+    estimates: list[float] = []
+    for table in tables:
+        if dialect == "postgresql":
+            query = text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:name)")
+            estimate = connection.execute(query, {"name": preparer.format_table(table)}).scalar()
+        elif dialect in ("mysql", "mariadb"):
+            query = text(
+                "SELECT TABLE_ROWS FROM information_schema.TABLES "
+                "WHERE TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME = :name"
+            )
+            estimate = connection.execute(query, {"schema": table.schema, "name": table.name}).scalar()
+        else:
+            estimate = None
+        estimates.append(float(estimate or 0))
+    return sorted(range(len(tables)), key=lambda index: -estimates[index])
+
+
+READ_LOCK_WAIT = 10
+"""Seconds ``FLUSH TABLES WITH READ LOCK`` may wait for the tables (every writer waits behind it meanwhile)."""
+
+
 def _global_read_lock(connection: Connection, warn: Callable[[str], None]) -> bool:
-    """``FLUSH TABLES WITH READ LOCK`` (MariaDB/MySQL), or False and a warning if not allowed (no RELOAD)."""
+    """``FLUSH TABLES WITH READ LOCK`` (MariaDB/MySQL), or False and a warning if it's not allowed (no RELOAD
+    privilege) or can't be had within ``READ_LOCK_WAIT`` seconds (a long statement or a ``LOCK TABLES``
+    elsewhere holds a table: while the lock waits for it, every writer of the server waits too)."""
     from sqlalchemy.exc import DBAPIError
 
     from dbops.violations import driver_message
 
     if connection.in_transaction():
         connection.rollback()
+    previous = int(connection.exec_driver_sql("SELECT @@SESSION.lock_wait_timeout").scalar_one())
+    connection.exec_driver_sql(f"SET SESSION lock_wait_timeout = {int(READ_LOCK_WAIT)}")
     try:
         connection.exec_driver_sql("FLUSH TABLES WITH READ LOCK")
     except DBAPIError as error:
-        message = driver_message(error.orig if error.orig is not None else error)
-        if "RELOAD" not in message and "denied" not in message.lower():
+        orig = error.orig if error.orig is not None else error
+        message = driver_message(orig)
+        code = orig.args[0] if orig.args and isinstance(orig.args[0], int) else None
+        if code == 1205:  # ER_LOCK_WAIT_TIMEOUT
+            reason = f"could not have FLUSH TABLES WITH READ LOCK within {READ_LOCK_WAIT} s ({message})"
+        elif "RELOAD" in message or "denied" in message.lower():
+            reason = "this user may not run FLUSH TABLES WITH READ LOCK (it needs the RELOAD privilege)"
+        else:
             raise
         connection.rollback()
-        warn(
-            "--jobs: this user may not run FLUSH TABLES WITH READ LOCK (it needs the RELOAD privilege), "
-            "which parallel readers need to start from one moment; dumping with one reader"
-        )
+        warn(f"--jobs: {reason}, which parallel readers need to start from one moment; dumping with one reader")
         return False
+    finally:
+        if not connection.invalidated:
+            connection.exec_driver_sql(f"SET SESSION lock_wait_timeout = {previous}")
     return True
 
 

@@ -226,7 +226,10 @@ def test_mariadb_without_reload_dumps_with_one_reader(mariadb_db: TestDatabase, 
         with admin.cursor() as cursor:
             cursor.execute(f"DROP USER '{user}'@'%'")
         admin.close()
-    assert any("RELOAD privilege" in warning and "one reader" in warning for warning in reporter.warnings)
+    assert reporter.warnings == [
+        "--jobs: this user may not run FLUSH TABLES WITH READ LOCK (it needs the RELOAD privilege), which "
+        "parallel readers need to start from one moment; dumping with one reader"
+    ]
     assert not [message for message in reporter.infos if "from one snapshot" in message]
     assert files(tmp_path / "one") == files(tmp_path / "four")
 
@@ -425,3 +428,42 @@ def test_a_write_failing_at_the_last_batch_leaves_a_usable_connection(
     with pytest.raises(DataError, match="No space left on device"):
         dump_data(config, directory=tmp_path / "dump", jobs=jobs, reporter=FullDiskAtFirstBatch())
     dispose(config)
+
+
+def test_mariadb_dumps_with_one_reader_when_the_read_lock_waits_too_long(
+    mariadb_db: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another session's LOCK TABLES ... WRITE keeps FLUSH TABLES WITH READ LOCK waiting (and every writer
+    behind it): after READ_LOCK_WAIT seconds the dump gives the lock up and reads with one connection."""
+    import dbops.data.dump
+
+    monkeypatch.setattr(dbops.data.dump, "READ_LOCK_WAIT", 1)
+    metadata = many_tables()
+    create_and_fill(mariadb_db, metadata, many_rows())
+    reporter = RecordingReporter()
+    config = make_config(mariadb_db, metadata)
+    failure: list[BaseException] = []
+
+    def dump() -> None:
+        try:
+            dump_data(config, directory=tmp_path / "four", jobs=4, reporter=reporter)
+        except BaseException as error:  # re-raised by the test
+            failure.append(error)
+
+    engine = sync_engine(mariadb_db)
+    with engine.connect() as holder:
+        holder.exec_driver_sql("LOCK TABLES extra3 WRITE")
+        dumping = threading.Thread(target=dump)
+        dumping.start()
+        while dumping.is_alive() and not reporter.warnings:  # the one reader then waits for extra3 itself
+            threading.Event().wait(0.05)
+        holder.exec_driver_sql("UNLOCK TABLES")
+    engine.dispose()
+    dumping.join()
+    assert not failure
+    assert len(reporter.warnings) == 1
+    assert reporter.warnings[0].startswith("--jobs: could not have FLUSH TABLES WITH READ LOCK within 1 s (")
+    assert reporter.warnings[0].endswith("; dumping with one reader")
+    dump_data(config, directory=tmp_path / "one")
+    dispose(config)
+    assert files(tmp_path / "one") == files(tmp_path / "four")
