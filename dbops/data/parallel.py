@@ -5,8 +5,9 @@ once, reports ready, then runs the tasks it is given (``task(connection) → res
 until every worker is ready (a dump on MariaDB keeps its global read lock until then), then hands out batches
 of tasks with ``run``, which returns results in task order, or raises the first error after every running task
 has stopped: tasks not yet started are skipped, and a running task stops at its next progress step (its
-reporter's ``advance`` raises). Threads are enough: a worker spends its time waiting on its connection or in
-the driver, and the dump/load of one table stays the plain function it is without ``--jobs``.
+reporter's ``advance`` raises). Threads, not processes: the work that runs side by side is the servers' (one
+backend per connection) and the drivers' I/O, while the per-row Python work takes turns on the GIL; and the
+dump or load of one table stays the plain function it is without ``--jobs``.
 
 Async configs work too: each worker calls ``connect.run_sync``, so it runs on its own event loop, with its own
 engine, in its own thread.
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 __all__ = ["Cancelled", "WorkerPool"]
 
 T = TypeVar("T")
-Task = Callable[["Connection"], Any]
 
 
 class Cancelled(BaseException):
