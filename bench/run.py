@@ -32,6 +32,7 @@ FULL_SIZE: dict[str, list[str]] = {
     "cli": ["--repeat", "10"],
     "repository": ["--rows", "100000", "--upsert-rows", "10000", "--queries", "200"],
     "data": ["--rows", "1000000"],
+    "jobs": ["--rows", "1000000", "--jobs", "1", "2", "4"],
     "sessions": ["--rows", "2000000"],
     "storage": ["--files", "2000", "--big-mb", "1024"],
 }

@@ -53,6 +53,17 @@ def dump_data_command(
         bool, typer.Option("--all-tables", help="Also dump tables that have no model (reflect the database).")
     ] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Rows fetched per round trip.", metavar="N")] = 2000,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Read N tables at once, each in its own connection, all from one snapshot (MariaDB/MySQL: "
+            "needs the RELOAD privilege, else one reader; SQLite: always one reader). Same files whatever N.",
+            min=1,
+            metavar="N",
+        ),
+    ] = 1,
 ) -> None:
     """Dump tables to one file each plus manifest.json, streaming, from one consistent snapshot.
 
@@ -76,6 +87,7 @@ def dump_data_command(
         file_format=file_format.value,
         compress=gzip,
         batch_size=batch_size,
+        jobs=jobs,
         reporter=reporter,
     )
     _print_tables(result.tables)
@@ -120,11 +132,24 @@ def load_data_command(
         int,
         typer.Option("--max-row-size", help="Largest row (one line of a file) to read, in MB.", min=1, metavar="MB"),
     ] = 64,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Load N tables of the same foreign-key level at once, a transaction each: into empty tables "
+            "only, and a failure empties them again (not one transaction; SQLite: always one writer).",
+            min=1,
+            metavar="N",
+        ),
+    ] = 1,
 ) -> None:
     """Load a dump or fixture files in foreign-key order, in one transaction.
 
     A dump's checksums, row counts and Alembic revision are checked before anything is written; any bad row
-    rolls the whole load back. Without --dir or files, loads ./fixtures.
+    rolls the whole load back. Without --dir or files, loads ./fixtures. With --jobs N (PostgreSQL,
+    MariaDB/MySQL) tables load N at a time, a transaction each: into empty tables only, and any failure
+    empties every loaded table again.
 
     Example: dbops load-data --dir backup/2024-06-01 --mode truncate
     """
@@ -144,6 +169,7 @@ def load_data_command(
         disable_triggers=disable_triggers,
         require_same_revision=require_same_revision,
         max_row_bytes=max_row_size << 20,
+        jobs=jobs,
         reporter=reporter,
     )
     _print_tables(result.tables)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -77,11 +78,18 @@ class _NoTask:
 
 
 class RichReporter:
-    """The CLI's Reporter: messages on stderr, a progress bar when stderr is a terminal."""
+    """The CLI's Reporter: messages on stderr, a progress bar when stderr is a terminal.
+
+    Progress bars opened at the same time (``--jobs`` workers, one table each) share one live display: Rich
+    allows one at a time per console.
+    """
 
     def __init__(self, *, quiet: bool = False, console: Console | None = None) -> None:
         self.quiet = quiet
         self.console = console or stderr()
+        self._lock = threading.Lock()
+        self._live: Any = None
+        self._bars = 0
 
     def info(self, message: str) -> None:
         if not self.quiet:
@@ -97,15 +105,30 @@ class RichReporter:
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=self.console,
-            transient=True,
-        ) as progress:
-            yield _RichTask(progress, progress.add_task(description, total=total))
+        with self._lock:
+            if self._live is None:
+                self._live = Progress(
+                    TextColumn("{task.description}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    console=self.console,
+                    transient=True,
+                )
+                self._live.start()
+            progress = self._live
+            self._bars += 1
+            task_id = progress.add_task(description, total=total)
+        try:
+            yield _RichTask(progress, task_id)
+        finally:
+            with self._lock:
+                self._bars -= 1
+                if self._bars == 0:  # its last frame shows this bar done, then goes (transient)
+                    progress.stop()
+                    self._live = None
+                else:
+                    progress.remove_task(task_id)
 
 
 def _escape(text: str) -> str:

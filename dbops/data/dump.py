@@ -32,6 +32,7 @@ from dbops.data.manifest import MANIFEST_NAME, ColumnInfo, Manifest, TableEntry
 from dbops.data.server_rows import ServerRowsError, out_of_range_value, server_rows
 from dbops.data.tables import (
     alembic_revision,
+    export_snapshot,
     find_tables,
     ledger_table_name,
     psycopg_connection,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 
     from dbops.config import AnyConfig
     from dbops.data.catalog import Catalog
+    from dbops.data.parallel import WorkerPool
 
 __all__ = ["DumpResult", "DumpedTable", "dump_data"]
 
@@ -86,12 +88,16 @@ def dump_data(
     compress: bool = False,
     batch_size: int = 2000,  # measured: smaller batches stay in CPU cache; 2000 beat 5000 by ~20%
     raw_cursor: bool = True,
+    jobs: int = 1,
     reporter: Reporter | None = None,
 ) -> DumpResult:
     """Dump the config's tables (its models', or every table with ``all_tables``) into ``directory``.
 
     The dump is written beside ``directory`` and swapped in whole when complete (``files.StagedDirectory``):
     until then, and whenever the dump fails, ``directory`` is exactly as it was.
+
+    ``jobs``: tables are read by that many connections at once, all from one snapshot (``_shared_snapshot``);
+    the files are the same whatever ``jobs``. SQLite has one reader whatever ``jobs``.
     """
     from dbops import __version__
     from dbops.connect import dialect_name, run_sync
@@ -100,6 +106,8 @@ def dump_data(
         raise DataError(f"unknown format {file_format!r} (use json or jsonl)")
     if batch_size < 1:
         raise DataError("--batch-size must be at least 1")
+    if jobs < 1:
+        raise DataError("--jobs must be at least 1")
     reporter = reporter or NullReporter()
     target = Path(directory)
     staged = StagedDirectory(target)
@@ -112,7 +120,7 @@ def dump_data(
     version_table = version_table_name(config)
 
     def work(connection: Connection) -> DumpResult:
-        with read_transaction(connection, dialect):
+        with _shared_snapshot(config, connection, dialect, jobs, reporter) as pool:
             found = find_tables(
                 connection,
                 metadata,
@@ -137,26 +145,40 @@ def dump_data(
             revision = alembic_revision(connection, found.version_table)
             counters = read_counters(connection, dialect, found.tables, found.catalog.unit, reporter.warn)
             result = DumpResult(target, target / MANIFEST_NAME, skipped=found.unknown, alembic_revision=revision)
-            entries = []
             taken: set[str] = set()
             with staged as folder:
-                for table in found.tables:
-                    label = table_label(table)
-                    with _write_errors(target):
-                        entry = _dump_table(
-                            connection,
-                            table,
-                            folder,
-                            file_name=data_file_name(label, file_format, compress=compress, taken=taken),
-                            dialect=dialect,
-                            catalog=found.catalog,
-                            model_less=label in found.reflected,
-                            compress=compress,
-                            batch_size=batch_size,
-                            raw=raw_cursor,
-                            reporter=reporter,
-                        )
-                    entries.append(entry)
+                table_reporter = pool.reporter(reporter) if pool is not None else reporter
+
+                def task(table: Table, file_name: str) -> Callable[[Connection], TableEntry]:
+                    def dump_one(reader: Connection) -> TableEntry:
+                        with _write_errors(target):
+                            return _dump_table(
+                                reader,
+                                table,
+                                folder,
+                                file_name=file_name,
+                                dialect=dialect,
+                                catalog=found.catalog,
+                                model_less=table_label(table) in found.reflected,
+                                compress=compress,
+                                batch_size=batch_size,
+                                raw=raw_cursor,
+                                reporter=table_reporter,
+                            )
+
+                    return dump_one
+
+                tasks = [
+                    task(table, data_file_name(table_label(table), file_format, compress=compress, taken=taken))
+                    for table in found.tables
+                ]
+                if pool is None:
+                    entries = [dump_one(connection) for dump_one in tasks]
+                else:  # the largest tables first, so that no reader starts a big one last; entries in table order
+                    order = _largest_first(connection, dialect, found.tables)
+                    dumped = dict(zip(order, pool.run([tasks[index] for index in order]), strict=True))
+                    entries = [dumped[index] for index in range(len(tasks))]
+                for entry in entries:
                     result.tables.append(DumpedTable(entry.name, target / entry.file, entry.rows))
                 manifest = Manifest(
                     dbops_version=__version__,
@@ -174,6 +196,105 @@ def dump_data(
         return result
 
     return run_sync(config, work)
+
+
+@contextlib.contextmanager
+def _shared_snapshot(
+    config: AnyConfig, connection: Connection, dialect: str, jobs: int, reporter: Reporter
+) -> Iterator[WorkerPool | None]:
+    """The coordinator's read transaction, and (``jobs`` > 1) a pool of readers that see the same snapshot.
+
+    PostgreSQL: the coordinator exports its snapshot and each reader imports it (``SET TRANSACTION
+    SNAPSHOT``): the same rows to the byte, whatever commits meanwhile. MariaDB/MySQL can't share a snapshot;
+    as mydumper does, the coordinator holds ``FLUSH TABLES WITH READ LOCK`` (no commit anywhere) while it and
+    every reader start ``WITH CONSISTENT SNAPSHOT``, so all snapshots are of the same moment, then unlocks.
+    That lock needs the RELOAD privilege: without it, one reader (a warning says so). SQLite: one reader.
+    Yields None when there is one reader (the coordinator's connection reads everything).
+    """
+    from dbops.data.parallel import WorkerPool
+
+    locked = False
+    if jobs > 1 and dialect in ("mysql", "mariadb"):
+        locked = _global_read_lock(connection, reporter.warn)
+    parallel = jobs > 1 and (dialect == "postgresql" or locked)
+    try:
+        with read_transaction(connection, dialect):
+            if not parallel:
+                yield None
+                return
+            snapshot = export_snapshot(connection) if dialect == "postgresql" else None
+            reporter.info(f"Reading with {jobs} connections from one snapshot")
+            pool = WorkerPool(
+                config, jobs, session=lambda reader: read_transaction(reader, dialect, snapshot=snapshot), name="dump"
+            )
+            with pool:  # every reader has its snapshot now
+                if locked:
+                    locked = False
+                    connection.exec_driver_sql("UNLOCK TABLES")
+                yield pool
+    finally:
+        if locked:  # a reader failed to start
+            with contextlib.suppress(Exception):  # a dead connection holds no lock
+                connection.exec_driver_sql("UNLOCK TABLES")
+
+
+def _largest_first(connection: Connection, dialect: str, tables: Sequence[Table]) -> list[int]:
+    """Indexes of ``tables``, the largest first by the server's row estimate (statistics, not a count)."""
+    from sqlalchemy import text
+
+    preparer = connection.dialect.identifier_preparer
+    estimates: list[float] = []
+    for table in tables:
+        if dialect == "postgresql":
+            query = text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:name)")
+            estimate = connection.execute(query, {"name": preparer.format_table(table)}).scalar()
+        elif dialect in ("mysql", "mariadb"):
+            query = text(
+                "SELECT TABLE_ROWS FROM information_schema.TABLES "
+                "WHERE TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND TABLE_NAME = :name"
+            )
+            estimate = connection.execute(query, {"schema": table.schema, "name": table.name}).scalar()
+        else:
+            estimate = None
+        estimates.append(float(estimate or 0))
+    return sorted(range(len(tables)), key=lambda index: -estimates[index])
+
+
+READ_LOCK_WAIT = 10
+"""Seconds ``FLUSH TABLES WITH READ LOCK`` may wait for the tables (every writer waits behind it meanwhile)."""
+
+
+def _global_read_lock(connection: Connection, warn: Callable[[str], None]) -> bool:
+    """``FLUSH TABLES WITH READ LOCK`` (MariaDB/MySQL), or False and a warning if it's not allowed (no RELOAD
+    privilege) or can't be had within ``READ_LOCK_WAIT`` seconds (a long statement or a ``LOCK TABLES``
+    elsewhere holds a table: while the lock waits for it, every writer of the server waits too)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from dbops.violations import driver_message
+
+    if connection.in_transaction():
+        connection.rollback()
+    previous = int(connection.exec_driver_sql("SELECT @@SESSION.lock_wait_timeout").scalar_one())
+    connection.exec_driver_sql(f"SET SESSION lock_wait_timeout = {int(READ_LOCK_WAIT)}")
+    try:
+        connection.exec_driver_sql("FLUSH TABLES WITH READ LOCK")
+    except DBAPIError as error:
+        orig = error.orig if error.orig is not None else error
+        message = driver_message(orig)
+        code = orig.args[0] if orig.args and isinstance(orig.args[0], int) else None
+        if code == 1205:  # ER_LOCK_WAIT_TIMEOUT
+            reason = f"could not have FLUSH TABLES WITH READ LOCK within {READ_LOCK_WAIT} s ({message})"
+        elif "RELOAD" in message or "denied" in message.lower():
+            reason = "this user may not run FLUSH TABLES WITH READ LOCK (it needs the RELOAD privilege)"
+        else:
+            raise
+        connection.rollback()
+        warn(f"--jobs: {reason}, which parallel readers need to start from one moment; dumping with one reader")
+        return False
+    finally:
+        if not connection.invalidated:
+            connection.exec_driver_sql(f"SET SESSION lock_wait_timeout = {previous}")
+    return True
 
 
 @contextlib.contextmanager

@@ -37,7 +37,7 @@ from dbops.data.files import (
 from dbops.data.manifest import MANIFEST_NAME, Manifest, read_manifest
 from dbops.data.tables import (
     alembic_revision,
-    dependency_order,
+    dependency_waves,
     ledger_table_name,
     psycopg_connection,
     restart_transaction,
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
     from dbops.config import AnyConfig
     from dbops.data.catalog import Catalog, ColumnFacts
+    from dbops.data.counters import Counter
 
 __all__ = ["MODES", "LoadResult", "LoadedTable", "load_data"]
 
@@ -110,6 +111,7 @@ def load_data(
     disable_triggers: bool = False,
     require_same_revision: bool = False,
     max_row_bytes: int = MAX_ROW_BYTES,
+    jobs: int = 1,
     reporter: Reporter | None = None,
 ) -> LoadResult:
     """Load ``directory`` (a dump with ``manifest.json``, or fixture files) or ``files`` into the database.
@@ -117,6 +119,11 @@ def load_data(
     ``disable_triggers``: PostgreSQL only, for superusers (``session_replication_role = replica``); foreign
     keys are not checked either then. ``require_same_revision``: refuse a dump taken at another Alembic
     revision than the database's (otherwise a warning). ``max_row_bytes``: the largest row a file may hold.
+
+    ``jobs`` > 1 (PostgreSQL, MariaDB/MySQL; SQLite has one writer whatever ``jobs``): the tables of each
+    foreign-key wave load side by side, one transaction per table, so the load is no longer one transaction.
+    It then loads into empty tables only (checked first), and a failure empties every table it loaded again:
+    see ``_load_in_parallel``.
     """
     from dbops.connect import dialect_name, run_sync
 
@@ -126,6 +133,8 @@ def load_data(
         raise DataError("--batch-size must be at least 1")
     if max_row_bytes < 1:
         raise DataError("--max-row-size must be at least 1 MB")
+    if jobs < 1:
+        raise DataError("--jobs must be at least 1")
     dialect = dialect_name(config)
     if disable_triggers and dialect != "postgresql":
         raise DataError(f"--disable-triggers works on PostgreSQL only ({dialect} can't switch triggers off)")
@@ -191,28 +200,15 @@ def load_data(
             if table is None or (table.schema is None and table.name not in present):
                 raise DataError(f"{source.path}: no table {source.table!r} in {config.describe()}")
             targets[table_label(table)] = (table, source)
-        ordered = dependency_order((table for table, _ in targets.values()), catalog)
+        waves = dependency_waves((table for table, _ in targets.values()), catalog)
+        ordered = [table for wave in waves for table in wave]
         facts = {table_label(table): catalog.column_facts(connection, table) for table in ordered}
         source_dialect = inputs.manifest.dialect if inputs.manifest is not None else None
-        after_commit = []
-        with _load_session(connection, dialect), write_transaction(connection, dialect):
-            if disable_triggers:
-                _disable_triggers(connection)
-            if mode == "truncate":
-                for table in reversed(ordered):
-                    _empty(connection, table, dialect, catalog)
-            loader = _TableLoader(
-                connection, dialect, mode, batch_size, batch_commit, use_copy, max_row_bytes, source_dialect, reporter
-            )
-            for table in ordered:
-                label = table_label(table)
-                source = targets[label][1]
-                rows = loader.load(table, source, facts[label], model_less=table.metadata is reflected)
-                if source.in_dump and rows != source.rows:
-                    raise DataError(f"{source.path}: {rows} rows, but the manifest says {source.rows}")
-                result.tables.append(LoadedTable(label, source.path, rows))
+
+        def restore(connection: Connection) -> list[Counter]:
+            """Sequences and counters, in the transaction that wrote the rows (or the one after the tables')."""
             if inputs.manifest is not None:
-                after_commit = restore_counters(
+                return restore_counters(
                     connection,
                     dialect,
                     inputs.manifest.counters,
@@ -221,14 +217,153 @@ def load_data(
                     whole_dump=not tables,
                     warn=reporter.warn,
                 )
-            elif dialect == "postgresql":
+            if dialect == "postgresql":
                 advance_past_loaded(connection, ordered)
+            return []
+
+        def load_table(loader: _TableLoader, table: Table) -> LoadedTable:
+            label = table_label(table)
+            source = targets[label][1]
+            rows = loader.load(table, source, facts[label], model_less=table.metadata is reflected)
+            if source.in_dump and rows != source.rows:
+                raise DataError(f"{source.path}: {rows} rows, but the manifest says {source.rows}")
+            return LoadedTable(label, source.path, rows)
+
+        def new_loader(connection: Connection, reporter: Reporter) -> _TableLoader:
+            return _TableLoader(
+                connection, dialect, mode, batch_size, batch_commit, use_copy, max_row_bytes, source_dialect, reporter
+            )
+
+        if jobs > 1 and dialect != "sqlite":  # SQLite takes one writer at a time
+            after_commit = _load_in_parallel(
+                config,
+                connection,
+                waves,
+                jobs=jobs,
+                catalog=catalog,
+                load_table=load_table,
+                new_loader=new_loader,
+                restore=restore,
+                disable_triggers=disable_triggers,
+                result=result,
+                reporter=reporter,
+            )
+            if after_commit:
+                restore_after_commit(connection, after_commit)
+            return result
+        after_commit = []
+        with _load_session(connection, dialect), write_transaction(connection, dialect):
+            if disable_triggers:
+                _disable_triggers(connection)
+            if mode == "truncate":
+                for table in reversed(ordered):
+                    _empty(connection, table, dialect, catalog)
+            loader = new_loader(connection, reporter)
+            for table in ordered:
+                result.tables.append(load_table(loader, table))
+            after_commit = restore(connection)
             result.copy_used = loader.copy_used
         if after_commit:
             restore_after_commit(connection, after_commit)
         return result
 
     return run_sync(config, work)
+
+
+def _load_in_parallel(
+    config: AnyConfig,
+    connection: Connection,
+    waves: list[list[Table]],
+    *,
+    jobs: int,
+    catalog: Catalog,
+    load_table: Callable[[_TableLoader, Table], LoadedTable],
+    new_loader: Callable[[Connection, Reporter], _TableLoader],
+    restore: Callable[[Connection], list[Counter]],
+    disable_triggers: bool,
+    result: LoadResult,
+    reporter: Reporter,
+) -> list[Counter]:
+    """Load each wave's tables side by side in ``jobs`` connections, a transaction per table.
+
+    A table's rows can only be checked against parents another transaction has committed, so a wave starts
+    once the one before it has committed, and the load as a whole can't be one transaction. What it promises
+    instead: it writes only into empty tables (any table with a row refuses the load before anything is
+    written), and when any table fails, every table it loaded is emptied again (one transaction, children
+    first), so the database is as it was: empty tables. Only a killed process (or a lost connection during
+    that clean-up, which the error then says) leaves loaded tables behind, and only ones that were empty.
+    Nobody else should write to the tables meanwhile: their rows would be emptied too.
+    """
+    from sqlalchemy import select
+
+    from dbops.data.parallel import WorkerPool
+
+    dialect = connection.dialect.name
+    ordered = [table for wave in waves for table in wave]
+    for table in ordered:
+        query = select(1).select_from(table).limit(1)
+        if catalog.only(table_label(table)):
+            query = query.with_hint(table, "ONLY", "postgresql")
+        if connection.execute(query).first() is not None:
+            connection.rollback()
+            raise DataError(
+                f"--jobs {jobs} loads into empty tables only, and {table_label(table)} has rows; nothing was "
+                "loaded (empty the tables first, or load with --jobs 1: one transaction, any mode)"
+            )
+    connection.rollback()
+    started: list[Table] = []
+
+    def task(table: Table, table_reporter: Reporter) -> Callable[[Connection], tuple[LoadedTable, bool]]:
+        def load_one(writer: Connection) -> tuple[LoadedTable, bool]:
+            with write_transaction(writer, dialect):
+                if disable_triggers:
+                    _disable_triggers(writer)
+                loader = new_loader(writer, table_reporter)
+                loaded = load_table(loader, table)
+            return loaded, loader.copy_used
+
+        return load_one
+
+    try:
+        writers = min(jobs, max(len(wave) for wave in waves))
+        with WorkerPool(config, writers, session=lambda writer: _load_session(writer, dialect), name="load") as pool:
+            table_reporter = pool.reporter(reporter)
+            for wave in waves:
+                started.extend(wave)
+                for loaded, copied in pool.run([task(table, table_reporter) for table in wave]):
+                    result.tables.append(loaded)
+                    result.copy_used = result.copy_used or copied
+        with write_transaction(connection, dialect):
+            return restore(connection)
+    except BaseException as error:
+        _empty_again(connection, dialect, started, catalog, error, disable_triggers=disable_triggers)
+        raise
+
+
+def _empty_again(
+    connection: Connection,
+    dialect: str,
+    tables: list[Table],
+    catalog: Catalog,
+    error: BaseException,
+    *,
+    disable_triggers: bool,
+) -> None:
+    """After a failed parallel load: delete the rows of every table it started (they were empty before)."""
+    if not tables:
+        return
+    try:
+        with write_transaction(connection, dialect):
+            if disable_triggers:
+                _disable_triggers(connection)
+            for table in reversed(tables):
+                _empty(connection, table, dialect, catalog)
+    except Exception as cleanup:
+        names = ", ".join(table_label(table) for table in tables)
+        raise DataError(
+            f"{first_line(error) or type(error).__name__}; and emptying the tables loaded so far failed "
+            f"({first_line(cleanup) or type(cleanup).__name__}): {names} may hold part of the load"
+        ) from error
 
 
 def _compare_revisions(dumped: str | None, current: str | None, *, refuse: bool, warn: Callable[[str], None]) -> None:

@@ -85,6 +85,9 @@ class ServerRows:
                     yield b"".join(pending), len(pending)
                     pending = []
             finished = True
+            # the COPY's results now, before the last batch: a caller that stops at that batch (an error
+            # writing it) must not leave them unread, or the connection refuses its ROLLBACK
+            results = _drain(pgconn)
             if pending:
                 yield b"".join(pending), len(pending)
         finally:
@@ -93,7 +96,6 @@ class ServerRows:
                 while pgconn.get_copy_data(0)[0] >= 0:
                     pass
                 _drain(pgconn)
-        results = _drain(pgconn)
         failed = [result for result in results if result.status != pq.ExecStatus.COMMAND_OK]
         if failed:
             raise ServerRowsError(_message(failed[0], pgconn))

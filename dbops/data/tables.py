@@ -20,6 +20,8 @@ __all__ = [
     "alembic_revision",
     "begin_write",
     "dependency_order",
+    "dependency_waves",
+    "export_snapshot",
     "find_tables",
     "ledger_table_name",
     "psycopg_connection",
@@ -63,18 +65,27 @@ def dependency_order(tables: Iterable[Table], catalog: Catalog | None = None) ->
     Works on tables from different MetaData objects (models and reflection) by matching names; with a
     ``catalog``, foreign keys declared on partitions count as their root table's.
     """
+    return [table for wave in dependency_waves(tables, catalog) for table in wave]
+
+
+def dependency_waves(tables: Iterable[Table], catalog: Catalog | None = None) -> list[list[Table]]:
+    """``dependency_order`` in waves: each wave's tables reference only tables of earlier waves (or none).
+
+    The tables of one wave can be loaded side by side (``load-data --jobs``). A cycle is broken by taking its
+    alphabetically first table alone as a wave.
+    """
     by_label = {table_label(table): table for table in tables}
     depends = {label: references(table, catalog) & by_label.keys() for label, table in by_label.items()}
-    ordered: list[str] = []
+    waves: list[list[Table]] = []
     remaining = dict(depends)
     while remaining:
         ready = sorted(label for label, parents in remaining.items() if not parents & remaining.keys())
         if not ready:  # a cycle: take the alphabetically first table and carry on
             ready = [min(remaining)]
         for label in ready:
-            ordered.append(label)
             del remaining[label]
-    return [by_label[label] for label in ordered]
+        waves.append([by_label[label] for label in ready])
+    return waves
 
 
 @dataclass
@@ -177,8 +188,12 @@ def _exists(inspector: Any, table: Table, present: set[str]) -> bool:
 
 
 @contextlib.contextmanager
-def read_transaction(connection: Connection, dialect: str) -> Iterator[None]:
-    """One consistent snapshot for everything read inside: REPEATABLE READ, or one SQLite transaction."""
+def read_transaction(connection: Connection, dialect: str, *, snapshot: str | None = None) -> Iterator[None]:
+    """One consistent snapshot for everything read inside: REPEATABLE READ, or one SQLite transaction.
+
+    ``snapshot``: PostgreSQL, a snapshot another open transaction exported (``export_snapshot``), which this
+    one then reads: the workers of ``dump-data --jobs`` all see exactly what the coordinator sees.
+    """
     if connection.in_transaction():
         connection.rollback()
     if dialect in ("postgresql", "mysql", "mariadb"):
@@ -188,6 +203,8 @@ def read_transaction(connection: Connection, dialect: str) -> Iterator[None]:
         if dialect == "sqlite":
             connection.exec_driver_sql("BEGIN")  # pysqlite only begins before writes
         elif dialect == "postgresql":
+            if snapshot is not None:  # before any query of the transaction, as PostgreSQL requires
+                connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{_snapshot_id(snapshot)}'")
             connection.exec_driver_sql("SET TRANSACTION READ ONLY")
             # timestamptz values then come back in UTC, the form dumps write them in
             connection.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
@@ -196,6 +213,21 @@ def read_transaction(connection: Connection, dialect: str) -> Iterator[None]:
         yield
     finally:
         transaction.rollback()
+
+
+def export_snapshot(connection: Connection) -> str:
+    """PostgreSQL: the id of the open transaction's snapshot, for ``read_transaction(snapshot=...)`` elsewhere.
+
+    Importable for as long as this transaction stays open.
+    """
+    return str(connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
+
+
+def _snapshot_id(snapshot: str) -> str:
+    """A snapshot id as ``pg_export_snapshot`` makes them (``00000003-0000001B-1``), checked before it is quoted."""
+    if not snapshot or not all(char in "0123456789ABCDEFabcdef-" for char in snapshot):
+        raise DataError(f"not a PostgreSQL snapshot id: {snapshot!r}")
+    return snapshot
 
 
 @contextlib.contextmanager

@@ -80,6 +80,29 @@ def test_bad_options(project: Path) -> None:
     assert result.exit_code == 2 and "'xml' is not one of 'json', 'jsonl'" in result.stderr
 
 
+def test_jobs_from_argv(db: TestDatabase, project: Path) -> None:
+    dumped = invoke(["dump-data", "--dir", "backup", "-j", "3", "-c", "settings.py:db"], cwd=project)
+    assert dumped.exit_code == 0, dumped.stderr
+    assert dumped.stdout.splitlines()[0].split("\t")[:2] == ["authors", "2"]
+    assert ("Reading with 3 connections from one snapshot" in dumped.stderr) == (db.dialect != "sqlite")
+    refused = invoke(["load-data", "--dir", "backup", "--jobs", "2", "-c", "settings.py:db"], cwd=project)
+    if db.dialect == "sqlite":  # one writer, one transaction: an insert of existing keys fails as without --jobs
+        assert refused.exit_code == 2 and "UNIQUE constraint failed" in refused.stderr
+    else:
+        assert refused.exit_code == 2
+        assert refused.stderr == (
+            "Error: --jobs 2 loads into empty tables only, and authors has rows; nothing was loaded "
+            "(empty the tables first, or load with --jobs 1: one transaction, any mode)\n"
+        )
+    assert invoke(["drop-all", "--yes", "-c", "settings.py:db"], cwd=project).exit_code == 0
+    create_tables(db, chain_metadata())
+    loaded = invoke(["load-data", "--dir", "backup", "--jobs", "2", "-c", "settings.py:db"], cwd=project)
+    assert loaded.exit_code == 0, loaded.stderr
+    assert "Loaded 9 rows into 4 tables (insert)" in loaded.stderr
+    zero = invoke(["dump-data", "--jobs", "0", "-c", "settings.py:db"], cwd=project)
+    assert zero.exit_code == 2 and "Invalid value for '--jobs' / '-j'" in zero.stderr
+
+
 def test_drop_all_refuses_without_yes_and_tty(db: TestDatabase, project: Path) -> None:
     result = invoke(["drop-all", "-c", "settings.py:db"], cwd=project)
     assert result.exit_code == 2

@@ -165,13 +165,15 @@ class WriterDuringDump(RecordingReporter):
             yield task
 
 
-def test_dump_reads_one_snapshot(db: TestDatabase, tmp_path: Path, is_async: bool) -> None:
+@pytest.mark.parametrize("jobs", [1, 4])
+def test_dump_reads_one_snapshot(db: TestDatabase, tmp_path: Path, is_async: bool, jobs: int) -> None:
+    """With --jobs the other tables may be read after the commit, by other connections: still not in the dump."""
     metadata = chain_metadata()
     create_and_fill(db, metadata, chain_rows())
     if db.dialect == "sqlite":  # a reader and a committing writer at once need WAL on SQLite
         execute(db, "PRAGMA journal_mode=WAL")
     config = make_config(db, metadata, is_async=is_async)
-    result = dump_data(config, directory=tmp_path / "dump", reporter=WriterDuringDump(db))
+    result = dump_data(config, directory=tmp_path / "dump", reporter=WriterDuringDump(db), jobs=jobs)
     assert {table.name: table.rows for table in result.tables} == {
         "authors": 2,
         "categories": 2,

@@ -85,6 +85,7 @@ def test_subcommand_groups_and_commands_are_real_click_commands(tmp_path: Path, 
         ("litestar db storage pr", ["prune-orphans"]),
         ("litestar database upgrade --f", ["--format"]),
         ("litestar database dump-data --gz", ["--gzip"]),
+        ("litestar database load-data --jo", ["--jobs"]),
     ],
 )
 def test_litestar_completion_sees_commands_and_options(
