@@ -273,9 +273,9 @@ def test_parallel_load_gives_the_dumped_database(db: TestDatabase, tmp_path: Pat
     }[db.dialect]
     if counter:
         execute(db, counter)
-    config = make_config(db, metadata)
-    dump_data(config, directory=tmp_path / "dump")
-    dispose(config)
+    source = make_config(db, metadata)
+    dump_data(source, directory=tmp_path / "dump")
+    dispose(source)
     before = snapshot(db, metadata)
     db.reset()
     create_tables(db, metadata)
