@@ -63,7 +63,9 @@ class ObjectPlace:
         try:
             self.store: Any = ObstoreBackend(self.url, fs=self.url + "/", **options).store
         except StorageError as error:
-            raise DataError(f"{self.url}: cannot open: {_reason(error.__cause__ or error, self.scheme)}") from None
+            cause = error.__cause__
+            reason = str(error) if cause is None or isinstance(cause, ImportError) else _reason(cause, self.scheme)
+            raise DataError(f"{self.url}: cannot open: {reason}") from None
 
     def url_of(self, key: str) -> str:
         return f"{self.url}/{key}" if key else self.url
@@ -130,8 +132,10 @@ def _store_options(scheme: str, *, create: bool) -> dict[str, Any]:
         endpoint = next((os.environ[name] for name in _S3_ENDPOINTS if os.environ.get(name)), "")
         if endpoint.startswith("http://") and "AWS_ALLOW_HTTP" not in os.environ:
             options["client_options"] = {"allow_http": True}  # a local MinIO / moto: plain HTTP is what was asked
-    elif scheme == "file" and create:
-        options["mkdir"] = True
+    elif scheme == "file":
+        options["automatic_cleanup"] = True  # a deleted dump's folder goes too, as in a bucket
+        if create:
+            options["mkdir"] = True
     return options
 
 

@@ -196,6 +196,11 @@ def test_file_urls_dump_and_load_like_a_bucket(sqlite_db: TestDatabase, tmp_path
     before = snapshot(sqlite_db, metadata)
     assert load_data(config, directory=f"file://{tmp_path}/bucket/prefix", mode="truncate").rows == 9
     assert snapshot(sqlite_db, metadata) == before
+    dump_data(config, directory=f"file://{tmp_path}/bucket/prefix")  # the previous dump's folder goes
+    again = orjson.loads((tmp_path / "bucket" / "prefix" / "manifest.json").read_bytes())
+    assert sorted(path.name for path in (tmp_path / "bucket" / "prefix").iterdir()) == sorted(
+        ["manifest.json", again["folder"]]
+    )
 
 
 def test_load_verifies_every_object_against_the_manifest(
