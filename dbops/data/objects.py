@@ -389,8 +389,14 @@ class ObjectDestination:
     def commit(self, manifest: Manifest) -> None:
         """Write ``manifest`` (naming this dump's folder and each file's size), then delete what it replaces."""
         manifest.folder = self.run
+        written = self.folder.written
+        if any(entry.file not in written for entry in manifest.tables):  # written by another process: ask the store
+            listed = self.place.keys()
+            written = {name[len(self.run) + 1 :]: size for name, size in listed.items() if name.startswith(self.run)}
         for entry in manifest.tables:
-            entry.size = self.folder.written[entry.file]
+            if entry.file not in written:
+                raise DataError(f"{self.place.url_of(self.run + '/' + entry.file)}: missing from the dump's folder")
+            entry.size = written[entry.file]
         # From here a failure may still have written the manifest (a lost reply): keep the files it names.
         self._committing = True
         self.place.put(MANIFEST_NAME, manifest.to_bytes())

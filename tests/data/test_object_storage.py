@@ -118,11 +118,11 @@ def local_files(directory: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize("db", ["sqlite", "postgresql", "mariadb"], indirect=True)
 @pytest.mark.parametrize("server", ["moto"], indirect=True)
 def test_dump_load_dump_through_a_bucket_is_byte_identical_to_a_local_dump(
-    db: TestDatabase, server: S3Server, bucket: str, tmp_path: Path
+    db: TestDatabase, is_async: bool, server: S3Server, bucket: str, tmp_path: Path
 ) -> None:
     metadata = everything_metadata(db.dialect)
     create_and_fill(db, metadata, {"everything": everything_rows(db.dialect)})
-    config = make_config(db, metadata)
+    config = make_config(db, metadata, is_async=is_async)
     before = snapshot(db, metadata)
     dump_data(config, directory=tmp_path / "local")
     result = dump_data(config, directory=f"s3://{bucket}/backups/first")
@@ -137,7 +137,7 @@ def test_dump_load_dump_through_a_bucket_is_byte_identical_to_a_local_dump(
     dispose(config)
     db.reset()
     create_tables(db, metadata)
-    config = make_config(db, metadata)
+    config = make_config(db, metadata, is_async=is_async)
     loaded = load_data(config, directory=f"s3://{bucket}/backups/first")
     assert loaded.rows == result.rows and str(loaded.tables[0].file).startswith(f"s3://{bucket}/backups/first/")
     assert snapshot(db, metadata) == before
@@ -182,6 +182,8 @@ def test_a_new_dump_replaces_the_previous_one_whole_gzip_and_jsonl(
         (copy / key).write_bytes(data)
     for directory in (str(copy), f"file://{copy}"):
         assert load_data(config, directory=directory, mode="truncate").rows == result.rows
+    # the manifest named as a file stands for its dump
+    assert load_data(config, files=[f"s3://{bucket}/shop/manifest.json"], mode="truncate").rows == result.rows
 
 
 def test_file_urls_dump_and_load_like_a_bucket(sqlite_db: TestDatabase, tmp_path: Path) -> None:
@@ -488,3 +490,26 @@ def test_memory_stays_flat_whatever_the_table_size(server: S3Server, bucket: str
 def objects_sizes(server: S3Server, bucket: str) -> list[tuple[str, int]]:
     listing = server.client().list_objects_v2(Bucket=bucket).get("Contents", [])
     return [(item["Key"], int(item["Size"])) for item in listing]
+
+
+def test_a_file_another_process_wrote_gets_its_size_from_the_store(tmp_path: Path) -> None:
+    """A worker process writing a table file (``--jobs``) has its own ``ObjectFolder``: the commit lists instead."""
+    from dbops.data.manifest import Manifest, TableEntry
+    from dbops.data.objects import ObjectDestination, ObjectFolder
+
+    destination = ObjectDestination(f"file://{tmp_path}/dump")
+    destination.check_target()
+    with destination as folder:
+        worker = ObjectFolder(folder.place, folder.run)
+        with worker.open_writer("t.json") as out:
+            out.write(b"[\n]\n")
+        entry = TableEntry("t", "t.json", 0, out.sha256, [], [], [])
+        destination.commit(Manifest("0", "sqlite", "now", None, None, tables=[entry]))
+    manifest = orjson.loads((tmp_path / "dump" / "manifest.json").read_bytes())
+    assert manifest["tables"][0]["size"] == 4
+    missing = ObjectDestination(f"file://{tmp_path}/dump")
+    missing.check_target()
+    with pytest.raises(DataError, match=r"u.json: missing from the dump's folder"), missing:
+        missing.commit(
+            Manifest("0", "sqlite", "now", None, None, tables=[TableEntry("u", "u.json", 0, "", [], [], [])])
+        )
