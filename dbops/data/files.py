@@ -158,7 +158,7 @@ def check_file_name(name: str) -> str | None:
 
 def check_folder_name(name: str) -> str | None:
     """Why ``name`` can't be the folder a manifest keeps its table files in, or None when it can."""
-    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}", name) or name == "..":
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}", name):  # no separator, not "." or "..", not hidden
         return "is not a plain folder name inside the dump (letters, digits, '_', '-', '.')"
     return None
 

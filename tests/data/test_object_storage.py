@@ -206,7 +206,7 @@ def test_file_urls_dump_and_load_like_a_bucket(sqlite_db: TestDatabase, tmp_path
 
 
 def test_load_verifies_every_object_against_the_manifest(
-    sqlite_db: TestDatabase, server: S3Server, bucket: str
+    sqlite_db: TestDatabase, server: S3Server, bucket: str, tmp_path: Path
 ) -> None:
     metadata = chain_metadata()
     create_and_fill(sqlite_db, metadata, chain_rows())
@@ -233,6 +233,11 @@ def test_load_verifies_every_object_against_the_manifest(
     client.delete_object(Bucket=bucket, Key=key)
     with pytest.raises(DataError, match=r"authors.json: listed in the manifest but missing"):
         load_data(config, directory=url, mode="truncate")
+    # a local dump uploaded as it is (aws s3 sync): no folder, no sizes, files beside the manifest
+    dump_data(config, directory=tmp_path / "local")
+    for path in (tmp_path / "local").iterdir():
+        client.put_object(Bucket=bucket, Key=f"synced/{path.name}", Body=path.read_bytes())
+    assert load_data(config, directory=f"s3://{bucket}/synced", mode="truncate").rows == 9
     # a manifest naming a folder outside the dump is refused before anything is read
     client.put_object(Bucket=bucket, Key=key, Body=original)
     crafted = {**manifest, "folder": ".."}
