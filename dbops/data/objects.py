@@ -153,9 +153,7 @@ def _reason(error: BaseException, scheme: str) -> str:
             return f"{code}: {message or 'access denied'}{hint}"
         return f"{code}: {message}" if message else code
     if "169.254.169.254" in text or "169.254.170.2" in text:
-        return (
-            "no credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance role has them)"
-        )
+        return "no credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them)"
     if "error sending request" in text or "Connection refused" in text or "dns error" in text:
         endpoint = re.search(r"(https?://[^/\s]+)", text)
         return f"cannot reach {endpoint[1] if endpoint else 'the endpoint'} (check AWS_ENDPOINT_URL and the network)"
