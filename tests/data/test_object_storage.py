@@ -375,7 +375,7 @@ db = SQLAlchemySyncConfig(connection_string={url!r}, metadata=chain_metadata())
 
 
 @pytest.mark.parametrize("command", ["dump-data", "load-data"])
-def test_bad_bucket_credentials_or_endpoint_are_one_line_errors(
+def test_a_bad_bucket_endpoint_or_prefix_is_a_one_line_error(
     sqlite_db: TestDatabase,
     server: S3Server,
     bucket: str,
@@ -518,3 +518,31 @@ def test_a_file_another_process_wrote_gets_its_size_from_the_store(tmp_path: Pat
         missing.commit(
             Manifest("0", "sqlite", "now", None, None, tables=[TableEntry("u", "u.json", 0, "", [], [], [])])
         )
+
+
+def test_wrong_credentials_are_a_one_line_error(sqlite_db: TestDatabase, tmp_path: Path) -> None:
+    """moto with authentication on (``INITIAL_NO_AUTH_ACTION_COUNT=0``) refuses a key it doesn't know."""
+    from tests.storage.conftest import _start
+
+    port = free_port()
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    process = _start("moto", command, port, env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "0"})
+    try:
+        create_and_fill(sqlite_db, chain_metadata(), chain_rows())
+        (tmp_path / "settings.py").write_text(CONFIG.format(url=sqlite_db.sync_url))
+        env = {
+            "AWS_ACCESS_KEY_ID": "AKIANOBODYKNOWS",
+            "AWS_SECRET_ACCESS_KEY": "wrong",
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+            "AWS_REGION": "us-east-1",
+        }
+        for command_name in ("dump-data", "load-data"):
+            result = invoke([command_name, "--dir", "s3://backups/shop", "-c", "settings.py:db"], cwd=tmp_path, env=env)
+            assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
+            assert result.stderr == (
+                "Error: s3://backups/shop: cannot list: InvalidAccessKeyId: The AWS Access Key Id you provided does "
+                "not exist in our records. (check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)\n"
+            )
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
