@@ -487,9 +487,11 @@ def test_memory_stays_flat_whatever_the_table_size(server: S3Server, bucket: str
         peaks["load"].append(peak_mb(tmp_path, url, "load", location))
     sizes = [size for key, size in objects_sizes(server, bucket) if key.endswith("blobs.json")]
     assert sorted(sizes)[1] - sorted(sizes)[0] > 80 << 20
+    # The growth is what buffering a file would show (90 MB more, at least); the bound on the peak is generous
+    # because a loaded machine varies it (once over 250 MB in a parallel run, 127-137 MB when quiet).
     for action, (small, large) in peaks.items():
-        assert large - small < 40, f"{action}: peak RSS {small} MB for 30 MB of rows, {large} MB for 120 MB"
-        assert large < 250, f"{action}: peak RSS {large} MB"
+        assert large - small < 60, f"{action}: peak RSS {small} MB for 30 MB of rows, {large} MB for 120 MB"
+        assert large < 400, f"{action}: peak RSS {large} MB ({peaks})"
 
 
 def objects_sizes(server: S3Server, bucket: str) -> list[tuple[str, int]]:
