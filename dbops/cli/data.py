@@ -43,8 +43,14 @@ def dump_data_command(
         Optional[list[str]], typer.Option("--exclude", "-x", help="Leave out this table (repeat).", metavar="TABLE")
     ] = None,
     directory: Annotated[
-        Path, typer.Option("--dir", "-d", help="Directory to write the dump to.", metavar="DIR")
-    ] = Path("fixtures"),
+        str,  # not Path, which would turn s3://bucket into s3:/bucket
+        typer.Option(
+            "--dir",
+            "-d",
+            help="Directory to write the dump to, or object storage: s3://bucket/prefix, gs://, az://, file://.",
+            metavar="DIR",
+        ),
+    ] = "fixtures",
     file_format: Annotated[
         DumpFormat, typer.Option("--format", help="json (a JSON list per file) or jsonl.", case_sensitive=False)
     ] = DumpFormat.json,
@@ -69,9 +75,10 @@ def dump_data_command(
 
     Rows are ordered by primary key and encoded losslessly, with the manifest (table order, row counts,
     sha256, column types, sequence state, alembic revision). The dump is written beside --dir and replaces it
-    only when complete: a failed or killed dump leaves the previous one as it was.
+    only when complete: a failed or killed dump leaves the previous one as it was. On object storage the files
+    are streamed up and the manifest, written last, commits the dump (credentials from AWS_* variables).
 
-    Example: dbops dump-data --dir backup/2024-06-01 --gzip
+    Example: dbops dump-data --dir backup/2024-06-01 --gzip; dbops dump-data --dir s3://backups/shop --gzip
     """
     from dbops.cli.render import RichReporter, count
     from dbops.data.dump import dump_data
@@ -102,8 +109,13 @@ def load_data_command(
         typer.Argument(help="Data files (<table>.json[.gz], .jsonl) or a manifest.json.", metavar="FILE..."),
     ] = None,
     directory: Annotated[
-        Optional[Path],
-        typer.Option("--dir", "-d", help="A dump directory or a folder of fixture files.", metavar="DIR"),
+        Optional[str],
+        typer.Option(
+            "--dir",
+            "-d",
+            help="A dump directory, a folder of fixture files, or a dump on object storage (s3://bucket/prefix).",
+            metavar="DIR",
+        ),
     ] = None,
     table: Annotated[
         Optional[list[str]], typer.Option("--table", "-t", help="Load only this table (repeat).", metavar="TABLE")

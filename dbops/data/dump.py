@@ -3,8 +3,10 @@
 Rows are read with a server-side cursor in batches of ``batch_size`` (memory does not grow with the table),
 ordered by primary key, encoded by ``dbops.data.codec`` and written through ``AtomicWriter`` into a staging
 directory beside the target, which replaces the target only once the manifest is written: a dump that fails
-or is killed leaves the previous dump as it was. Generated columns are left out (the database recomputes
-them); sequence and auto-increment state goes in the manifest (``dbops.data.counters``).
+or is killed leaves the previous dump as it was. On object storage (``--dir s3://bucket/prefix``) the files
+are streamed up and the manifest, written last, is the commit point (``dbops.data.objects``). Generated columns
+are left out (the database recomputes them); sequence and auto-increment state goes in the manifest
+(``dbops.data.counters``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from dbops.data.codec import (
     stored_column,
 )
 from dbops.data.counters import read_counters
-from dbops.data.files import AtomicWriter, StagedDirectory, data_file_name
+from dbops.data.files import data_file_name, dump_destination, open_writer
 from dbops.data.manifest import MANIFEST_NAME, ColumnInfo, Manifest, TableEntry
 from dbops.data.server_rows import ServerRowsError, out_of_range_value, server_rows
 from dbops.data.tables import (
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
 
     from dbops.config import AnyConfig
     from dbops.data.catalog import Catalog
+    from dbops.data.objects import DumpLocation, ObjectFile, ObjectFolder
     from dbops.data.parallel import WorkerPool
 
 __all__ = ["DumpResult", "DumpedTable", "dump_data"]
@@ -59,14 +62,14 @@ FORMATS = ("json", "jsonl")
 @dataclass
 class DumpedTable:
     name: str
-    file: Path
+    file: Path | ObjectFile
     rows: int
 
 
 @dataclass
 class DumpResult:
-    directory: Path
-    manifest: Path
+    directory: Path | DumpLocation
+    manifest: Path | ObjectFile
     tables: list[DumpedTable] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     """Tables in the database without a model (dump them with ``all_tables=True``)."""
@@ -94,7 +97,8 @@ def dump_data(
     """Dump the config's tables (its models', or every table with ``all_tables``) into ``directory``.
 
     The dump is written beside ``directory`` and swapped in whole when complete (``files.StagedDirectory``):
-    until then, and whenever the dump fails, ``directory`` is exactly as it was.
+    until then, and whenever the dump fails, ``directory`` is exactly as it was. A URL (``s3://bucket/prefix``,
+    ``gs://``, ``az://``, ``file://``) dumps to object storage, committed by its manifest (``dbops.data.objects``).
 
     ``jobs``: tables are read by that many connections at once, all from one snapshot (``_shared_snapshot``);
     the files are the same whatever ``jobs``. SQLite has one reader whatever ``jobs``.
@@ -109,8 +113,8 @@ def dump_data(
     if jobs < 1:
         raise DataError("--jobs must be at least 1")
     reporter = reporter or NullReporter()
-    target = Path(directory)
-    staged = StagedDirectory(target)
+    staged = dump_destination(directory)
+    target = staged.location
     staged.clean_leftovers()
     staged.check_target()
     dialect = dialect_name(config)
@@ -190,9 +194,7 @@ def dump_data(
                     counters=counters,
                 )
                 with _write_errors(target):
-                    with AtomicWriter(folder / MANIFEST_NAME) as writer:
-                        writer.write(manifest.to_bytes())
-                    staged.commit()
+                    staged.commit(manifest)
         return result
 
     return run_sync(config, work)
@@ -298,7 +300,7 @@ def _global_read_lock(connection: Connection, warn: Callable[[str], None]) -> bo
 
 
 @contextlib.contextmanager
-def _write_errors(directory: Path) -> Iterator[None]:
+def _write_errors(directory: Path | DumpLocation) -> Iterator[None]:
     """A failed file write (disk full, permissions) as a DataError naming ``directory``.
 
     Without this an OSError would reach the connection layer, which reads it as a refused connection.
@@ -319,7 +321,7 @@ def _type_name(table: Table, name: str, connection: Connection) -> str:
 def _dump_table(
     connection: Connection,
     table: Table,
-    directory: Path,
+    directory: Path | ObjectFolder,
     *,
     file_name: str,
     dialect: str,
@@ -374,7 +376,7 @@ def _dump_table(
     rows = 0
     with (
         reporter.progress(f"dump {label}", total) as task,
-        AtomicWriter(directory / file_name, compress=compress) as out,
+        open_writer(directory, file_name, compress=compress) as out,
     ):
         if not jsonl:
             out.write(b"[\n")

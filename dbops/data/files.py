@@ -14,7 +14,10 @@ Dump directories are a closed world: file names are derived from table names by 
 ``..``, no NUL, length-limited, unique even on case-insensitive file systems), a manifest may only name plain
 files inside its directory, and files of a dump are opened without following symbolic links. A dump is
 written into a hidden sibling directory and swapped in whole when complete (``StagedDirectory``), so an
-existing dump survives a dump that fails or is killed. Reading is bounded: a row (a line) may hold at most
+existing dump survives a dump that fails or is killed. A dump on object storage (``s3://...``) has no rename
+and is committed by its manifest instead (``dbops.data.objects``); it plugs in here through ``dump_destination``
+(the writing side) and ``StreamFile`` (the reading side: every reader below takes a local path or one). Reading
+is bounded: a row (a line) may hold at most
 ``MAX_ROW_BYTES``, and a hand-formatted fixture parsed whole at most as much.
 """
 
@@ -32,25 +35,36 @@ import shutil
 import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol, Union
 
 import orjson
 
 from dbops.errors import DataError
 
+if TYPE_CHECKING:
+    from dbops.data.manifest import Manifest
+    from dbops.data.objects import ObjectDestination, ObjectFolder
+
 __all__ = [
     "DATA_SUFFIXES",
     "MAX_ROW_BYTES",
     "AtomicWriter",
+    "DataPath",
+    "FileWriter",
     "StagedDirectory",
+    "StreamFile",
     "check_file_name",
+    "check_folder_name",
     "count_rows",
     "data_file_name",
+    "dump_destination",
     "file_digest",
     "is_data_file",
+    "is_object_url",
     "is_temporary_file",
     "iter_rows",
     "looks_like_dbops_file",
+    "open_writer",
     "read_small_file",
     "table_name_of",
 ]
@@ -62,6 +76,31 @@ MAX_STEM = 100
 """Characters of a data file's name before its suffix: far below every file system's 255-byte limit."""
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(10)), *(f"LPT{n}" for n in range(10))}
 _CHUNK = 1 << 20
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+class StreamFile(Protocol):
+    """A dump file that is no local path (an object in a bucket): what the readers here need of it."""
+
+    @property
+    def name(self) -> str: ...
+
+    def open_raw(self) -> IO[bytes]:
+        """The file's bytes as a stream; an OSError when they can't be read."""
+        ...
+
+    def is_symlink(self) -> bool: ...
+
+    def is_file(self) -> bool: ...
+
+
+DataPath = Union[Path, StreamFile]
+"""Where a data file is: a local path, or a file on object storage."""
+
+
+def is_object_url(location: object) -> bool:
+    """Whether ``--dir`` names object storage (``s3://bucket/prefix``, ``gs://``, ``az://``, ``file://``)."""
+    return isinstance(location, str) and bool(_URL.match(location))
 
 
 # -- names ------------------------------------------------------------------------------------------------
@@ -117,6 +156,13 @@ def check_file_name(name: str) -> str | None:
     return None
 
 
+def check_folder_name(name: str) -> str | None:
+    """Why ``name`` can't be the folder a manifest keeps its table files in, or None when it can."""
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}", name):  # no separator, not "." or "..", not hidden
+        return "is not a plain folder name inside the dump (letters, digits, '_', '-', '.')"
+    return None
+
+
 def is_data_file(path: Path) -> bool:
     return path.name != "manifest.json" and path.name.endswith(DATA_SUFFIXES) and not path.name.startswith(".")
 
@@ -144,26 +190,27 @@ class _HashingFile:
     def __init__(self, raw: IO[bytes]) -> None:
         self.raw = raw
         self.sha256 = hashlib.sha256()
+        self.size = 0
 
     def write(self, data: bytes) -> int:
         self.sha256.update(data)
+        self.size += len(data)
         return self.raw.write(data)
 
     def flush(self) -> None:
         self.raw.flush()
 
 
-class AtomicWriter:
-    """Write ``path`` through a temporary name in the same directory; rename into place only on ``commit``.
+class FileWriter:
+    """Write a data file through ``write``, hashed (and gzipped with ``compress``); ``commit`` or ``discard`` it.
 
-    A process killed mid-write leaves at most a ``.name.tmp-PID`` file, never a file under the final name.
+    As a context manager it commits when the block ends normally and discards on an error. Subclasses say where
+    the bytes go: ``AtomicWriter`` (a local file) and ``objects.ObjectWriter`` (an object upload).
     """
 
-    def __init__(self, path: Path, *, compress: bool = False, buffer_size: int = 1 << 20) -> None:
-        self.path = path
-        self.temp_path = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        self._raw = self.temp_path.open("wb", buffering=buffer_size)
-        self._hashing = _HashingFile(self._raw)
+    def __init__(self, raw: Any, *, compress: bool) -> None:
+        self._raw = raw
+        self._hashing = _HashingFile(raw)
         self._gzip: gzip.GzipFile | None = None
         self._out: Any = self._hashing
         if compress:
@@ -175,22 +222,22 @@ class AtomicWriter:
     def sha256(self) -> str:
         return self._hashing.sha256.hexdigest()
 
-    def commit(self) -> None:
+    @property
+    def size(self) -> int:
+        """Bytes written (after compression)."""
+        return self._hashing.size
+
+    def _finish(self) -> None:
         if self._gzip is not None:
             self._gzip.close()
-        self._raw.flush()
-        os.fsync(self._raw.fileno())
-        self._raw.close()
-        Path(self.temp_path).replace(self.path)
+
+    def commit(self) -> None:
+        raise NotImplementedError
 
     def discard(self) -> None:
-        with contextlib.suppress(Exception):
-            if self._gzip is not None:
-                self._gzip.close()
-        self._raw.close()
-        self.temp_path.unlink(missing_ok=True)
+        raise NotImplementedError
 
-    def __enter__(self) -> AtomicWriter:
+    def __enter__(self) -> FileWriter:
         return self
 
     def __exit__(self, exc_type: object, *_: object) -> None:
@@ -198,6 +245,50 @@ class AtomicWriter:
             self.commit()
         else:
             self.discard()
+
+
+class AtomicWriter(FileWriter):
+    """Write ``path`` through a temporary name in the same directory; rename into place only on ``commit``.
+
+    A process killed mid-write leaves at most a ``.name.tmp-PID`` file, never a file under the final name.
+    """
+
+    def __init__(self, path: Path, *, compress: bool = False, buffer_size: int = 1 << 20) -> None:
+        self.path = path
+        self.temp_path = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        super().__init__(self.temp_path.open("wb", buffering=buffer_size), compress=compress)
+
+    def commit(self) -> None:
+        self._finish()
+        self._raw.flush()
+        os.fsync(self._raw.fileno())
+        self._raw.close()
+        Path(self.temp_path).replace(self.path)
+
+    def discard(self) -> None:
+        with contextlib.suppress(Exception):
+            self._finish()
+        self._raw.close()
+        self.temp_path.unlink(missing_ok=True)
+
+    def __enter__(self) -> AtomicWriter:
+        return self
+
+
+def open_writer(folder: Path | ObjectFolder, name: str, *, compress: bool = False) -> FileWriter:
+    """A writer for the dump file ``name`` in ``folder`` (a staging directory, or a dump's folder in a bucket)."""
+    if isinstance(folder, Path):
+        return AtomicWriter(folder / name, compress=compress)
+    return folder.open_writer(name, compress=compress)
+
+
+def dump_destination(directory: Path | str) -> StagedDirectory | ObjectDestination:
+    """Where a dump goes: a directory staged beside ``directory``, or object storage for a URL."""
+    if is_object_url(directory):
+        from dbops.data.objects import ObjectDestination
+
+        return ObjectDestination(str(directory))
+    return StagedDirectory(Path(directory))
 
 
 _STAGING = re.compile(r"^\.(?P<name>.+)\.dbops-(?P<pid>\d+)-[0-9a-f]{8}\.(?P<kind>new|old)$")
@@ -215,6 +306,8 @@ class StagedDirectory:
     """
 
     def __init__(self, target: Path) -> None:
+        self.location = target
+        """The target as given (what results report)."""
         self.target = target.resolve() if target.exists() else target.absolute()
         self.parent = self.target.parent
         self.path = self.parent / f".{self.target.name}.dbops-{os.getpid()}-{secrets.token_hex(4)}.new"
@@ -282,8 +375,12 @@ class StagedDirectory:
         if exc_type is not None:
             shutil.rmtree(self.path, ignore_errors=True)
 
-    def commit(self) -> None:
-        """Make the staged directory ``target``; the previous dump (if any) is removed afterwards."""
+    def commit(self, manifest: Manifest) -> None:
+        """Write ``manifest`` and make the staged directory ``target``; the previous dump is removed afterwards."""
+        from dbops.data.manifest import MANIFEST_NAME
+
+        with AtomicWriter(self.path / MANIFEST_NAME) as writer:
+            writer.write(manifest.to_bytes())
         _fsync_directory(self.path)
         if not self.target.exists():
             self.path.rename(self.target)
@@ -344,15 +441,17 @@ def _exchange(first: Path, second: Path) -> bool:
 # -- reading ----------------------------------------------------------------------------------------------
 
 
-def _open(path: Path, *, follow_symlinks: bool = True) -> IO[bytes]:
+def _open(path: DataPath, *, follow_symlinks: bool = True) -> IO[bytes]:
     try:
-        if follow_symlinks:
-            raw: IO[bytes] = path.open("rb")
+        if not isinstance(path, Path):
+            raw = path.open_raw()
+        elif follow_symlinks:
+            raw = path.open("rb")
         else:
             descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
             raw = os.fdopen(descriptor, "rb")
     except OSError as error:
-        if error.errno == errno.ELOOP or (not follow_symlinks and path.is_symlink()):
+        if isinstance(path, Path) and (error.errno == errno.ELOOP or (not follow_symlinks and path.is_symlink())):
             raise DataError(f"{path}: is a symbolic link; a dump directory holds only its own files") from error
         raise DataError(f"{path}: cannot open: {error.strerror or error}") from error
     if path.name.endswith(".gz"):
@@ -362,7 +461,7 @@ def _open(path: Path, *, follow_symlinks: bool = True) -> IO[bytes]:
     return raw
 
 
-def read_small_file(path: Path, limit: int) -> bytes:
+def read_small_file(path: DataPath, limit: int) -> bytes:
     """A whole file (not through a symbolic link), refused past ``limit`` bytes."""
     try:
         with _open(path, follow_symlinks=False) as stream:
@@ -374,12 +473,16 @@ def read_small_file(path: Path, limit: int) -> bytes:
     return data
 
 
-def file_digest(path: Path, *, follow_symlinks: bool = True) -> tuple[str, int]:
+def file_digest(path: DataPath, *, follow_symlinks: bool = True) -> tuple[str, int]:
     """sha256 of the file's bytes, and the number of lines that can hold rows (a hint: ``count_rows`` is exact)."""
     digest = hashlib.sha256()
     try:
-        descriptor = os.open(path, os.O_RDONLY | (0 if follow_symlinks else getattr(os, "O_NOFOLLOW", 0)))
-        with os.fdopen(descriptor, "rb") as raw:
+        if isinstance(path, Path):
+            descriptor = os.open(path, os.O_RDONLY | (0 if follow_symlinks else getattr(os, "O_NOFOLLOW", 0)))
+            opened: IO[bytes] = os.fdopen(descriptor, "rb")
+        else:
+            opened = path.open_raw()
+        with opened as raw:
             for chunk in iter(lambda: raw.read(_CHUNK), b""):
                 digest.update(chunk)
     except OSError as error:
@@ -398,12 +501,12 @@ def file_digest(path: Path, *, follow_symlinks: bool = True) -> tuple[str, int]:
     return digest.hexdigest(), max(lines, 0)
 
 
-def count_rows(path: Path, *, follow_symlinks: bool = True, max_row_bytes: int = MAX_ROW_BYTES) -> int:
+def count_rows(path: DataPath, *, follow_symlinks: bool = True, max_row_bytes: int = MAX_ROW_BYTES) -> int:
     """The number of rows in a data file, by parsing it."""
     return sum(1 for _ in iter_rows(path, follow_symlinks=follow_symlinks, max_row_bytes=max_row_bytes))
 
 
-def looks_like_dbops_file(path: Path) -> bool:
+def looks_like_dbops_file(path: DataPath) -> bool:
     """Whether a data file has the exact layout dbops writes (a ``[`` line, then compact one-row lines)."""
     try:
         with _open(path) as stream:
@@ -426,7 +529,7 @@ def looks_like_dbops_file(path: Path) -> bool:
         return False
 
 
-def _malformed(path: Path, row: int, error: Exception) -> DataError:
+def _malformed(path: DataPath, row: int, error: Exception) -> DataError:
     reason = str(error).split(":", 1)[0] if str(error) else "invalid JSON"
     return DataError(f"{path} row {row}: malformed JSON ({reason})")
 
@@ -469,7 +572,7 @@ def _line_blocks(stream: IO[bytes], limit: int) -> Iterator[list[bytes]]:
 
 
 def iter_rows(
-    path: Path, *, follow_symlinks: bool = True, max_row_bytes: int = MAX_ROW_BYTES
+    path: DataPath, *, follow_symlinks: bool = True, max_row_bytes: int = MAX_ROW_BYTES
 ) -> Iterator[tuple[int, Any]]:
     """Yield ``(row_number, object)`` from a data file, 1-based, streaming, in bounded memory.
 
@@ -499,7 +602,7 @@ def iter_rows(
 
 
 class _RowReader:
-    def __init__(self, path: Path, limit: int) -> None:
+    def __init__(self, path: DataPath, limit: int) -> None:
         self.path = path
         self.limit = limit
         self.row = 0
@@ -577,7 +680,7 @@ def _parse_block(lines: list[bytes]) -> list[dict[str, Any]] | None:
     return values  # type: ignore[no-any-return]
 
 
-def _whole_file(path: Path, *, follow_symlinks: bool, limit: int) -> Iterator[tuple[int, Any]]:
+def _whole_file(path: DataPath, *, follow_symlinks: bool, limit: int) -> Iterator[tuple[int, Any]]:
     try:
         with _open(path, follow_symlinks=follow_symlinks) as stream:
             data = stream.read(limit + 1)

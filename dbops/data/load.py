@@ -26,9 +26,11 @@ import orjson
 from dbops.data.codec import JSON_NULL, SQLITE_AS_STORED, ColumnCodec, column_codec, is_plain, stored_type
 from dbops.data.files import (
     MAX_ROW_BYTES,
+    DataPath,
     count_rows,
     file_digest,
     is_data_file,
+    is_object_url,
     is_temporary_file,
     iter_rows,
     looks_like_dbops_file,
@@ -64,7 +66,7 @@ MODES = ("insert", "truncate", "upsert")
 @dataclass
 class LoadedTable:
     name: str
-    file: Path
+    file: DataPath
     rows: int
 
 
@@ -83,7 +85,7 @@ class LoadResult:
 @dataclass
 class _Source:
     table: str
-    path: Path
+    path: DataPath
     rows: int | None = None
     sha256: str | None = None
     in_dump: bool = False
@@ -115,6 +117,9 @@ def load_data(
     reporter: Reporter | None = None,
 ) -> LoadResult:
     """Load ``directory`` (a dump with ``manifest.json``, or fixture files) or ``files`` into the database.
+
+    ``directory`` may be a URL (``s3://bucket/prefix``, ``gs://``, ``az://``, ``file://``): a dump on object
+    storage (``dbops.data.objects``), read streaming.
 
     ``disable_triggers``: PostgreSQL only, for superusers (``session_replication_role = replica``); foreign
     keys are not checked either then. ``require_same_revision``: refuse a dump taken at another Alembic
@@ -379,6 +384,16 @@ def _compare_revisions(dumped: str | None, current: str | None, *, refuse: bool,
 
 
 def _collect_sources(directory: Path | str | None, files: Sequence[Path | str]) -> _Inputs:
+    urls = [item for item in files if is_object_url(item)]
+    if urls:
+        if len(files) > 1 or not str(urls[0]).endswith("/" + MANIFEST_NAME) or directory is not None:
+            raise DataError(f"{urls[0]}: a dump on object storage loads whole: --dir s3://bucket/prefix")
+        directory, files = str(urls[0])[: -len(MANIFEST_NAME) - 1], ()
+    if is_object_url(directory):
+        from dbops.data.objects import read_object_dump
+
+        manifest, objects = read_object_dump(str(directory))
+        return _Inputs(_dump_sources(manifest, lambda name: objects[name]), manifest)
     paths = [Path(item) for item in files]
     if len(paths) == 1 and paths[0].name == MANIFEST_NAME:
         directory, paths = paths[0].parent, []
@@ -399,23 +414,16 @@ def _collect_sources(directory: Path | str | None, files: Sequence[Path | str]) 
     if manifest_path.exists():
         manifest = read_manifest(manifest_path)
         listed = {entry.file for entry in manifest.tables}
-        for path in entries:
+        # a dump copied down from object storage keeps its table files in the folder its manifest names
+        files_folder = folder / manifest.folder if manifest.folder else folder
+        if files_folder.is_symlink():
+            raise DataError(f"{files_folder}: is a symbolic link; a dump directory holds only its own files")
+        for path in sorted(files_folder.iterdir()) if files_folder.is_dir() else []:
             if is_data_file(path) and path.name not in listed:
                 raise DataError(
                     f"{path}: not listed in {MANIFEST_NAME}; the directory changed after the dump (or mixes two)"
                 )
-        sources = [
-            _Source(
-                entry.name,
-                folder / entry.file,
-                entry.rows,
-                entry.sha256,
-                in_dump=True,
-                kinds={column.name: column.kind for column in entry.columns},
-            )
-            for entry in manifest.tables
-        ]
-        return _Inputs(sources, manifest)
+        return _Inputs(_dump_sources(manifest, lambda name: files_folder / name), manifest)
     found = [path for path in entries if is_data_file(path)]
     for path in found:
         if path.is_symlink():
@@ -431,8 +439,23 @@ def _collect_sources(directory: Path | str | None, files: Sequence[Path | str]) 
     return _Inputs(_unique([_Source(table_name_of(path), path) for path in found]))
 
 
+def _dump_sources(manifest: Manifest, locate: Callable[[str], DataPath]) -> list[_Source]:
+    """The manifest's tables, each from the file ``locate`` finds for its ``file`` name."""
+    return [
+        _Source(
+            entry.name,
+            locate(entry.file),
+            entry.rows,
+            entry.sha256,
+            in_dump=True,
+            kinds={column.name: column.kind for column in entry.columns},
+        )
+        for entry in manifest.tables
+    ]
+
+
 def _unique(sources: list[_Source]) -> list[_Source]:
-    seen: dict[str, Path] = {}
+    seen: dict[str, DataPath] = {}
     for source in sources:
         if source.table in seen:
             raise DataError(f"{source.path}: table {source.table!r} also comes from {seen[source.table]}")

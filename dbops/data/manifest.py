@@ -3,18 +3,21 @@
 A manifest is input like any other: every field is type-checked when it is read, and a table's ``file`` must
 be a plain file name inside the dump directory (``files.check_file_name``), so a crafted manifest can't make a
 load read outside the directory. Version 1 manifests (no ``counters``) are still read.
+
+A dump on object storage (``dbops.data.objects``) adds two fields a local dump leaves out (so local manifests
+are as before): ``folder``, the one plain folder name its table files are under (each dump has its own: there
+is no rename to swap a dump in), and each table's ``size`` in bytes, checked before a byte is downloaded.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import orjson
 
 from dbops.data.counters import Counter
-from dbops.data.files import check_file_name, read_small_file
+from dbops.data.files import DataPath, check_file_name, check_folder_name, read_small_file
 from dbops.errors import DataError
 
 __all__ = ["MANIFEST_NAME", "ColumnInfo", "Manifest", "TableEntry", "read_manifest"]
@@ -45,6 +48,8 @@ class TableEntry:
     primary_key: list[str]
     depends_on: list[str]
     columns: list[ColumnInfo]
+    size: int | None = None
+    """Bytes of the file (object-storage dumps; omitted from local manifests)."""
 
 
 @dataclass
@@ -60,9 +65,17 @@ class Manifest:
     counters: list[Counter] = field(default_factory=list)
     format: str = FORMAT
     format_version: int = FORMAT_VERSION
+    folder: str | None = None
+    """The folder, beside the manifest, holding the table files (object-storage dumps; else omitted)."""
 
     def to_bytes(self) -> bytes:
-        return orjson.dumps(asdict(self), option=orjson.OPT_INDENT_2) + b"\n"
+        data = asdict(self)
+        if data["folder"] is None:
+            del data["folder"]
+        for table in data["tables"]:
+            if table["size"] is None:
+                del table["size"]
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n"
 
     def kinds(self, table: str) -> dict[str, str]:
         """Column name → codec kind the dump recorded for ``table``."""
@@ -115,6 +128,9 @@ def _table(raw: Any, index: int) -> TableEntry:
     rows = _get(raw, "rows", int, where)
     if rows < 0:
         raise _Malformed(f"{where}: negative row count")
+    size = _get(raw, "size", int, where, optional=True)
+    if size is not None and size < 0:
+        raise _Malformed(f"{where}: negative size")
     columns = []
     for position, column in enumerate(_get(raw, "columns", list, where)):
         at = f"{where} column {position + 1}"
@@ -136,6 +152,7 @@ def _table(raw: Any, index: int) -> TableEntry:
         primary_key=_strings(raw, "primary_key", where),
         depends_on=_strings(raw, "depends_on", where),
         columns=columns,
+        size=size,
     )
 
 
@@ -154,7 +171,7 @@ def _counter(raw: Any, index: int) -> Counter:
     )
 
 
-def read_manifest(path: Path) -> Manifest:
+def read_manifest(path: DataPath) -> Manifest:
     """Parse and check ``manifest.json``; anything that isn't a well-formed dbops manifest is a one-line DataError."""
     try:
         raw: Any = orjson.loads(read_small_file(path, MAX_MANIFEST_BYTES))
@@ -177,7 +194,11 @@ def read_manifest(path: Path) -> Manifest:
             tables=tables,
             counters=counters,
             format_version=version,
+            folder=_get(raw, "folder", str, "manifest", optional=True),
         )
+        problem = check_folder_name(manifest.folder) if manifest.folder is not None else None
+        if problem:
+            raise _Malformed(f"folder {manifest.folder!r} {problem}")
     except _Malformed as error:
         raise DataError(f"{path}: malformed manifest ({error})") from None
     names: dict[str, str] = {}
