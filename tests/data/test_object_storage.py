@@ -548,3 +548,28 @@ def test_wrong_credentials_are_a_one_line_error(sqlite_db: TestDatabase, tmp_pat
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("db", ["postgresql", "mariadb"], indirect=True)
+@pytest.mark.parametrize("server", ["moto"], indirect=True)
+def test_a_parallel_dump_to_a_bucket_and_a_parallel_load_from_it(
+    db: TestDatabase, server: S3Server, bucket: str, tmp_path: Path
+) -> None:
+    """--jobs and a bucket together: readers in several threads upload their own table files into the one dump
+    folder; the objects equal a single-reader local dump's files, and --jobs 4 loads them back."""
+    metadata = chain_metadata()
+    create_and_fill(db, metadata, chain_rows())
+    config = make_config(db, metadata)
+    before = snapshot(db, metadata)
+    dump_data(config, directory=tmp_path / "local")
+    dump_data(config, directory=f"s3://{bucket}/parallel", jobs=4)
+    uploaded = objects(server, bucket, "parallel/")
+    assert dump_files(uploaded) == local_files(tmp_path / "local")
+    assert comparable(uploaded["manifest.json"]) == comparable((tmp_path / "local" / "manifest.json").read_bytes())
+    dispose(config)
+    db.reset()
+    create_tables(db, metadata)
+    config = make_config(db, metadata)
+    load_data(config, directory=f"s3://{bucket}/parallel", jobs=4)
+    dispose(config)
+    assert snapshot(db, metadata) == before
