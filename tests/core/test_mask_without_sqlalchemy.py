@@ -50,7 +50,7 @@ def urls(draw: st.DrawFn) -> str:
     return f"{draw(schemes)}://{userinfo}{draw(hosts)}{draw(ports)}{draw(databases)}{draw(queries)}"
 
 
-@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(urls())
 @example("postgresql+psycopg://app:s3cret@db.internal:5432/app?sslmode=require&application_name=deploy")
 @example("mysql+pymysql://root:p%40ss@127.0.0.1:3306/app?charset=utf8mb4")

@@ -152,7 +152,7 @@ def test_a_killed_dump_leaves_the_previous_dump_intact(sample: str, oracle: Orac
     previous_manifest = manifest_without_time(tmp_path / "dump")
     chance = random.Random(13)
     killed_partial = 0
-    for attempt in range(10):
+    for attempt in range(6):  # three kills anywhere, three while tables are written
         process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if attempt % 2:  # anywhere: while starting, connecting, writing, swapping
             time.sleep(chance.uniform(0.05, duration))
