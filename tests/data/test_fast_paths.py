@@ -1,4 +1,5 @@
-"""Server-formatted dumps on MariaDB (``server_rows.MariadbRows``) are byte for byte the generic encoder's."""
+"""Server-formatted dumps on MariaDB (``server_rows.MariadbRows``) are byte for byte the generic encoder's; SQLite
+loads through the prepared insert, and put their session settings back."""
 
 from __future__ import annotations
 
@@ -258,3 +259,43 @@ def test_generated_rows_match_the_generic_encoder(db: TestDatabase, tmp_path: Pa
 
     check()
     assert served
+
+
+def test_a_sqlite_load_puts_the_session_pragmas_back(
+    sqlite_db: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load's ``synchronous = OFF``, page cache and foreign-key checks don't stay on the pooled connection."""
+    from dbops.data import load as data_load
+    from tests.data.models import chain_metadata, chain_rows
+
+    metadata = chain_metadata()
+    create_and_fill(sqlite_db, metadata, chain_rows())
+    before = snapshot(sqlite_db, metadata)
+    config = make_config(sqlite_db, metadata)
+    engine = config.get_engine()
+    assert isinstance(engine, sa.Engine)
+    pragmas = ("synchronous", "cache_size", "foreign_keys")
+
+    def current() -> list[Any]:
+        with engine.connect() as connection:
+            return [connection.exec_driver_sql(f"PRAGMA {name}").scalar_one() for name in pragmas]
+
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA synchronous = NORMAL")  # the pool keeps this connection
+        connection.exec_driver_sql("PRAGMA cache_size = -1000")
+    assert current() == [1, -1000, 0]
+    dump_data(config, directory=tmp_path / "dump")
+    used: list[str] = []
+    original = data_load._prepared_insert
+
+    def spy(*args: Any) -> Any:
+        prepared = original(*args)
+        used.append("prepared" if prepared is not None else "sqlalchemy")
+        return prepared
+
+    monkeypatch.setattr(data_load, "_prepared_insert", spy)
+    load_data(config, directory=tmp_path / "dump", mode="truncate")
+    assert used == ["prepared"] * len(metadata.tables)
+    assert snapshot(sqlite_db, metadata) == before
+    assert current() == [1, -1000, 0]
+    dispose(config)
