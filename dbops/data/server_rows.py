@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from dbops.data.codec import ColumnCodec, encode_json_text, encode_json_value, is_plain
+from dbops.data.codec import ColumnCodec, encode_json_value, is_plain
 from dbops.errors import first_line
 
 if TYPE_CHECKING:
@@ -238,8 +238,8 @@ class MariadbRows:
     uuid       the 32 hex digits, lower case, hyphenated (the column may hold CHAR(32) or UUID)
     date       ``DATE_FORMAT(c, '%Y-%m-%d')``
     datetime   ``DATE_FORMAT(c, '%Y-%m-%dT%H:%i:%s')`` and ``.%f`` when the microseconds aren't zero
-    json       ``JSON_QUOTE(c)``; such rows are re-read and written by orjson here, as the generic path
-               writes them (``encode_json_text``)
+    json       ``[c]`` (the text as stored); such pages are read and the rows written again by orjson
+               here, which gives the generic path's bytes (it reads each value with orjson too)
     ========== ======================================================================================
 
     Other kinds, TypeDecorators and MySQL's ``SET`` keep the generic path; so does MySQL (its JSON functions
@@ -287,17 +287,20 @@ class MariadbRows:
                     else (f"WHERE {key} > :last", {"last": last, "rows": batch_size})
                 )
                 page = f"SELECT {key} AS k, {self.line} AS l FROM {self.table_sql} {where} ORDER BY {key} LIMIT :rows"
+                # JSON values are in the lines as the server keeps their text (raw line breaks included)
+                separator = "," if self.json_keys else "\\n"
                 grouped = (
-                    f"SELECT GROUP_CONCAT(p.l ORDER BY p.k SEPARATOR '\\n'), COUNT(*), MAX(p.k) FROM ({page}) AS p"
+                    f"SELECT GROUP_CONCAT(p.l ORDER BY p.k SEPARATOR '{separator}'), COUNT(*), MAX(p.k)"
+                    f" FROM ({page}) AS p"
                 )
                 joined, count, last = connection.execute(text(grouped), params).one()
                 if not count:
                     return
-                data = _as_bytes(joined) if joined is not None else b""
-                if joined is None or data.count(b"\n") + 1 != count:  # cut at group_concat_max_len: row by row
+                finished = self._page(_as_bytes(joined), count) if joined is not None else None
+                if finished is None:  # cut at group_concat_max_len: the page row by row
                     lines = connection.execute(text(f"SELECT p.l FROM ({page}) AS p"), params).scalars().all()
-                    data = b"\n".join(_as_bytes(line) for line in lines)
-                yield self._finished(data + b"\n"), count
+                    finished = self._finished([_as_bytes(line) for line in lines])
+                yield finished, count
                 if count < batch_size:
                     return
         finally:
@@ -313,23 +316,48 @@ class MariadbRows:
         streaming = connection.execution_options(stream_results=True, yield_per=batch_size)
         result = streaming.execute(statement, {"rows": _ALL_ROWS})
         for partition in result.partitions():
-            lines = [_as_bytes(row[0]) for row in partition]
-            yield self._finished(b"\n".join(lines) + b"\n"), len(lines)
+            yield self._finished([_as_bytes(row[0]) for row in partition]), len(partition)
 
-    def _finished(self, data: bytes) -> bytes:
-        """The server's lines as the generic path writes them (JSON values and upper-case escapes re-encoded)."""
+    def _page(self, data: bytes, count: int) -> bytes | None:
+        """A page's ``GROUP_CONCAT`` as dump lines; None if it was cut short (it isn't ``count`` rows)."""
         if b"\x00" in data:
             raise ServerRowsError(_refused(data))
         if self.json_keys:
-            rows = orjson.loads(b"[" + data[:-1].replace(b"\n", b",") + b"]")
-            out = []
-            for row in rows:
-                for key in self.json_keys:
-                    held = row[key]
-                    if held is not None:
-                        row[key] = encode_json_text(held)
-                out.append(orjson.dumps(row))
-            return b"\n".join(out) + b"\n"
+            try:
+                rows = orjson.loads(b"[" + data + b"]")
+            except orjson.JSONDecodeError:
+                return None
+            return self._rewritten(rows) if len(rows) == count else None
+        if data.count(b"\n") + 1 != count:
+            return None
+        return self._escapes_fixed(data + b"\n")
+
+    def _finished(self, lines: list[bytes]) -> bytes:
+        """The server's lines as the generic path writes them."""
+        if any(b"\x00" in line for line in lines):
+            raise ServerRowsError(_refused(b"".join(lines)))
+        if self.json_keys:
+            try:
+                rows = [orjson.loads(line) for line in lines]
+            except orjson.JSONDecodeError as error:
+                raise ServerRowsError(f"a JSON column holds text that isn't JSON ({error})") from None
+            return self._rewritten(rows)
+        return self._escapes_fixed(b"".join(line + b"\n" for line in lines))
+
+    def _rewritten(self, rows: list[Any]) -> bytes:
+        """Rows with JSON values as ``[value]`` (SQL NULL as null) → lines with the codec's JSON forms."""
+        keys = self.json_keys
+        out = []
+        for row in rows:
+            for key in keys:
+                held = row[key]
+                if held is not None:
+                    row[key] = encode_json_value(held[0])
+            out.append(orjson.dumps(row))
+        return b"\n".join(out) + b"\n"
+
+    def _escapes_fixed(self, data: bytes) -> bytes:
+        """``JSON_QUOTE``'s upper-case ``\\u001F`` escapes in orjson's lower case (the line re-encoded)."""
         if _UPPER_ESCAPE.search(data):
             return b"".join(
                 orjson.dumps(orjson.loads(line)) + b"\n" if _UPPER_ESCAPE.search(line) else line + b"\n"
@@ -438,7 +466,9 @@ def _mariadb_expression(value: str, kind: str, column: Any) -> str | None:
             f" CONCAT('\"', {text}, '\"'), {_bad('date', value)})"
         )
     if kind == "json":
-        return f"JSON_QUOTE(CONVERT({value} USING utf8mb4))"
+        # the text itself, in brackets so that SQL NULL (null) and JSON null ([null]) stay apart; orjson reads
+        # the whole page, as the generic path reads each value (``encode_json_text``), and writes it back
+        return f"CONCAT('[', CONVERT({value} USING utf8mb4), ']')"
     return None
 
 

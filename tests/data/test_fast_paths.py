@@ -299,3 +299,19 @@ def test_a_sqlite_load_puts_the_session_pragmas_back(
     assert snapshot(sqlite_db, metadata) == before
     assert current() == [1, -1000, 0]
     dispose(config)
+
+
+@pytest.mark.parametrize("db", ["mariadb"], indirect=True)
+def test_text_that_is_not_json_in_a_json_column_is_a_clear_error(db: TestDatabase, tmp_path: Path) -> None:
+    metadata = sa.MetaData()
+    sa.Table("loose_json", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("doc", sa.JSON))
+    engine = sync_engine(db)
+    with engine.begin() as connection:  # a LONGTEXT without MariaDB's JSON_VALID check
+        connection.exec_driver_sql("CREATE TABLE loose_json (id INT PRIMARY KEY, doc LONGTEXT)")
+        connection.exec_driver_sql("""INSERT INTO loose_json VALUES (1, '{"a": 1}'), (2, '{not json')""")
+    engine.dispose()
+    config = make_config(db, metadata)
+    with pytest.raises(DataError, match=r"cannot dump loose_json: a JSON column holds text that isn't JSON"):
+        dump_data(config, directory=tmp_path / "dump")
+    assert not (tmp_path / "dump").exists()
+    dispose(config)
