@@ -469,6 +469,7 @@ class _TableLoader:
         self.source_dialect = source_dialect
         self.reporter = reporter
         self.psycopg = psycopg_connection(connection) if use_copy and mode != "upsert" else None
+        self.asyncpg: Any = _asyncpg_connection(connection) if use_copy and mode != "upsert" else None
         self.copy_used = False
         self.max_packet: int | None = None
         if dialect in ("mysql", "mariadb"):
@@ -502,10 +503,11 @@ class _TableLoader:
         }
         keys = tuple(codecs)
         copyable = self.psycopg is not None and _copyable(columns, codecs)
+        binary_copy = self.asyncpg is not None and _copyable(columns, codecs)  # asyncpg: COPY of Python values
         text_fields = [_copy_text_field(codecs[key], table.c[key]) for key in keys] if copyable else []
         if copyable and all(field is not None for field in text_fields):
             fast = _generated_copy_line(keys, text_fields)  # type: ignore[arg-type]
-        elif copyable:
+        elif copyable or binary_copy:
             copy_decoders = {key: _copy_decoder(codec) for key, codec in codecs.items()}
             fast = _generated_converter(keys, [copy_decoders[key] for key in keys], as_tuple=True)
         else:
@@ -864,6 +866,9 @@ class _BatchWriter:
         from sqlalchemy.exc import DBAPIError
 
         sql = self.copy_sql
+        if self.loader.asyncpg is not None:
+            self._copy_records(rows)
+            return
         psycopg_connection: Any = self.loader.psycopg
         cursor = psycopg_connection.cursor()
         try:
@@ -878,6 +883,22 @@ class _BatchWriter:
             raise DBAPIError(sql, None, error) from error
         finally:
             cursor.close()
+        self.copied = True
+
+    def _copy_records(self, rows: list[tuple[Any, ...]]) -> None:
+        """asyncpg's binary COPY (``copy_records_to_table``), awaited from the sync code ``run_sync`` runs."""
+        from sqlalchemy.exc import DBAPIError
+        from sqlalchemy.util import await_only
+
+        columns = [self.table.c[key].name for key in self.keys]
+        try:
+            await_only(
+                self.loader.asyncpg.copy_records_to_table(
+                    self.table.name, records=rows, columns=columns, schema_name=self.table.schema
+                )
+            )
+        except Exception as error:
+            raise DBAPIError(self.copy_sql, None, error) from error
         self.copied = True
 
     def _locate(self, batch: list[_Row], error: StatementError) -> DataError:
@@ -987,6 +1008,13 @@ class _BatchWriter:
         finally:
             savepoint.rollback()
         return None
+
+
+def _asyncpg_connection(connection: Connection) -> Any:
+    """The asyncpg connection under an async config's connection (run through ``run_sync``), else None."""
+    if connection.dialect.driver != "asyncpg":
+        return None
+    return getattr(connection.connection.dbapi_connection, "driver_connection", None)
 
 
 def _prepared_insert(
