@@ -7,9 +7,16 @@ Table (the issue's shape): book(uuid pk, varchar, numeric, json, fk uuid → aut
 
 Every command (ours and the peers') runs as a subprocess under a tiny wrapper that reports the child's
 wall time and peak RSS (``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``), so the figures are comparable.
-PostgreSQL: dump vs ``psql \\copy (select row_to_json(t) from book t) to file``, load vs ``psql \\copy book from``.
-SQLite: vs ``sqlite3 .dump`` and ``.import``. MariaDB: vs ``mariadb-dump`` and ``mariadb < dump.sql``.
-A peer binary that is missing is skipped with a note.
+The peers do the same work as dbops (issue 18): dumps write JSON lines in primary-key order, loads use the
+database's bulk loader.
+
+- PostgreSQL: ``psql \\copy (select row_to_json(t) from book t order by id) to file``; ``psql \\copy book from``.
+- SQLite: ``sqlite3 -json "select * from book order by id"``; ``sqlite3 .import --csv``.
+- MariaDB: ``mariadb -N -B -e "SELECT JSON_OBJECT(...) FROM book ORDER BY id"``; ``mariadb < dump.sql``
+  (``mariadb-dump``'s output).
+
+Each row of the table also says whether bytecode (``.pyc``) was present for dbops and SQLAlchemy and the
+1-minute load average when the row was measured. A peer binary that is missing is skipped with a note.
 """
 
 from __future__ import annotations
@@ -104,6 +111,7 @@ def measure(
         best = {
             "seconds": min(result["seconds"], best.get("seconds", math.inf)),
             "rss_mb": max(result["rss_mb"], best.get("rss_mb", 0.0)),
+            "load": max(os.getloadavg()[0], best.get("load", 0.0)),
         }
     return best
 
@@ -112,6 +120,17 @@ def _quote(text: str) -> str:
     import shlex
 
     return shlex.quote(text)
+
+
+def bytecode_present() -> bool:
+    """Whether the modules a dump and a load import have their ``.pyc`` (else each run compiles them)."""
+    import importlib.util
+
+    for name in ("dbops.data.dump", "dbops.data.load", "sqlalchemy.engine.base"):
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None or not Path(importlib.util.cache_from_source(spec.origin)).exists():
+            return False
+    return True
 
 
 def dbops(*args: str) -> list[str]:
@@ -144,9 +163,15 @@ def bench_postgres(rows: int, work: Path) -> list[tuple[str, str, dict[str, floa
         results = []
         ours = measure(dbops("dump-data", "--dir", "pg-dump"), cwd=work)
         peer = measure(
-            ["psql", url, "-qc", f"\\copy (select row_to_json(t) from book t) to '{work / 'pg-peer.json'}'"], cwd=work
+            [
+                "psql",
+                url,
+                "-qc",
+                f"\\copy (select row_to_json(t) from book t order by id) to '{work / 'pg-peer.json'}'",
+            ],
+            cwd=work,
         )
-        results.append(("postgresql", "dump vs psql \\copy row_to_json", ours, peer))
+        results.append(("postgresql", "dump vs \\copy row_to_json order by", ours, peer))
         psql(url, f"\\copy book to '{work / 'book.copy'}'")
         ours = measure(
             dbops("load-data", "--dir", "pg-dump"), cwd=work, prepare=lambda: psql(url, "TRUNCATE book, author")
@@ -199,8 +224,10 @@ def bench_sqlite(rows: int, work: Path) -> list[tuple[str, str, dict[str, float]
     connection.close()
     results = []
     ours = measure(dbops("dump-data", "--dir", "lite-dump"), cwd=work)
-    peer = measure(["sqlite3", str(path), ".dump book"], cwd=work, stdout_path=work / "lite.sql")
-    results.append(("sqlite", "dump vs sqlite3 .dump", ours, peer))
+    peer = measure(
+        ["sqlite3", "-json", str(path), "select * from book order by id"], cwd=work, stdout_path=work / "lite.json"
+    )
+    results.append(("sqlite", "dump vs sqlite3 -json order by", ours, peer))
     subprocess.run(
         ["sqlite3", str(path), ".mode csv", f".output {work / 'book.csv'}", "select * from book"], check=True
     )
@@ -255,9 +282,15 @@ def bench_mariadb(rows: int, work: Path) -> list[tuple[str, str, dict[str, float
         )
         results = []
         ours = measure(dbops("dump-data", "--dir", "my-dump"), cwd=work)
+        client = ["mariadb", "-h", MY_HOST, "-P", MY_PORT, "-u", "root"]
+        as_json = (
+            "SELECT JSON_OBJECT('id', id, 'title', title, 'price', price, 'meta', meta, 'author_id', author_id,"
+            " 'created_at', created_at, 'updated_at', updated_at) FROM book ORDER BY id"
+        )
+        peer = measure([*client, "-N", "-B", "-e", as_json, name], cwd=work, stdout_path=work / "my-peer.json")
+        results.append(("mariadb", "dump vs mariadb JSON_OBJECT order by", ours, peer))
         dump_argv = ["mariadb-dump", "-h", MY_HOST, "-P", MY_PORT, "-u", "root", "--single-transaction", name, "book"]
-        peer = measure(dump_argv, cwd=work, stdout_path=work / "my.sql")
-        results.append(("mariadb", "dump vs mariadb-dump", ours, peer))
+        subprocess.run(dump_argv, check=True, stdout=(work / "my.sql").open("wb"))
         ours = measure(
             dbops("load-data", "--dir", "my-dump"),
             cwd=work,
@@ -283,8 +316,10 @@ def main() -> None:
     chosen = args.only or ["postgresql", "sqlite", "mariadb"]
     subprocess.run([sys.executable, "-c", WARM_UP], check=True, env=ENV)
     print(f"{args.rows:,} rows in book (+1,000 authors); times in seconds, peak RSS in MB\n")
+    pyc = "yes" if bytecode_present() else "no"
     header = (
-        f"{'database':<11} {'operation':<34} {'dbops':>7} {'peer':>7} {'ratio':>6} {'dbops RSS':>10} {'peer RSS':>9}"
+        f"{'database':<11} {'operation':<38} {'dbops':>7} {'peer':>7} {'ratio':>6} {'dbops RSS':>10} {'peer RSS':>9}"
+        f" {'.pyc':>5} {'load avg':>9}"
     )
     print(header)
     print("-" * len(header), flush=True)
@@ -297,8 +332,8 @@ def main() -> None:
             for name, label, ours, peer in runner(args.rows, work):
                 ratio = ours["seconds"] / peer["seconds"] if peer["seconds"] else float("inf")
                 print(
-                    f"{name:<11} {label:<34} {ours['seconds']:>7.2f} {peer['seconds']:>7.2f} {ratio:>5.2f}x"
-                    f" {ours['rss_mb']:>10.0f} {peer['rss_mb']:>9.0f}",
+                    f"{name:<11} {label:<38} {ours['seconds']:>7.2f} {peer['seconds']:>7.2f} {ratio:>5.2f}x"
+                    f" {ours['rss_mb']:>10.0f} {peer['rss_mb']:>9.0f} {pyc:>5} {max(ours['load'], peer['load']):>9.2f}",
                     flush=True,
                 )
 

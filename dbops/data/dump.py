@@ -31,7 +31,7 @@ from dbops.data.codec import (
 from dbops.data.counters import read_counters
 from dbops.data.files import data_file_name, dump_destination, open_writer
 from dbops.data.manifest import MANIFEST_NAME, ColumnInfo, Manifest, TableEntry
-from dbops.data.server_rows import ServerRowsError, out_of_range_value, server_rows
+from dbops.data.server_rows import ServerRowsError, mariadb_rows, out_of_range_value, server_rows
 from dbops.data.tables import (
     alembic_revision,
     export_snapshot,
@@ -422,9 +422,16 @@ def _chunks(
     raw: bool,
     only: bool,
 ) -> Generator[tuple[bytes, int], None, None]:
-    """The table's dump lines in batches: formatted by PostgreSQL where it can, else encoded here."""
+    """The table's dump lines in batches: formatted by PostgreSQL or MariaDB where they can, else encoded here."""
     driver = psycopg_connection(connection) if raw else None
     server = server_rows(table, columns, codecs, order, connection.dialect, only=only) if driver is not None else None
+    maria = mariadb_rows(table, columns, codecs, order, connection.dialect) if raw and server is None else None
+    if maria is not None:
+        try:
+            yield from maria.batches(connection, batch_size)
+        except ServerRowsError as error:
+            raise DataError(f"cannot dump {table_label(table)}: {error}") from None
+        return
     if server is not None:
         try:
             yield from server.batches(driver, batch_size)

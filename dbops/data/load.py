@@ -489,27 +489,39 @@ def _verify(source: _Source, max_row_bytes: int) -> None:
 def _load_session(connection: Connection, dialect: str) -> Iterator[None]:
     """Session settings for the load, put back afterwards (a sync config's connection returns to its pool).
 
-    SQLite: foreign-key checks on (they are off by default). MariaDB/MySQL: ``NO_AUTO_VALUE_ON_ZERO``, so an
-    id 0 is stored as 0 and not replaced by the next AUTO_INCREMENT value (as mysqldump does).
+    SQLite: foreign-key checks on (they are off by default); ``synchronous = OFF`` (the load is one transaction,
+    whose rollback journal still protects the database if the process dies; only an OS crash or power loss
+    during the load could lose it) and a 32 MB page cache (random primary keys touch pages all over the
+    table's B-tree), both put back afterwards. MariaDB/MySQL: ``NO_AUTO_VALUE_ON_ZERO``, so an id 0 is stored
+    as 0 and not replaced by the next AUTO_INCREMENT value (as mysqldump does).
     """
     if connection.in_transaction():
         connection.rollback()
+    settings: list[tuple[str, str]] = []
     if dialect == "sqlite":
-        setting, value = "PRAGMA foreign_keys", str(connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one())
-        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        for pragma, wanted in (("foreign_keys", "ON"), ("synchronous", "OFF"), ("cache_size", "-32768")):
+            number = int(connection.exec_driver_sql(f"PRAGMA {pragma}").scalar_one())
+            settings.append((f"PRAGMA {pragma} = {number}", f"PRAGMA {pragma} = {wanted}"))
     elif dialect in ("mysql", "mariadb"):
-        setting = "SET SESSION sql_mode"
         value = str(connection.exec_driver_sql("SELECT @@SESSION.sql_mode").scalar_one())
-        connection.exec_driver_sql("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_AUTO_VALUE_ON_ZERO')")
+        settings.append(
+            (
+                f"SET SESSION sql_mode = {_sql_literal(value)}",
+                "SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_AUTO_VALUE_ON_ZERO')",
+            )
+        )
     else:
         yield
         return
+    for _, change in settings:
+        connection.exec_driver_sql(change)
     connection.rollback()
 
     def restore() -> None:
         if connection.in_transaction():
             connection.rollback()
-        connection.exec_driver_sql(f"{setting} = {_sql_literal(value)}")
+        for put_back, _ in settings:
+            connection.exec_driver_sql(put_back)
         connection.commit()
 
     try:
@@ -621,6 +633,7 @@ class _TableLoader:
         self.source_dialect = source_dialect
         self.reporter = reporter
         self.psycopg = psycopg_connection(connection) if use_copy and mode != "upsert" else None
+        self.asyncpg: Any = _asyncpg_connection(connection) if use_copy and mode != "upsert" else None
         self.copy_used = False
         self.max_packet: int | None = None
         if dialect in ("mysql", "mariadb"):
@@ -654,10 +667,11 @@ class _TableLoader:
         }
         keys = tuple(codecs)
         copyable = self.psycopg is not None and _copyable(columns, codecs)
+        binary_copy = self.asyncpg is not None and _copyable(columns, codecs)  # asyncpg: COPY of Python values
         text_fields = [_copy_text_field(codecs[key], table.c[key]) for key in keys] if copyable else []
         if copyable and all(field is not None for field in text_fields):
             fast = _generated_copy_line(keys, text_fields)  # type: ignore[arg-type]
-        elif copyable:
+        elif copyable or binary_copy:
             copy_decoders = {key: _copy_decoder(codec) for key, codec in codecs.items()}
             fast = _generated_converter(keys, [copy_decoders[key] for key in keys], as_tuple=True)
         else:
@@ -913,6 +927,7 @@ class _BatchWriter:
         )
         self.upsert = MysqlUpsert(self.connection, self.bind_table, keys) if self.insert is None else None
         self.copied = False
+        self.prepared = _prepared_insert(self.connection, self.insert, keys) if loader.dialect == "sqlite" else None
 
     def close(self) -> None:
         if self.upsert is not None and not self.connection.invalidated:
@@ -993,8 +1008,17 @@ class _BatchWriter:
     def _execute(self, rows: list[dict[str, Any]]) -> None:
         if self.upsert is not None:
             self.upsert.write(rows)
-        else:
-            self.connection.execute(self.insert, rows)
+            return
+        if self.prepared is not None and tuple(rows[0]) == self.keys:
+            sql, bind = self.prepared
+            try:
+                values = [bind(row) for row in rows]
+            except Exception:  # a bind processor refused a value: SQLAlchemy's own call raises the error we explain
+                values = None
+            if values is not None:
+                self.connection.exec_driver_sql(sql, values)
+                return
+        self.connection.execute(self.insert, rows)
 
     @property
     def copy_sql(self) -> str:
@@ -1006,6 +1030,9 @@ class _BatchWriter:
         from sqlalchemy.exc import DBAPIError
 
         sql = self.copy_sql
+        if self.loader.asyncpg is not None:
+            self._copy_records(rows)
+            return
         psycopg_connection: Any = self.loader.psycopg
         cursor = psycopg_connection.cursor()
         try:
@@ -1020,6 +1047,22 @@ class _BatchWriter:
             raise DBAPIError(sql, None, error) from error
         finally:
             cursor.close()
+        self.copied = True
+
+    def _copy_records(self, rows: list[tuple[Any, ...]]) -> None:
+        """asyncpg's binary COPY (``copy_records_to_table``), awaited from the sync code ``run_sync`` runs."""
+        from sqlalchemy.exc import DBAPIError
+        from sqlalchemy.util import await_only
+
+        columns = [self.table.c[key].name for key in self.keys]
+        try:
+            await_only(
+                self.loader.asyncpg.copy_records_to_table(
+                    self.table.name, records=rows, columns=columns, schema_name=self.table.schema
+                )
+            )
+        except Exception as error:
+            raise DBAPIError(self.copy_sql, None, error) from error
         self.copied = True
 
     def _locate(self, batch: list[_Row], error: StatementError) -> DataError:
@@ -1129,6 +1172,40 @@ class _BatchWriter:
         finally:
             savepoint.rollback()
         return None
+
+
+def _asyncpg_connection(connection: Connection) -> Any:
+    """The asyncpg connection under an async config's connection (run through ``run_sync``), else None."""
+    if connection.dialect.driver != "asyncpg":
+        return None
+    return getattr(connection.connection.dbapi_connection, "driver_connection", None)
+
+
+def _prepared_insert(
+    connection: Connection, insert: Any, keys: tuple[str, ...]
+) -> tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]]] | None:
+    """SQLite: ``insert`` compiled once, and a function binding a row of ``keys`` to its parameters.
+
+    The values go through the columns' own bind processors (so the stored form is SQLAlchemy's), straight to
+    the driver's ``executemany``: SQLAlchemy's per-row parameter handling cost more than the insert itself.
+    None when the statement has parameters other than the row's (a default or an expression).
+    """
+    compiled = insert.compile(dialect=connection.dialect, column_keys=list(keys))
+    order = list(compiled.positiontup or [])
+    by_key = {bind.key: bind for bind in compiled.binds.values()}
+    if sorted(order) != sorted(keys) or compiled.positional is False:
+        return None
+    dialect = connection.dialect
+    processors = [by_key[name].type._cached_bind_processor(dialect) for name in order]
+    # processors see None too, as in SQLAlchemy's own execution (a TypeDecorator may bind None as something)
+    parts = [
+        f"p{index}(row[{name!r}])" if processor is not None else f"row[{name!r}]"
+        for index, (name, processor) in enumerate(zip(order, processors, strict=True))
+    ]
+    source = "def bind(row):\n    return (" + "".join(f"{part}, " for part in parts) + ")\n"
+    namespace: dict[str, Any] = {f"p{index}": processor for index, processor in enumerate(processors)}
+    exec(compile(source, "<dbops sqlite binds>", "exec"), namespace)
+    return str(compiled), namespace["bind"]
 
 
 def _statement_message(error: StatementError) -> str:

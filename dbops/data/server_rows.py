@@ -29,6 +29,7 @@ of its source text, and those rows go through orjson anyway.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Table
     from sqlalchemy.engine import Dialect
 
-__all__ = ["ServerRows", "ServerRowsError", "out_of_range_value", "server_rows"]
+__all__ = ["MariadbRows", "ServerRows", "ServerRowsError", "mariadb_rows", "out_of_range_value", "server_rows"]
 
 _OUT_OF_RANGE = "dbops: outside the years 1-9999 a dump can hold: "
 _ISO_SECONDS = "'YYYY-MM-DD\"T\"HH24:MI:SS'"
@@ -215,3 +216,265 @@ def _json_rewriter(json_keys: tuple[str, ...]) -> Callable[[Any], bytes]:
         return orjson.dumps(row) + b"\n"
 
     return rewrite
+
+
+# -- MariaDB ------------------------------------------------------------------------------------------------
+
+_UPPER_ESCAPE = re.compile(rb"\\u00[01][A-F]")
+_SAFE_LITERAL = re.compile(r"[A-Za-z0-9 _{}\":,-]*")
+
+
+class MariadbRows:
+    """The dump lines of one MariaDB table, formatted by the server (``CONCAT`` of ``JSON_QUOTE`` pieces).
+
+    Per column (``c`` the column; ``null`` for SQL NULL):
+
+    ========== ======================================================================================
+    kind       server expression
+    ========== ======================================================================================
+    int        ``c``
+    bool       ``true`` / ``false`` (SQLAlchemy reads any non-zero TINYINT as true)
+    str, enum  ``JSON_QUOTE(c)``: orjson's escaping except ``\\u000B``-style upper-case hex for some
+               control characters, put right here (a byte search per batch finds them)
+    decimal    ``c`` in quotes (MariaDB's DECIMAL text is ``format(Decimal, 'f')``)
+    uuid       the 32 hex digits, lower case, hyphenated (the column may hold CHAR(32) or UUID)
+    date       ``DATE_FORMAT(c, '%Y-%m-%d')``
+    datetime   ``DATE_FORMAT(c, '%Y-%m-%dT%H:%i:%s')`` and ``.%f`` when the microseconds aren't zero
+    json       ``[c]`` (the text as stored); such pages are read and the rows written again by orjson
+               here, which gives the generic path's bytes (it reads each value with orjson too)
+    ========== ======================================================================================
+
+    Other kinds, TypeDecorators and MySQL's ``SET`` keep the generic path; so does MySQL (its JSON functions
+    are another implementation, not tested here). Dates the generic path can't hold (zero dates, years
+    outside 1-9999) and values that aren't UUIDs come back as a NUL-marked text, an error naming the value.
+
+    A table with a one-column primary key is read in pages of ``batch_size`` rows, one ``GROUP_CONCAT`` each,
+    by key (``WHERE pk > :last ORDER BY pk LIMIT n``, all in the dump's snapshot): the driver (pymysql is
+    pure Python) then parses one row per page instead of one per table row, which was most of the cost.
+    Other tables stream one line per row.
+    """
+
+    def __init__(
+        self, table_sql: str, line: str, order: Sequence[str], json_keys: Sequence[str], *, keyed: bool
+    ) -> None:
+        # run through sqlalchemy.text(), which would read ":name" in a quoted column name as a parameter
+        self.line = _escape_colons(line)
+        self.table_sql = _escape_colons(table_sql)
+        self.order = tuple(_escape_colons(name) for name in order)
+        self.json_keys = tuple(json_keys)
+        self.keyed = keyed
+
+    page_bytes = 1 << 30
+    """The longest page ``GROUP_CONCAT`` builds (also capped by ``max_allowed_packet``); a longer one is read
+    again row by row."""
+
+    def batches(self, connection: Any, batch_size: int) -> Iterator[tuple[bytes, int]]:
+        """``(lines, count)``: ``count`` rows, each ending in ``\\n``, read on the SQLAlchemy ``connection``."""
+        if not self.keyed:
+            yield from self._streamed(connection, batch_size)
+            return
+        from sqlalchemy import text
+
+        limit = int(connection.exec_driver_sql("SELECT @@SESSION.group_concat_max_len").scalar_one())
+        packet = int(connection.exec_driver_sql("SELECT @@max_allowed_packet").scalar_one())
+        connection.exec_driver_sql(f"SET SESSION group_concat_max_len = {min(packet, self.page_bytes)}")
+        key = self.order[0]
+        try:
+            last: Any = None
+            while True:
+                # always a parameter: without one the driver gets the text with SQLAlchemy's doubled "%"
+                where, params = (
+                    ("", {"rows": batch_size})
+                    if last is None
+                    else (f"WHERE {key} > :last", {"last": last, "rows": batch_size})
+                )
+                page = f"SELECT {key} AS k, {self.line} AS l FROM {self.table_sql} {where} ORDER BY {key} LIMIT :rows"
+                # JSON values are in the lines as the server keeps their text (raw line breaks included)
+                separator = "," if self.json_keys else "\\n"
+                grouped = (
+                    f"SELECT GROUP_CONCAT(p.l ORDER BY p.k SEPARATOR '{separator}'), COUNT(*), MAX(p.k)"
+                    f" FROM ({page}) AS p"
+                )
+                joined, count, last = connection.execute(text(grouped), params).one()
+                if not count:
+                    return
+                finished = self._page(_as_bytes(joined), count) if joined is not None else None
+                if finished is None:  # cut at group_concat_max_len: the page row by row
+                    lines = connection.execute(text(f"SELECT p.l FROM ({page}) AS p"), params).scalars().all()
+                    finished = self._finished([_as_bytes(line) for line in lines])
+                yield finished, count
+                if count < batch_size:
+                    return
+        finally:
+            connection.exec_driver_sql(f"SET SESSION group_concat_max_len = {limit}")
+
+    def _streamed(self, connection: Any, batch_size: int) -> Iterator[tuple[bytes, int]]:
+        from sqlalchemy import text
+
+        order = ", ".join(self.order)
+        statement = text(
+            f"SELECT {self.line} FROM {self.table_sql}" + (f" ORDER BY {order}" if order else "") + " LIMIT :rows"
+        )
+        streaming = connection.execution_options(stream_results=True, yield_per=batch_size)
+        result = streaming.execute(statement, {"rows": _ALL_ROWS})
+        for partition in result.partitions():
+            yield self._finished([_as_bytes(row[0]) for row in partition]), len(partition)
+
+    def _page(self, data: bytes, count: int) -> bytes | None:
+        """A page's ``GROUP_CONCAT`` as dump lines; None if it was cut short (it isn't ``count`` rows)."""
+        if b"\x00" in data:
+            raise ServerRowsError(_refused(data))
+        if self.json_keys:
+            try:
+                rows = orjson.loads(b"[" + data + b"]")
+            except orjson.JSONDecodeError:
+                return None
+            return self._rewritten(rows) if len(rows) == count else None
+        if data.count(b"\n") + 1 != count:
+            return None
+        return self._escapes_fixed(data + b"\n")
+
+    def _finished(self, lines: list[bytes]) -> bytes:
+        """The server's lines as the generic path writes them."""
+        if any(b"\x00" in line for line in lines):
+            raise ServerRowsError(_refused(b"".join(lines)))
+        if self.json_keys:
+            try:
+                rows = [orjson.loads(line) for line in lines]
+            except orjson.JSONDecodeError as error:
+                raise ServerRowsError(f"a JSON column holds text that isn't JSON ({error})") from None
+            return self._rewritten(rows)
+        return self._escapes_fixed(b"".join(line + b"\n" for line in lines))
+
+    def _rewritten(self, rows: list[Any]) -> bytes:
+        """Rows with JSON values as ``[value]`` (SQL NULL as null) → lines with the codec's JSON forms."""
+        keys = self.json_keys
+        out = []
+        for row in rows:
+            for key in keys:
+                held = row[key]
+                if held is not None:
+                    row[key] = encode_json_value(held[0])
+            out.append(orjson.dumps(row))
+        return b"\n".join(out) + b"\n"
+
+    def _escapes_fixed(self, data: bytes) -> bytes:
+        """``JSON_QUOTE``'s upper-case ``\\u001F`` escapes in orjson's lower case (the line re-encoded)."""
+        if _UPPER_ESCAPE.search(data):
+            return b"".join(
+                orjson.dumps(orjson.loads(line)) + b"\n" if _UPPER_ESCAPE.search(line) else line + b"\n"
+                for line in data[:-1].split(b"\n")
+            )
+        return data
+
+
+def _refused(data: bytes) -> str:
+    """What a NUL-marked value (``_bad``) says: ``<kind> <value>``."""
+    marked = data.split(b"\x00", 2)[1].decode(errors="replace")
+    kind, _, value = marked.partition(" ")
+    if kind == "date":
+        return f"a date or timestamp {value!r} is a zero date or outside the years 1-9999"
+    return f"{value!r} is not a UUID"
+
+
+_ALL_ROWS = 2**64 - 1
+"""MariaDB's way to say "no limit" (a parameter, as in ``batches``)."""
+
+
+def _escape_colons(sql: str) -> str:
+    return re.sub(r":(?=[\w$])", r"\\:", sql)
+
+
+def _as_bytes(value: Any) -> bytes:
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+def mariadb_rows(
+    table: Table,
+    columns: Sequence[Any],
+    codecs: Sequence[ColumnCodec],
+    order: Sequence[Any],
+    dialect: Dialect,
+) -> MariadbRows | None:
+    """The server-side form of the dump of ``table``'s ``columns`` in ``order`` on MariaDB, or None when a
+    column (or the database) needs the generic path."""
+    if not getattr(dialect, "is_mariadb", False):
+        return None
+    preparer = dialect.identifier_preparer
+    pieces: list[str] = []
+    json_keys: list[str] = []
+    for index, (column, codec) in enumerate(zip(columns, codecs, strict=True)):
+        if not is_plain(column) or _is_mysql_set(column):
+            return None
+        value = _unescaped(preparer, preparer.quote(column.name))
+        expression = _mariadb_expression(value, codec.kind, column)
+        if expression is None:
+            return None
+        if codec.kind == "json":
+            json_keys.append(codec.name)
+        key = ("{" if index == 0 else ",") + orjson.dumps(codec.name).decode() + ":"
+        pieces += [_mariadb_literal(key), f"IFNULL({expression}, 'null')"]
+    if not pieces:
+        return None
+    pieces.append("'}'")
+    line = f"CONCAT({', '.join(pieces)})"
+    sort = [_unescaped(preparer, preparer.quote(column.name)) for column in order]
+    keyed = len(table.primary_key.columns) == 1 and list(order) == list(table.primary_key.columns)
+    return MariadbRows(_unescaped(preparer, preparer.format_table(table)), line, sort, json_keys, keyed=keyed)
+
+
+def _unescaped(preparer: Any, name: str) -> str:
+    """A quoted name without the preparer's doubled ``%`` (for ``format`` drivers): ``text()`` doubles them."""
+    return name.replace("%%", "%") if getattr(preparer, "_double_percents", False) else name
+
+
+def _mariadb_literal(text: str) -> str:
+    """A utf8mb4 string literal whatever the sql_mode (``NO_BACKSLASH_ESCAPES`` or not)."""
+    if _SAFE_LITERAL.fullmatch(text):
+        return f"'{text}'"
+    return f"_utf8mb4 X'{text.encode().hex()}'"
+
+
+def _bad(kind: str, value: str) -> str:
+    """What the server writes instead of a value the dump can't hold: NUL-marked, since no JSON text holds a
+    raw NUL, so a batch without one (``bytes.__contains__``, a memchr) needs no check per row."""
+    nul = "CHAR(0 USING utf8mb4)"
+    return f"CONCAT({nul}, '{kind} ', CONVERT({value}, CHAR), {nul})"
+
+
+def _mariadb_expression(value: str, kind: str, column: Any) -> str | None:
+    if kind == "int":
+        return value
+    if kind == "bool":
+        return f"CASE WHEN {value} IS NULL THEN NULL WHEN {value} THEN 'true' ELSE 'false' END"
+    if kind in ("str", "enum"):
+        return f"JSON_QUOTE(CONVERT({value} USING utf8mb4))"
+    if kind == "decimal":
+        return f"CONCAT('\"', {value}, '\"')" if getattr(column.type, "asdecimal", False) else None
+    if kind == "uuid":
+        # what uuid.UUID() accepts: upper or lower case, with or without hyphens, braces, urn:uuid:
+        digits = f"LOWER(REPLACE(REPLACE(REPLACE(REPLACE({value}, 'urn:uuid:', ''), '-', ''), '{{', ''), '}}', ''))"
+        hyphenated = f"INSERT(INSERT(INSERT(INSERT({digits}, 21, 0, '-'), 17, 0, '-'), 13, 0, '-'), 9, 0, '-')"
+        return f"IF({digits} REGEXP '^[0-9a-f]{{32}}$', CONCAT('\"', {hyphenated}, '\"'), {_bad('uuid', value)})"
+    if kind in ("date", "datetime"):
+        text = f"DATE_FORMAT({value}, '%Y-%m-%d')"
+        if kind == "datetime":
+            text = (
+                f"DATE_FORMAT({value}, '%Y-%m-%dT%H:%i:%s'),"
+                f" IF(MICROSECOND({value}) = 0, '', DATE_FORMAT({value}, '.%f'))"
+            )
+        return (
+            f"IF(YEAR({value}) BETWEEN 1 AND 9999 AND MONTH({value}) > 0 AND DAYOFMONTH({value}) > 0,"
+            f" CONCAT('\"', {text}, '\"'), {_bad('date', value)})"
+        )
+    if kind == "json":
+        # the text itself, in brackets so that SQL NULL (null) and JSON null ([null]) stay apart; orjson reads
+        # the whole page, as the generic path reads each value (``encode_json_text``), and writes it back
+        return f"CONCAT('[', CONVERT({value} USING utf8mb4), ']')"
+    return None
+
+
+def _is_mysql_set(column: Any) -> bool:
+    from sqlalchemy.dialects.mysql import SET
+
+    return isinstance(column.type, SET)

@@ -173,6 +173,8 @@ def alembic_revision(connection: Connection, version_table: str | None) -> str |
 
 def psycopg_connection(connection: Connection) -> Any:
     """The psycopg 3 connection under a sync SQLAlchemy connection, for COPY (None for other drivers)."""
+    if connection.dialect.driver != "psycopg":  # don't import psycopg (~0.1-1 s) for a MariaDB or SQLite dump
+        return None
     try:
         import psycopg
     except ImportError:
