@@ -33,6 +33,9 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.report import record
+
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("DBOPS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 MY_HOST, MY_PORT = "127.0.0.1", "3306"
@@ -331,6 +334,16 @@ def main() -> None:
             work.mkdir()
             for name, label, ours, peer in runner(args.rows, work):
                 ratio = ours["seconds"] / peer["seconds"] if peer["seconds"] else float("inf")
+                operation, _, peer_label = label.partition(" vs ")
+                record(
+                    "data",
+                    f"{name} {operation} ({args.rows:,} rows)",
+                    ours["seconds"],
+                    peer_label or "peer",
+                    peer["seconds"],
+                    target=1.5,
+                    dbops_rss_mb=ours["rss_mb"],
+                )
                 print(
                     f"{name:<11} {label:<38} {ours['seconds']:>7.2f} {peer['seconds']:>7.2f} {ratio:>5.2f}x"
                     f" {ours['rss_mb']:>10.0f} {peer['rss_mb']:>9.0f} {pyc:>5} {max(ours['load'], peer['load']):>9.2f}",

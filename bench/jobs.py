@@ -34,6 +34,7 @@ else:  # run as a script: bench/ is on sys.path (it is not a package)
     import data
 
 ENV, PG, WARM_UP, dbops, measure, psql = data.ENV, data.PG, data.WARM_UP, data.dbops, data.measure, data.psql
+from bench.report import record  # noqa: E402  (importable once data put the repository on sys.path)
 
 TABLES = 4
 
@@ -159,6 +160,14 @@ def main() -> None:
             ):
                 first = results[args.jobs[0]]
                 for jobs, (ours, peer, cpu) in results.items():
+                    record(
+                        "jobs",
+                        f"PostgreSQL {work_name} --jobs {jobs} ({args.rows:,} rows in {TABLES} tables)",
+                        ours["seconds"],
+                        peer_name.replace("N", str(jobs)),
+                        peer["seconds"],
+                        dbops_rss_mb=ours["rss_mb"],
+                    )
                     print(
                         f"| {work_name} vs {peer_name} | {jobs} | {ours['seconds']:.2f} | {peer['seconds']:.2f}"
                         f" | {ours['seconds'] / peer['seconds']:.2f}x | {first[0]['seconds'] / ours['seconds']:.2f}x"

@@ -48,8 +48,8 @@ class Row:
 
 
 def pyc_present() -> str:
-    """'yes' when dbops', SQLAlchemy's and Alembic's modules have bytecode for this interpreter, else 'no'."""
-    for name in ("dbops.cli.app", "sqlalchemy.engine.base", "alembic.command"):
+    """'yes' when dbops' and SQLAlchemy's modules have bytecode for this interpreter, else 'no'."""
+    for name in ("dbops.cli.app", "sqlalchemy.engine.base"):
         spec = importlib.util.find_spec(name)
         if spec is None or spec.origin is None:
             continue
