@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
@@ -101,12 +100,34 @@ def dump_data_command(
     reporter.info(f"Dumped {count(result.rows, 'row')} from {count(len(result.tables), 'table')} to {result.directory}")
 
 
+def _complete_file_names(incomplete: str) -> list[str]:
+    """Files and folders starting with ``incomplete`` (folders end in ``/``), as a shell would list them."""
+    import os
+
+    folder, _, prefix = incomplete.rpartition("/")
+    base = folder + "/" if folder or incomplete.startswith("/") else ""
+    try:
+        entries = sorted(os.scandir(folder or ("/" if incomplete.startswith("/") else ".")), key=lambda e: e.name)
+    except OSError:
+        return []
+    return [
+        base + entry.name + ("/" if entry.is_dir() else "")
+        for entry in entries
+        if entry.name.startswith(prefix) and (prefix.startswith(".") or not entry.name.startswith("."))
+    ]
+
+
 @app.command("load-data")
 def load_data_command(
     ctx: typer.Context,
     files: Annotated[
-        Optional[list[Path]],
-        typer.Argument(help="Data files (<table>.json[.gz], .jsonl) or a manifest.json.", metavar="FILE..."),
+        Optional[list[str]],
+        typer.Argument(
+            help="Data files (<table>.json[.gz], .jsonl) or a manifest.json (also s3://bucket/prefix/manifest.json).",
+            metavar="FILE...",
+            # Text, not Path (pathlib folds the "//" of an s3:// URL), completed with the file names here.
+            autocompletion=_complete_file_names,
+        ),
     ] = None,
     directory: Annotated[
         Optional[str],

@@ -37,7 +37,12 @@ def test_zsh_script_starts_with_compdef() -> None:
 # directory), starts the shell as a user would, and asks it to complete: the shell's own completion machinery
 # runs our script, which runs `dbops` (a wrapper on PATH calling this interpreter).
 
-CASES = [("dbops down", "downgrade"), ("dbops upgrade --fo", "--format"), ("dbops sessions cl", "cleanup")]
+CASES = [
+    ("dbops down", "downgrade"),
+    ("dbops upgrade --fo", "--format"),
+    ("dbops sessions cl", "cleanup"),
+    ("dbops load-data examples/ap", "examples/app.py"),  # FILE... completes file names (from the repository root)
+]
 
 
 def _need(program: str) -> str:

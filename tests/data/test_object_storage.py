@@ -573,3 +573,27 @@ def test_a_parallel_dump_to_a_bucket_and_a_parallel_load_from_it(
     load_data(config, directory=f"s3://{bucket}/parallel", jobs=4)
     dispose(config)
     assert snapshot(db, metadata) == before
+
+
+@pytest.mark.parametrize("server", ["moto"], indirect=True)
+def test_the_cli_loads_a_bucket_dump_named_by_its_manifest(
+    sqlite_db: TestDatabase, server: S3Server, bucket: str, tmp_path: Path
+) -> None:
+    """`load-data s3://bucket/prefix/manifest.json` (a FILE argument, not --dir) keeps the URL's "//"."""
+    metadata = chain_metadata()
+    create_and_fill(sqlite_db, metadata, chain_rows())
+    before = snapshot(sqlite_db, metadata)
+    (tmp_path / "settings.py").write_text(CONFIG.format(url=sqlite_db.sync_url))
+    dumped = invoke(["dump-data", "--dir", f"s3://{bucket}/cli", "-c", "settings.py:db"], cwd=tmp_path)
+    assert dumped.exit_code == 0, dumped.output
+    engine = sa.create_engine(sqlite_db.sync_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE authors SET name = 'changed'"))
+    engine.dispose()
+    assert snapshot(sqlite_db, metadata) != before
+    manifest = f"s3://{bucket}/cli/manifest.json"
+    loaded = invoke(["load-data", "--mode", "truncate", manifest, "-c", "settings.py:db"], cwd=tmp_path)
+    assert loaded.exit_code == 0, loaded.output
+    assert snapshot(sqlite_db, metadata) == before
+    local = invoke(["load-data", "--mode", "truncate", "nowhere/authors.json", "-c", "settings.py:db"], cwd=tmp_path)
+    assert local.exit_code == 2 and "nowhere/authors.json" in local.stderr, local.output
